@@ -1,0 +1,110 @@
+//! The `deskhand` command line.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use deskhand::{telemetry, Application, Roles, Settings};
+use deskhand_db::{DatabaseSettings, Store};
+use tokio_util::sync::CancellationToken;
+
+/// Deskhand: an email-triage agent for e-commerce customer support.
+#[derive(Debug, Parser)]
+#[command(name = "deskhand", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database if missing and apply migrations.
+    Migrate,
+    /// Consume inbound emails and publish drafts (no HTTP).
+    Worker,
+    /// Worker plus the HTTP server (health and readiness).
+    Serve,
+    /// Run the whole pipeline on sample emails, with an embedded broker when KAFKA_BROKERS
+    /// is unset, and print the drafts.
+    Demo,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(match cli.command {
+        Command::Demo => "warn,deskhand=info",
+        _ => "info",
+    });
+    let settings = Settings::load().context("loading configuration")?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Migrate => migrate(&settings).await,
+            Command::Worker => {
+                serve(
+                    settings,
+                    Roles {
+                        worker: true,
+                        http: false,
+                    },
+                )
+                .await
+            }
+            Command::Serve => {
+                serve(
+                    settings,
+                    Roles {
+                        worker: true,
+                        http: true,
+                    },
+                )
+                .await
+            }
+            Command::Demo => deskhand::demo::run(settings).await,
+        }
+    })
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let url = settings.database.url.expose();
+    Store::create_database_if_missing(url)
+        .await
+        .context("creating the database")?;
+    let store = Store::connect_lazy(&DatabaseSettings {
+        url: url.to_owned(),
+        max_connections: 2,
+        acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+    })?;
+    store.migrate().await.context("applying migrations")?;
+    tracing::info!("database is up to date");
+    Ok(())
+}
+
+async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
+    let app = Application::build(settings, roles).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await
+}
+
+/// SIGINT or SIGTERM starts the one shutdown path.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT received; shutting down"),
+        _ = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,283 @@
+//! Layered configuration: `config/base.toml` → `config/{DESKHAND_ENV}.toml` → environment.
+//!
+//! The base file is also compiled in, so the binary runs from any directory.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const EMBEDDED_BASE: &str = include_str!("../../../config/base.toml");
+
+/// Environment variables that are part of Deskhand's contract, and the key each sets.
+const CONTRACT_ENV: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", "database", "url"),
+    ("KAFKA_BROKERS", "kafka", "brokers"),
+    ("DESKHAND_GROUP_ID", "kafka", "group_id"),
+    ("DESKHAND_HTTP_ADDR", "http", "addr"),
+    ("DESKHAND_TOPIC_INBOUND", "topics", "inbound"),
+    ("DESKHAND_TOPIC_APPROVAL", "topics", "approval"),
+    ("DESKHAND_TOPIC_DLQ", "topics", "dlq"),
+    ("DESKHAND_MAX_IN_FLIGHT", "worker", "max_in_flight"),
+    ("OPENAI_API_KEY", "llm", "api_key"),
+    ("OPENAI_BASE_URL", "llm", "base_url"),
+    ("DESKHAND_MODEL", "llm", "model"),
+];
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid TOML in {origin}: {source}")]
+    Toml {
+        origin: String,
+        source: toml::de::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub kafka: KafkaSettings,
+    pub topics: TopicSettings,
+    pub worker: WorkerSettings,
+    pub relay: RelaySettings,
+    pub agent: AgentSettings,
+    pub http: HttpSettings,
+    pub llm: LlmSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    pub group_id: String,
+    pub create_topics: bool,
+    pub partitions: i32,
+    pub session_timeout_ms: u64,
+    pub max_poll_interval_ms: u64,
+    pub auto_commit_interval_ms: u64,
+    pub max_message_bytes: usize,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSettings {
+    pub inbound: String,
+    pub approval: String,
+    pub dlq: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub max_in_flight: usize,
+    pub drain_timeout_ms: u64,
+    pub max_retry_backoff_ms: u64,
+    pub max_event_bytes: usize,
+    pub mime_max_depth: usize,
+    pub mime_max_parts: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySettings {
+    pub batch_size: i64,
+    pub poll_interval_ms: u64,
+    pub publish_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    pub max_body_chars: usize,
+    pub min_confidence: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub addr: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    pub api_key: Secret,
+    pub base_url: String,
+    pub model: String,
+}
+
+impl Settings {
+    /// Loads configuration for this process: files from `DESKHAND_CONFIG_DIR` (default
+    /// `./config`, falling back to the compiled-in base) and the environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let dir = std::env::var_os("DESKHAND_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let profile = std::env::var("DESKHAND_ENV").ok().filter(|p| !p.is_empty());
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(&dir, profile.as_deref(), &env)
+    }
+
+    /// Loads configuration from a directory and an explicit environment (for tests).
+    pub fn load_from(
+        dir: &Path,
+        profile: Option<&str>,
+        env: &[(String, String)],
+    ) -> Result<Self, SettingsError> {
+        let base_path = dir.join("base.toml");
+        let mut merged = if base_path.exists() {
+            parse_toml(&read(&base_path)?, &base_path.display().to_string())?
+        } else {
+            parse_toml(EMBEDDED_BASE, "embedded base.toml")?
+        };
+        if let Some(profile) = profile {
+            let path = dir.join(format!("{profile}.toml"));
+            let overlay = parse_toml(&read(&path)?, &path.display().to_string())?;
+            merge(&mut merged, overlay);
+        }
+        for (name, value) in env {
+            if let Some((_, section, key)) = CONTRACT_ENV.iter().find(|(n, _, _)| n == name) {
+                set(&mut merged, &[section, key], value);
+            } else if let Some(path) = name.strip_prefix("DESKHAND__") {
+                let path: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                set(&mut merged, &path, value);
+            }
+        }
+        let settings: Settings = merged.try_into().map_err(|source| SettingsError::Toml {
+            origin: "merged configuration".into(),
+            source,
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |msg: String| Err(SettingsError::Invalid(msg));
+        if self.worker.max_in_flight == 0 {
+            return invalid("worker.max_in_flight must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.agent.min_confidence) {
+            return invalid("agent.min_confidence must be between 0 and 1".into());
+        }
+        if self.kafka.max_poll_interval_ms <= self.worker.drain_timeout_ms {
+            return invalid(
+                "kafka.max_poll_interval_ms must exceed worker.drain_timeout_ms, or a \
+                 rebalance could outlast the group's patience"
+                    .into(),
+            );
+        }
+        if self.kafka.partitions < 1 {
+            return invalid("kafka.partitions must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn ms(value: u64) -> Duration {
+        Duration::from_millis(value)
+    }
+}
+
+fn read(path: &Path) -> Result<String, SettingsError> {
+    std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+        path: path.into(),
+        source,
+    })
+}
+
+fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, SettingsError> {
+    text.parse::<toml::Value>()
+        .map_err(|source| SettingsError::Toml {
+            origin: origin.to_owned(),
+            source,
+        })
+}
+
+fn merge(base: &mut toml::Value, overlay: toml::Value) {
+    match (base, overlay) {
+        (toml::Value::Table(base), toml::Value::Table(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// Sets a key from an environment variable. The value keeps the type the key already
+/// has (numbers and booleans are parsed), so `DESKHAND__WORKER__MAX_IN_FLIGHT=8` works.
+fn set(root: &mut toml::Value, path: &[&str], raw: &str) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = root;
+    for part in parents {
+        let toml::Value::Table(table) = node else {
+            return;
+        };
+        node = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+    }
+    let toml::Value::Table(table) = node else {
+        return;
+    };
+    let value = match table.get(*last) {
+        Some(toml::Value::Integer(_)) => raw.parse().map(toml::Value::Integer).ok(),
+        Some(toml::Value::Float(_)) => raw.parse().map(toml::Value::Float).ok(),
+        Some(toml::Value::Boolean(_)) => raw.parse().map(toml::Value::Boolean).ok(),
+        _ => None,
+    }
+    .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    table.insert(last.to_string(), value);
+}

@@ -1,0 +1,105 @@
+//! The use-case behind the consumer: one inbound email in, one draft recorded.
+
+use deskhand_core::ports::Cognition;
+use deskhand_core::{DraftId, InboundEmail, RunContext, SourcePosition, TriageGraph};
+use deskhand_db::{OutboxMessage, Recorded, Store};
+use deskhand_kafka::{DraftEvent, EmailHandler, HandlerError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+/// Header carrying the inbound event id on the draft message, so consumers can correlate
+/// without parsing the payload.
+pub const EVENT_ID_HEADER: &str = "deskhand.event_id";
+
+/// Runs the graph on an email and records the draft with its outbox message.
+pub struct TriageHandler<C> {
+    graph: TriageGraph<C>,
+    store: Store,
+    approval_topic: String,
+    relay_wakeup: Arc<Notify>,
+}
+
+impl<C> std::fmt::Debug for TriageHandler<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TriageHandler")
+            .field("approval_topic", &self.approval_topic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Cognition> TriageHandler<C> {
+    pub fn new(
+        graph: TriageGraph<C>,
+        store: Store,
+        approval_topic: String,
+        relay_wakeup: Arc<Notify>,
+    ) -> Self {
+        Self {
+            graph,
+            store,
+            approval_topic,
+            relay_wakeup,
+        }
+    }
+}
+
+fn db_failure(error: deskhand_db::Error) -> HandlerError {
+    if error.is_transient() {
+        HandlerError::Transient(error.to_string())
+    } else {
+        HandlerError::Permanent(error.to_string())
+    }
+}
+
+impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
+    #[tracing::instrument(skip_all, fields(event_id = %email.event_id, case_id = %email.case_id, customer_id = %email.customer_id))]
+    async fn handle(
+        &self,
+        email: InboundEmail,
+        source: SourcePosition,
+    ) -> Result<(), HandlerError> {
+        // A redelivered event skips the graph (and any model cost) entirely.
+        if self
+            .store
+            .is_recorded(&email.event_id)
+            .await
+            .map_err(db_failure)?
+        {
+            tracing::debug!("event already has a draft; skipping");
+            return Ok(());
+        }
+        let context = RunContext {
+            draft_id: DraftId::new(),
+            now: OffsetDateTime::now_utc(),
+            trace_id: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let draft = self.graph.run(&email, context).await;
+        let event = DraftEvent::from(&draft);
+        let event_json = serde_json::to_value(&event)
+            .map_err(|e| HandlerError::Permanent(format!("draft does not serialise: {e}")))?;
+        let outbox = OutboxMessage {
+            topic: self.approval_topic.clone(),
+            key: draft.case_id.to_string(),
+            payload: serde_json::to_vec(&event_json).expect("a JSON value serialises"),
+            headers: BTreeMap::from([(EVENT_ID_HEADER.to_owned(), draft.event_id.to_string())]),
+        };
+        match self
+            .store
+            .record_triage(&email, &source, &draft, &event_json, &outbox)
+            .await
+        {
+            Ok(Recorded::New) => {
+                tracing::info!(draft_id = %draft.draft_id, route = %draft.route, topic = %draft.classification.topic, "draft recorded");
+                self.relay_wakeup.notify_one();
+                Ok(())
+            }
+            Ok(Recorded::Duplicate) => {
+                tracing::debug!("another worker recorded this event first");
+                Ok(())
+            }
+            Err(error) => Err(db_failure(error)),
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The draft reply and everything a reviewer needs to approve it in seconds.
+
+use crate::ids::{CaseId, CustomerId, DraftId, EventId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// Raised when a label is not one of the closed sets below.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a valid {kind} (expected one of: {expected})")]
+pub struct UnknownLabel {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+macro_rules! label_enum {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl FromStr for $name {
+            type Err = UnknownLabel;
+            fn from_str(s: &str) -> Result<Self, UnknownLabel> {
+                match s.trim() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownLabel {
+                        kind: $kind,
+                        value: other.to_owned(),
+                        expected: concat!($($text, " "),+),
+                    }),
+                }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+label_enum!(
+    /// What the email is about.
+    Topic, "topic", {
+        ProductAvailabilityOrRecommendation => "product_availability_or_recommendation",
+        DeliveryDelay => "delivery_delay",
+        TransactionInquiry => "transaction_inquiry",
+        BillingDispute => "billing_dispute",
+        Other => "other",
+    }
+);
+
+label_enum!(
+    /// How quickly a person should look at it.
+    Urgency, "urgency", { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" }
+);
+
+label_enum!(
+    /// Where the graph sent the email.
+    Route, "route", {
+        /// Product availability or recommendation: catalog and stock tools.
+        Product => "product",
+        /// A delivery question: tracking lookup and the late-delivery policy.
+        Delivery => "delivery",
+        /// A person must handle it; the draft carries the context gathered.
+        Escalate => "escalate",
+        /// Nothing to answer (thanks, spam, auto-replies).
+        NoReply => "no_reply",
+    }
+);
+
+/// A probability-like score in `0.0..=1.0`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Confidence(f64);
+
+impl Confidence {
+    pub fn parse(raw: f64) -> Result<Self, UnknownLabel> {
+        if raw.is_finite() && (0.0..=1.0).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(UnknownLabel {
+                kind: "confidence",
+                value: raw.to_string(),
+                expected: "a number from 0 to 1",
+            })
+        }
+    }
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+impl TryFrom<f64> for Confidence {
+    type Error = UnknownLabel;
+    fn try_from(raw: f64) -> Result<Self, UnknownLabel> {
+        Self::parse(raw)
+    }
+}
+impl From<Confidence> for f64 {
+    fn from(c: Confidence) -> f64 {
+        c.0
+    }
+}
+
+/// The classifier's verdict on an email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub topic: Topic,
+    pub urgency: Urgency,
+    pub confidence: Confidence,
+}
+
+/// The reply proposed to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub subject: String,
+    pub body: String,
+}
+
+/// A piece of evidence a tool gathered: where it came from, a sentence a person can read,
+/// and the structured data behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub source: String,
+    pub text: String,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// An action the policy proposes; it runs only when a person approves the draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProposedAction {
+    /// Stable within the draft, so a reviewer can select a subset of actions.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub params: serde_json::Value,
+}
+
+/// Why a person must take over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub reason: String,
+}
+
+/// One node the graph ran, and how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRun {
+    pub node: String,
+    pub duration_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How the draft was made: the nodes taken and what the model calls cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub nodes: Vec<NodeRun>,
+    #[serde(default)]
+    pub llm_calls: u32,
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
+    #[serde(default)]
+    pub cost_usd: f64,
+}
+
+/// The graph's output for one email: everything the approval topic carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub draft_id: DraftId,
+    pub event_id: EventId,
+    pub case_id: CaseId,
+    pub customer_id: CustomerId,
+    pub created_at: OffsetDateTime,
+    pub classification: Classification,
+    pub route: Route,
+    /// `None` when nothing should be sent (no reply needed, or a person takes over).
+    pub reply: Option<Reply>,
+    /// One line on what the customer wrote; it is what the case memory keeps.
+    pub summary: String,
+    pub observations: Vec<Observation>,
+    pub proposed_actions: Vec<ProposedAction>,
+    pub escalation: Option<Escalation>,
+    /// Which engine made the cognitive steps (`offline`, or the model's name).
+    pub engine: String,
+    pub trace: Trace,
+    /// The distributed-trace id of the email's processing.
+    pub trace_id: String,
+}

@@ -1,0 +1,49 @@
+//! The inbound email, as the graph sees it after parsing at the edge.
+
+use crate::ids::{CaseId, CustomerId, EventId};
+use time::OffsetDateTime;
+
+/// One customer email taken from the CRM's event, validated and with its text extracted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundEmail {
+    pub event_id: EventId,
+    pub case_id: CaseId,
+    pub customer_id: CustomerId,
+    /// The name the CRM knows the customer by, used to greet them.
+    pub customer_name: Option<String>,
+    pub received_at: OffsetDateTime,
+    /// The sender as written in the event (`Name <address>` or a bare address).
+    pub from: String,
+    pub subject: Option<String>,
+    /// The customer's `Message-ID`, so the reply can thread under it.
+    pub message_id: Option<String>,
+    pub body: EmailBody,
+}
+
+/// The body in the three forms Deskhand needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailBody {
+    /// Exactly what the CRM sent, kept for the reviewer and for audits.
+    pub original: OriginalMessage,
+    /// All the text of the message (HTML turned into text, charsets decoded).
+    pub full_text: String,
+    /// What the agent reads: `full_text` without quoted earlier replies and signatures.
+    pub readable: String,
+}
+
+/// The email as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OriginalMessage {
+    /// The CRM sent plain text.
+    Text(String),
+    /// The CRM sent an RFC 822 message.
+    Raw(Vec<u8>),
+}
+
+/// Where an email came from on the broker; kept so any stored row leads back to its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePosition {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}

@@ -1,0 +1,99 @@
+//! # deskhand-db
+//!
+//! The Postgres adapter: schema migrations ([`MIGRATOR`]), the one transaction that
+//! records a triaged email with its draft and outbox message ([`Store::record_triage`]),
+//! and the outbox the relay drains ([`Store::claim_outbox`]).
+//!
+//! Depends on `deskhand-core` for the domain types; it never decides anything itself.
+
+mod error;
+mod outbox;
+mod triage;
+
+pub use error::{Error, Result};
+pub use outbox::{OutboxBatch, OutboxMessage, PendingMessage};
+pub use triage::Recorded;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The schema, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before it counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+/// The handle every use-case goes through.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Builds a lazily-connecting pool: the process starts even while Postgres is down,
+    /// and each query reports the outage as a transient error.
+    pub fn connect_lazy(settings: &DatabaseSettings) -> Result<Self> {
+        let options = PgConnectOptions::from_str(&settings.url).map_err(Error::Config)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Creates the database named in `url` when it does not exist yet (development and
+    /// the demo; production databases are provisioned by their owners).
+    pub async fn create_database_if_missing(url: &str) -> Result<()> {
+        use sqlx::ConnectOptions as _;
+        let options = PgConnectOptions::from_str(url).map_err(Error::Config)?;
+        let Some(name) = options.get_database().map(str::to_owned) else {
+            return Ok(());
+        };
+        let mut admin = options.database("postgres").connect().await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut admin)
+                .await?;
+        if !exists {
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            match sqlx::query(&format!("CREATE DATABASE {quoted}"))
+                .execute(&mut admin)
+                .await
+            {
+                Ok(_) => tracing::info!(database = %name, "database created"),
+                // Another process created it between our check and our CREATE.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(Error::Migrate)
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,608 @@
+//! The inbound consumer loop.
+//!
+//! Guarantees:
+//! - **At least once.** An offset is stored only after the handler succeeded (or the event
+//!   went to the dead-letter topic); librdkafka commits stored offsets. A crash replays
+//!   from the last commit, and the handler deduplicates on the event id.
+//! - **Ordered per case.** Messages with the same key (the case id) run one after the
+//!   other, in offset order; different cases run concurrently.
+//! - **Bounded.** At most `max_in_flight` messages are held at once. When that bound is
+//!   reached the assigned partitions are paused while the loop keeps polling, so a slow
+//!   engine or a database outage never makes the consumer miss `max.poll.interval.ms` and
+//!   fall out of its group.
+//! - **Nothing lost.** Transient handler failures are retried with backoff until they pass
+//!   or shutdown begins (then the offset stays uncommitted); permanent failures and
+//!   undecodable events go to the dead-letter topic with the reason in headers.
+
+use crate::inbound::{decode_inbound, DecodeLimits};
+use crate::producer::Publisher;
+use crate::{ClientSettings, Error, Result};
+use deskhand_core::{InboundEmail, SourcePosition};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::{ClientContext, TopicPartitionList};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Consumer knobs; see `config/base.toml` for what each one means in operation.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    pub client: ClientSettings,
+    pub group_id: String,
+    pub topic: String,
+    pub dlq_topic: String,
+    /// Messages held at once (decoding, waiting for their case, being handled).
+    pub max_in_flight: usize,
+    pub session_timeout: Duration,
+    pub max_poll_interval: Duration,
+    /// How often librdkafka commits the stored offsets.
+    pub auto_commit_interval: Duration,
+    /// On shutdown or partition revocation: how long in-flight messages may take to finish.
+    pub drain_timeout: Duration,
+    /// Longest pause between retries of a transiently failing message.
+    pub max_retry_backoff: Duration,
+    pub decode: DecodeLimits,
+}
+
+/// Why the handler could not finish an email.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// Retry later (database down, broker down).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Retrying cannot help; the event goes to the dead-letter topic with this reason.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// What the consumer does with each decoded email.
+pub trait EmailHandler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        email: InboundEmail,
+        source: SourcePosition,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Header names on dead-lettered events (a contract, documented in `docs/events.md`).
+pub mod dlq_headers {
+    pub const REASON: &str = "deskhand.dlq.reason";
+    pub const REASON_CODE: &str = "deskhand.dlq.reason_code";
+    pub const SOURCE_TOPIC: &str = "deskhand.dlq.source_topic";
+    pub const SOURCE_PARTITION: &str = "deskhand.dlq.source_partition";
+    pub const SOURCE_OFFSET: &str = "deskhand.dlq.source_offset";
+    pub const PAYLOAD_OMITTED: &str = "deskhand.dlq.payload_omitted";
+}
+
+/// The consumer of inbound email events.
+pub struct EmailConsumer<H> {
+    settings: ConsumerSettings,
+    handler: Arc<H>,
+    dead_letters: Publisher,
+}
+
+impl<H> std::fmt::Debug for EmailConsumer<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailConsumer")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+type Partition = (String, i32);
+
+/// Per partition: which offsets are in flight, and what was stored, so the stored offset
+/// never passes an email that is still being handled.
+#[derive(Debug, Default)]
+struct OffsetTracker {
+    partitions: Mutex<HashMap<Partition, PartitionOffsets>>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct PartitionOffsets {
+    in_flight: BTreeSet<i64>,
+    highest_dispatched: Option<i64>,
+    stored: Option<i64>,
+}
+
+impl OffsetTracker {
+    fn started(&self, partition: &Partition, offset: i64) {
+        let mut partitions = self.partitions.lock().expect("offset tracker poisoned");
+        let state = partitions.entry(partition.clone()).or_default();
+        state.in_flight.insert(offset);
+        state.highest_dispatched = Some(state.highest_dispatched.map_or(offset, |h| h.max(offset)));
+    }
+
+    /// Marks an offset done; returns the last offset below which everything is done, when
+    /// that moved forward (it is what librdkafka's `store_offset` takes).
+    fn finished(&self, partition: &Partition, offset: i64) -> Option<i64> {
+        let mut partitions = self.partitions.lock().expect("offset tracker poisoned");
+        let state = partitions.get_mut(partition)?;
+        if !state.in_flight.remove(&offset) {
+            return None;
+        }
+        let done_through = match state.in_flight.first() {
+            Some(&lowest) => lowest - 1,
+            None => state.highest_dispatched?,
+        };
+        self.changed.notify_all();
+        if state.stored.is_some_and(|stored| stored >= done_through) {
+            return None;
+        }
+        state.stored = Some(done_through);
+        Some(done_through)
+    }
+
+    /// Forgets a partition that was revoked: its late completions store nothing.
+    fn forget(&self, partition: &Partition) {
+        self.partitions
+            .lock()
+            .expect("offset tracker poisoned")
+            .remove(partition);
+    }
+
+    fn in_flight(&self, partition: &Partition) -> usize {
+        let partitions = self.partitions.lock().expect("offset tracker poisoned");
+        partitions.get(partition).map_or(0, |s| s.in_flight.len())
+    }
+
+    /// Blocks until no message of these partitions is in flight, or the timeout passes.
+    fn wait_drained(&self, partitions: &[Partition], timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut guard = self.partitions.lock().expect("offset tracker poisoned");
+        loop {
+            let busy = partitions
+                .iter()
+                .any(|p| guard.get(p).is_some_and(|s| !s.in_flight.is_empty()));
+            if !busy {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            guard = self
+                .changed
+                .wait_timeout(guard, deadline - now)
+                .expect("offset tracker poisoned")
+                .0;
+        }
+    }
+}
+
+/// Hooks into librdkafka's rebalance so a revoked partition's work finishes (and its
+/// offsets are committed) before another worker takes it over.
+struct RebalanceContext {
+    tracker: Arc<OffsetTracker>,
+    drain_timeout: Duration,
+}
+
+impl ClientContext for RebalanceContext {}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let revoked = partitions_of(list);
+            let drained = self.tracker.wait_drained(&revoked, self.drain_timeout);
+            let pending: usize = revoked.iter().map(|p| self.tracker.in_flight(p)).sum();
+            tracing::info!(partitions = ?revoked, drained, pending, "partitions revoked");
+            commit_stored(consumer);
+            for partition in &revoked {
+                self.tracker.forget(partition);
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => {
+                let assigned = partitions_of(list);
+                // A partition that comes back starts from its committed offset, afresh.
+                for partition in &assigned {
+                    self.tracker.forget(partition);
+                }
+                tracing::info!(partitions = ?assigned, "partitions assigned");
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
+        }
+    }
+}
+
+fn partitions_of(list: &TopicPartitionList) -> Vec<Partition> {
+    list.elements()
+        .iter()
+        .map(|e| (e.topic().to_owned(), e.partition()))
+        .collect()
+}
+
+fn commit_stored<C: Consumer<X>, X: ConsumerContext>(consumer: &C) {
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode;
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) => {}
+        // Nothing was stored since the last commit.
+        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+        Err(error) => tracing::warn!(%error, "committing stored offsets failed"),
+    }
+}
+
+/// What every message task shares.
+struct Shared<H> {
+    consumer: Arc<StreamConsumer<RebalanceContext>>,
+    tracker: Arc<OffsetTracker>,
+    handler: Arc<H>,
+    dead_letters: Publisher,
+    settings: ConsumerSettings,
+    shutdown: CancellationToken,
+}
+
+impl<H: EmailHandler> EmailConsumer<H> {
+    pub fn new(settings: ConsumerSettings, handler: Arc<H>, dead_letters: Publisher) -> Self {
+        Self {
+            settings,
+            handler,
+            dead_letters,
+        }
+    }
+
+    /// Consumes until `shutdown` is cancelled, then drains in-flight work, commits the
+    /// stored offsets and leaves the group.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let tracker = Arc::new(OffsetTracker::default());
+        let context = RebalanceContext {
+            tracker: tracker.clone(),
+            drain_timeout: self.settings.drain_timeout,
+        };
+        let mut config = self.settings.client.client_config();
+        config
+            .set("group.id", &self.settings.group_id)
+            .set("enable.auto.commit", "true")
+            .set("enable.auto.offset.store", "false")
+            .set(
+                "auto.commit.interval.ms",
+                self.settings.auto_commit_interval.as_millis().to_string(),
+            )
+            .set("auto.offset.reset", "earliest")
+            .set(
+                "session.timeout.ms",
+                self.settings.session_timeout.as_millis().to_string(),
+            )
+            .set(
+                "max.poll.interval.ms",
+                self.settings.max_poll_interval.as_millis().to_string(),
+            );
+        let consumer: StreamConsumer<RebalanceContext> =
+            config.create_with_context(context).map_err(Error::Config)?;
+        consumer
+            .subscribe(&[self.settings.topic.as_str()])
+            .map_err(Error::Subscribe)?;
+        tracing::info!(topic = %self.settings.topic, group = %self.settings.group_id, "consumer started");
+
+        let shared = Arc::new(Shared {
+            consumer: Arc::new(consumer),
+            tracker,
+            handler: self.handler,
+            dead_letters: self.dead_letters,
+            settings: self.settings,
+            shutdown: shutdown.clone(),
+        });
+        let capacity = Arc::new(Semaphore::new(shared.settings.max_in_flight.max(1)));
+        let tasks = TaskTracker::new();
+        let mut case_tails: HashMap<Vec<u8>, JoinHandle<()>> = HashMap::new();
+        let mut held: VecDeque<OwnedMessage> = VecDeque::new();
+
+        loop {
+            let permit = match capacity.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => match wait_for_capacity(&shared, &capacity, &mut held).await {
+                    Some(permit) => permit,
+                    None => break,
+                },
+            };
+            let message = match held.pop_front() {
+                Some(message) => message,
+                None => {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        received = tokio::time::timeout(Duration::from_secs(1), shared.consumer.recv()) => {
+                            match received {
+                                Err(_idle) => continue,
+                                Ok(Err(error)) => {
+                                    tracing::warn!(%error, "consumer error");
+                                    tokio::time::sleep(Duration::from_millis(200)).await;
+                                    continue;
+                                }
+                                Ok(Ok(message)) => message.detach(),
+                            }
+                        }
+                    }
+                }
+            };
+            dispatch(&shared, &tasks, &mut case_tails, message, permit);
+        }
+
+        tracing::info!(
+            in_flight = tasks.len(),
+            "consumer stopping; draining in-flight emails"
+        );
+        tasks.close();
+        if tokio::time::timeout(shared.settings.drain_timeout, tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                abandoned = tasks.len(),
+                "drain timed out; unfinished emails will be redelivered"
+            );
+        }
+        commit_stored(shared.consumer.as_ref());
+        shared.consumer.unsubscribe();
+        tracing::info!("consumer stopped");
+        Ok(())
+    }
+}
+
+/// Pauses the assignment and keeps polling until a slot frees up. Returns `None` on
+/// shutdown. Messages that were already fetched before the pause are kept, not dropped.
+async fn wait_for_capacity<H>(
+    shared: &Shared<H>,
+    capacity: &Arc<Semaphore>,
+    held: &mut VecDeque<OwnedMessage>,
+) -> Option<OwnedSemaphorePermit> {
+    let paused = shared.consumer.assignment().ok();
+    if let Some(list) = &paused {
+        if let Err(error) = shared.consumer.pause(list) {
+            tracing::warn!(%error, "pausing partitions failed");
+        }
+    }
+    let permit = loop {
+        tokio::select! {
+            _ = shared.shutdown.cancelled() => break None,
+            permit = capacity.clone().acquire_owned() => break permit.ok(),
+            received = tokio::time::timeout(Duration::from_secs(1), shared.consumer.recv()) => {
+                if let Ok(Ok(message)) = received {
+                    held.push_back(message.detach());
+                }
+            }
+        }
+    };
+    if let Some(list) = &paused {
+        if let Err(error) = shared.consumer.resume(list) {
+            tracing::warn!(%error, "resuming partitions failed");
+        }
+    }
+    permit
+}
+
+fn dispatch<H: EmailHandler>(
+    shared: &Arc<Shared<H>>,
+    tasks: &TaskTracker,
+    case_tails: &mut HashMap<Vec<u8>, JoinHandle<()>>,
+    message: OwnedMessage,
+    permit: OwnedSemaphorePermit,
+) {
+    let partition = (message.topic().to_owned(), message.partition());
+    shared.tracker.started(&partition, message.offset());
+    // Events without a key have no case to order by; each runs on its own.
+    let ordering_key = message.key().map(<[u8]>::to_vec);
+    let predecessor = ordering_key.as_ref().and_then(|key| case_tails.remove(key));
+    let task_shared = shared.clone();
+    let handle = tasks.spawn(async move {
+        if let Some(previous) = predecessor {
+            // Runs even if the predecessor panicked: its offset stays unstored, so the
+            // whole case is redelivered after a restart, in order.
+            let _ = previous.await;
+        }
+        process(&task_shared, message).await;
+        drop(permit);
+    });
+    if let Some(key) = ordering_key {
+        case_tails.insert(key, handle);
+    }
+    if case_tails.len() > shared.settings.max_in_flight * 4 {
+        case_tails.retain(|_, handle| !handle.is_finished());
+    }
+}
+
+/// Decodes and handles one message, retrying transient failures; stores its offset only
+/// when it is fully dealt with.
+async fn process<H: EmailHandler>(shared: &Shared<H>, message: OwnedMessage) {
+    let source = SourcePosition {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+    };
+    let decoded = match message.payload() {
+        Some(payload) => decode_inbound(payload, &shared.settings.decode),
+        None => Err(crate::DecodeError::Empty),
+    };
+    let dealt_with = match decoded {
+        Ok(email) => handle_with_retries(shared, email, &source, &message).await,
+        Err(error) => {
+            tracing::warn!(
+                topic = %source.topic, partition = source.partition, offset = source.offset,
+                reason = %error, "undecodable event; dead-lettering"
+            );
+            dead_letter(shared, &message, error.code(), &error.to_string()).await
+        }
+    };
+    if dealt_with {
+        let partition = (source.topic.clone(), source.partition);
+        if let Some(done_through) = shared.tracker.finished(&partition, source.offset) {
+            if let Err(error) =
+                shared
+                    .consumer
+                    .store_offset(&source.topic, source.partition, done_through)
+            {
+                // The partition was revoked meanwhile; its next owner redelivers.
+                tracing::debug!(%error, "offset not stored");
+            }
+        }
+    }
+}
+
+/// Returns true once the email was handled or dead-lettered; false when shutdown came
+/// first (the offset then stays unstored and the email is redelivered).
+async fn handle_with_retries<H: EmailHandler>(
+    shared: &Shared<H>,
+    email: InboundEmail,
+    source: &SourcePosition,
+    message: &OwnedMessage,
+) -> bool {
+    let mut backoff = Backoff::new(shared.settings.max_retry_backoff);
+    loop {
+        match shared.handler.handle(email.clone(), source.clone()).await {
+            Ok(()) => return true,
+            Err(HandlerError::Permanent(reason)) => {
+                tracing::error!(event_id = %email.event_id, %reason, "email failed permanently; dead-lettering");
+                return dead_letter(shared, message, "handler_failed", &reason).await;
+            }
+            Err(HandlerError::Transient(reason)) => {
+                let delay = backoff.next();
+                tracing::warn!(event_id = %email.event_id, %reason, retry_in_ms = delay.as_millis() as u64, "email failed transiently; retrying");
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => return false,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Publishes the event, unchanged, to the dead-letter topic with the reason in headers.
+async fn dead_letter<H>(
+    shared: &Shared<H>,
+    message: &OwnedMessage,
+    code: &str,
+    reason: &str,
+) -> bool {
+    let partition = message.partition().to_string();
+    let offset = message.offset().to_string();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    if let Some(original) = message.headers() {
+        for header in original.iter() {
+            if let Some(value) = header.value.and_then(|v| std::str::from_utf8(v).ok()) {
+                headers.push((header.key.to_owned(), value.to_owned()));
+            }
+        }
+    }
+    headers.push((
+        dlq_headers::REASON.to_owned(),
+        reason.chars().take(1_000).collect(),
+    ));
+    headers.push((dlq_headers::REASON_CODE.to_owned(), code.to_owned()));
+    headers.push((
+        dlq_headers::SOURCE_TOPIC.to_owned(),
+        message.topic().to_owned(),
+    ));
+    headers.push((dlq_headers::SOURCE_PARTITION.to_owned(), partition));
+    headers.push((dlq_headers::SOURCE_OFFSET.to_owned(), offset));
+    let key = message
+        .key()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default()
+        .into_owned();
+    let payload = message.payload().unwrap_or_default();
+
+    let mut backoff = Backoff::new(shared.settings.max_retry_backoff);
+    let mut omit_payload = false;
+    loop {
+        let mut refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if omit_payload {
+            refs.push((
+                dlq_headers::PAYLOAD_OMITTED,
+                "too large for the dead-letter topic",
+            ));
+        }
+        let body = if omit_payload { &[][..] } else { payload };
+        match shared
+            .dead_letters
+            .send(&shared.settings.dlq_topic, &key, body, &refs)
+            .await
+        {
+            Ok(()) => return true,
+            Err(error) if !error.is_transient() && !omit_payload => {
+                // The source topic still holds the payload at the offset in the headers.
+                tracing::warn!(%error, "dead-letter publish refused; retrying without the payload");
+                omit_payload = true;
+            }
+            Err(error) => {
+                let delay = backoff.next();
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "dead-letter publish failed; retrying");
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => return false,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Exponential backoff from 100 ms, doubling up to a cap.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(max: Duration) -> Self {
+        Self {
+            next: Duration::from_millis(100),
+            max,
+        }
+    }
+    pub(crate) fn next(&mut self) -> Duration {
+        let current = self.next.min(self.max);
+        self.next = (self.next * 2).min(self.max);
+        current
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> Partition {
+        ("t".to_owned(), 0)
+    }
+
+    #[test]
+    fn stored_offset_never_passes_an_email_still_in_flight() {
+        let tracker = OffsetTracker::default();
+        for offset in 10..13 {
+            tracker.started(&p(), offset);
+        }
+        assert_eq!(tracker.finished(&p(), 11), None, "10 is still in flight");
+        assert_eq!(tracker.finished(&p(), 10), Some(11));
+        assert_eq!(tracker.finished(&p(), 12), Some(12));
+    }
+
+    #[test]
+    fn a_revoked_partition_stores_nothing_for_late_completions() {
+        let tracker = OffsetTracker::default();
+        tracker.started(&p(), 5);
+        tracker.forget(&p());
+        assert_eq!(tracker.finished(&p(), 5), None);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let mut backoff = Backoff::new(Duration::from_millis(350));
+        let delays: Vec<u128> = (0..4).map(|_| backoff.next().as_millis()).collect();
+        assert_eq!(delays, vec![100, 200, 350, 350]);
+    }
+}

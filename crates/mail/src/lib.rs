@@ -1,0 +1,115 @@
+//! # deskhand-mail
+//!
+//! The email adapter. Inbound: turns an RFC 822 message into the text a person wrote
+//! (multipart resolved, HTML turned into text, charsets and transfer encodings decoded),
+//! and strips quoted earlier replies and signatures from what the agent reads. The
+//! original bytes are never altered; callers keep them.
+//!
+//! Depends on `mail-parser` only; it knows nothing of Kafka, databases or the graph.
+
+mod quotes;
+
+pub use quotes::readable_text;
+
+use mail_parser::{MessageParser, PartType};
+
+/// Why a message could not be read. Always permanent: the same bytes fail the same way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    #[error("not an RFC 822 message: {0}")]
+    Unparseable(&'static str),
+    #[error("MIME structure nested deeper than {max} levels")]
+    TooDeep { max: usize },
+    #[error("message has {parts} MIME parts, more than the limit of {max}")]
+    TooManyParts { parts: usize, max: usize },
+}
+
+pub type Result<T, E = MailError> = std::result::Result<T, E>;
+
+/// Bounds that keep a hostile message from costing more than a normal one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailLimits {
+    pub max_depth: usize,
+    pub max_parts: usize,
+}
+
+impl Default for MailLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 20,
+            max_parts: 500,
+        }
+    }
+}
+
+/// What Deskhand needs from a parsed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMessage {
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    /// The first `From:` address as `Name <address>` or `address`.
+    pub from: Option<String>,
+    /// All the text of the first body (text part, or the HTML part turned into text).
+    pub full_text: String,
+    /// `full_text` without quoted replies and signatures.
+    pub readable: String,
+}
+
+/// Parses an RFC 822 message.
+pub fn parse_message(raw: &[u8], limits: MailLimits) -> Result<ParsedMessage> {
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(MailError::Unparseable("no headers or body found"))?;
+    if message.headers().is_empty() {
+        return Err(MailError::Unparseable("no header fields"));
+    }
+    let parts = message.parts.len();
+    if parts > limits.max_parts {
+        return Err(MailError::TooManyParts {
+            parts,
+            max: limits.max_parts,
+        });
+    }
+    check_depth(&message, limits.max_depth)?;
+
+    let full_text = match message.body_text(0) {
+        Some(text) => normalise_newlines(&text),
+        None => String::new(),
+    };
+    let from = message
+        .from()
+        .and_then(|list| list.first())
+        .and_then(|addr| match (addr.name(), addr.address()) {
+            (Some(name), Some(address)) => Some(format!("{name} <{address}>")),
+            (None, Some(address)) => Some(address.to_owned()),
+            _ => None,
+        });
+    Ok(ParsedMessage {
+        subject: message.subject().map(str::to_owned),
+        message_id: message.message_id().map(|id| format!("<{id}>")),
+        from,
+        readable: readable_text(&full_text),
+        full_text,
+    })
+}
+
+/// mail-parser flattens nested messages into one list of parts; the depth is found by
+/// walking the multipart tree from the root.
+fn check_depth(message: &mail_parser::Message<'_>, max_depth: usize) -> Result<()> {
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((part_id, depth)) = stack.pop() {
+        if depth > max_depth {
+            return Err(MailError::TooDeep { max: max_depth });
+        }
+        if let Some(part) = message.parts.get(part_id) {
+            if let PartType::Multipart(children) = &part.body {
+                stack.extend(children.iter().map(|&child| (child as usize, depth + 1)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn normalise_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
