@@ -60,7 +60,11 @@ pub fn parse_message(raw: &[u8], limits: MailLimits) -> Result<ParsedMessage> {
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(MailError::Unparseable("no headers or body found"))?;
-    if message.headers().is_empty() {
+    // mail-parser is lenient: a line of prose becomes a "header" with no value. A message
+    // needs at least one field whose name is RFC 5322 `ftext` (printable, no space or colon).
+    let is_field_name =
+        |name: &str| !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
+    if !message.headers().iter().any(|h| is_field_name(h.name())) {
         return Err(MailError::Unparseable("no header fields"));
     }
     let parts = message.parts.len();

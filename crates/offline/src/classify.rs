@@ -125,7 +125,7 @@ pub fn classify(email: &InboundEmail) -> Classified {
         .iter()
         .map(|(topic, words)| (*topic, words.iter().filter(|w| text.contains(*w)).count()))
         .collect();
-    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    scores.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
     let (topic, best) = scores[0];
     let second = scores[1].1;
 

@@ -1,0 +1,286 @@
+//! A test world: a fresh database, fresh topics on the real broker, and helpers to run
+//! workers (in-process or as the real binary) and read back what they published.
+
+use deskhand::{Application, Roles, Settings};
+use deskhand_db::Store;
+use deskhand_kafka::{ClientSettings, DraftEvent, ProducerSettings, Publisher, ReadMessage, TopicReader};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub fn brokers() -> String {
+    std::env::var("KAFKA_BROKERS").expect(
+        "KAFKA_BROKERS must point at a Kafka-protocol broker for these tests \
+         (scripts/broker.sh starts tansu; .ci/run does it for you)",
+    )
+}
+
+fn admin_database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+pub struct TestWorld {
+    pub db_url: String,
+    pub store: Store,
+    pub client: ClientSettings,
+    pub inbound: String,
+    pub approval: String,
+    pub dlq: String,
+    pub publisher: Publisher,
+}
+
+impl TestWorld {
+    /// A new database (migrated) and new topics with `partitions` partitions.
+    pub async fn new(partitions: i32) -> Self {
+        let db_name = unique("deskhand_test").replace('-', "_");
+        let admin = PgPoolOptions::new().max_connections(1).connect(&admin_database_url()).await.expect("connect to Postgres");
+        sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&admin).await.expect("create test database");
+        admin.close().await;
+        let db_url = {
+            let base = admin_database_url();
+            let cut = base.rfind('/').expect("database url has a path");
+            format!("{}/{db_name}", &base[..cut])
+        };
+        let pool = PgPoolOptions::new().max_connections(4).connect(&db_url).await.expect("connect to test database");
+        let store = Store::from_pool(pool);
+        store.migrate().await.expect("migrate");
+
+        let client = ClientSettings { brokers: brokers(), extra: Default::default() };
+        let inbound = unique("inbound");
+        let approval = unique("approval");
+        let dlq = unique("dlq");
+        deskhand_kafka::ensure_topics(
+            &client,
+            &[(inbound.as_str(), partitions), (approval.as_str(), partitions), (dlq.as_str(), 1)],
+        )
+        .await
+        .expect("create topics");
+        let publisher = Publisher::new(&ProducerSettings {
+            client: client.clone(),
+            message_timeout: Duration::from_secs(30),
+            max_message_bytes: 16 * 1024 * 1024,
+        })
+        .expect("producer");
+        Self { db_url, store, client, inbound, approval, dlq, publisher }
+    }
+
+    /// The environment a worker of this world runs with (also for the real binary).
+    pub fn env(&self, group: &str) -> Vec<(String, String)> {
+        [
+            ("DATABASE_URL", self.db_url.as_str()),
+            ("KAFKA_BROKERS", self.client.brokers.as_str()),
+            ("DESKHAND_TOPIC_INBOUND", self.inbound.as_str()),
+            ("DESKHAND_TOPIC_APPROVAL", self.approval.as_str()),
+            ("DESKHAND_TOPIC_DLQ", self.dlq.as_str()),
+            ("DESKHAND_GROUP_ID", group),
+            ("DESKHAND__KAFKA__CREATE_TOPICS", "false"),
+            ("DESKHAND__KAFKA__SESSION_TIMEOUT_MS", "6000"),
+            ("DESKHAND__WORKER__DRAIN_TIMEOUT_MS", "10000"),
+            ("DESKHAND__WORKER__MAX_RETRY_BACKOFF_MS", "1000"),
+            ("DESKHAND__RELAY__POLL_INTERVAL_MS", "50"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    pub fn settings(&self, group: &str, overrides: &[(&str, &str)]) -> Settings {
+        let mut env = self.env(group);
+        env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Settings::load_from(&config_dir(), None, &env).expect("test settings")
+    }
+
+    /// Starts a worker in this process.
+    pub async fn start_worker(&self, group: &str, overrides: &[(&str, &str)]) -> RunningWorker {
+        let app = Application::build(self.settings(group, overrides), Roles { worker: true, http: false })
+            .await
+            .expect("build worker");
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        RunningWorker { shutdown, handle }
+    }
+
+    /// Starts the real `deskhand worker` binary.
+    pub fn spawn_binary(&self, group: &str) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_deskhand"))
+            .arg("worker")
+            .envs(self.env(group))
+            .env("DESKHAND_CONFIG_DIR", config_dir())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("spawn deskhand worker")
+    }
+
+    pub async fn publish(&self, events: &[Value]) {
+        for event in events {
+            let key = event["case_id"].as_str().expect("case_id").to_owned();
+            self.publish_raw(&key, &serde_json::to_vec(event).unwrap()).await;
+        }
+    }
+
+    pub async fn publish_raw(&self, key: &str, payload: &[u8]) {
+        self.publisher.send(&self.inbound, key, payload, &[]).await.expect("publish inbound event");
+    }
+
+    /// Reads the approval topic until `expected` distinct events have a draft (or `timeout`
+    /// passes with nothing new), returning every message read.
+    pub async fn read_drafts(&self, expected: usize, idle: Duration) -> Vec<(ReadMessage, DraftEvent)> {
+        let reader = TopicReader::new(&self.client, &self.approval).expect("reader");
+        let read = reader
+            .read_until(idle, |read| distinct_events(read) >= expected)
+            .await;
+        read.into_iter()
+            .map(|m| {
+                let draft = serde_json::from_slice(&m.payload).expect("draft event parses");
+                (m, draft)
+            })
+            .collect()
+    }
+
+    /// Everything on the dead-letter topic (reads until it is idle for `idle`).
+    pub async fn dead_letters(&self, idle: Duration) -> Vec<ReadMessage> {
+        let reader = TopicReader::new(&self.client, &self.dlq).expect("reader");
+        reader.read_until(idle, |_| false).await
+    }
+
+    /// Waits until the consumer group committed every message of the inbound topic.
+    pub async fn wait_caught_up(&self, group: &str, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let (committed, ends) = self.group_position(group).await;
+            if committed == ends {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "group {group} did not catch up: committed {committed:?}, ends {ends:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn group_position(&self, group: &str) -> (BTreeMap<i32, i64>, BTreeMap<i32, i64>) {
+        let brokers = self.client.brokers.clone();
+        let topic = self.inbound.clone();
+        let group = group.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .set("group.id", &group)
+                .create()
+                .expect("offset probe");
+            let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(5)).expect("metadata");
+            let partitions: Vec<i32> =
+                metadata.topics()[0].partitions().iter().map(|p| p.id()).collect();
+            let mut ends = BTreeMap::new();
+            let mut list = TopicPartitionList::new();
+            for &p in &partitions {
+                let (_, high) = consumer.fetch_watermarks(&topic, p, Duration::from_secs(5)).expect("watermarks");
+                ends.insert(p, high);
+                list.add_partition(&topic, p);
+            }
+            let committed = consumer.committed_offsets(list, Duration::from_secs(5)).expect("committed");
+            let committed = partitions
+                .iter()
+                .map(|&p| {
+                    let offset = match committed.find_partition(&topic, p).map(|e| e.offset()) {
+                        Some(Offset::Offset(o)) => o,
+                        _ => 0,
+                    };
+                    (p, offset)
+                })
+                .collect();
+            (committed, ends)
+        })
+        .await
+        .expect("probe task")
+    }
+}
+
+pub struct RunningWorker {
+    pub shutdown: CancellationToken,
+    pub handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningWorker {
+    /// Stops the worker through its shutdown path and waits for it to exit cleanly.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(60), self.handle)
+            .await
+            .expect("worker stops within a minute")
+            .expect("worker task does not panic")
+            .expect("worker exits cleanly");
+    }
+}
+
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+}
+
+pub fn distinct_events(read: &[ReadMessage]) -> usize {
+    read.iter()
+        .filter_map(|m| m.headers.get("deskhand.event_id"))
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+/// A valid inbound event with a plain-text body.
+pub fn text_event(event_id: &str, case_id: &str, customer_id: i64, text: &str) -> Value {
+    json!({
+        "event_id": event_id,
+        "case_id": case_id,
+        "customer_id": customer_id,
+        "customer_name": "Test Customer",
+        "received_at": "2026-11-20T10:00:00Z",
+        "email": {"from": "customer@example.com", "subject": "Where is my order?", "text": text}
+    })
+}
+
+/// `n` events spread round-robin over `cases` cases; event ids carry the case and the
+/// position within the case (`<prefix>-c<case>-<seq>`).
+pub fn interleaved_events(prefix: &str, cases: usize, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let case = i % cases;
+            let seq = i / cases;
+            text_event(
+                &format!("{prefix}-c{case}-{seq:04}"),
+                &format!("{prefix}-case-{case}"),
+                1 + case as i64,
+                "Hi, my package has not arrived yet. Can you check the tracking?",
+            )
+        })
+        .collect()
+}
+
+/// Asserts every event id has exactly one distinct draft id on the topic.
+pub fn assert_one_draft_per_event(drafts: &[(ReadMessage, DraftEvent)], expected: &BTreeSet<String>) {
+    let mut by_event: BTreeMap<&str, BTreeSet<uuid::Uuid>> = BTreeMap::new();
+    for (_, draft) in drafts {
+        by_event.entry(draft.event_id.as_str()).or_default().insert(draft.draft_id);
+    }
+    let seen: BTreeSet<String> = by_event.keys().map(|k| k.to_string()).collect();
+    let missing: Vec<_> = expected.difference(&seen).collect();
+    let unexpected: Vec<_> = seen.difference(expected).collect();
+    assert!(missing.is_empty(), "{} events have no draft, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(unexpected.is_empty(), "drafts for unknown events: {unexpected:?}");
+    let doubled: Vec<_> = by_event.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(doubled.is_empty(), "events with two different drafts: {doubled:?}");
+}
+
+pub fn event_ids(events: &[Value]) -> BTreeSet<String> {
+    events.iter().map(|e| e["event_id"].as_str().unwrap().to_owned()).collect()
+}
