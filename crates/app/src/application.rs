@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use deskhand_core::{GraphSettings, TriageGraph};
+use deskhand_core::TriageGraph;
 use deskhand_db::{DatabaseSettings, Store};
 use deskhand_kafka::{
     ClientSettings, ConsumerSettings, DecodeLimits, EmailConsumer, ProducerSettings, Publisher,
@@ -123,18 +123,17 @@ impl Application {
                     .context("creating topics")?;
             }
             let wakeup = Arc::new(Notify::new());
-            let graph = TriageGraph::new(
-                OfflineEngine,
-                GraphSettings {
-                    max_body_chars: settings.agent.max_body_chars,
-                    min_confidence: settings.agent.min_confidence,
-                },
-            );
+            let Some(vocabulary) = load_vocabulary(&self.store, &shutdown).await else {
+                return Ok(());
+            };
+            let engine = OfflineEngine::new(vocabulary);
+            let graph = TriageGraph::new(engine, self.store.clone(), settings.agent.graph());
             let handler = Arc::new(TriageHandler::new(
                 graph,
                 self.store.clone(),
                 settings.topics.approval.clone(),
                 wakeup.clone(),
+                settings.agent.pinned_today()?,
             ));
             let consumer = EmailConsumer::new(
                 consumer_settings(&settings),
@@ -178,6 +177,33 @@ impl Application {
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+}
+
+/// The catalog's words, for the offline engine. Waits for the database rather than start
+/// with an empty vocabulary (which would quietly miss every brand); `None` on shutdown.
+async fn load_vocabulary(
+    store: &Store,
+    shutdown: &CancellationToken,
+) -> Option<deskhand_core::product::CatalogVocabulary> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match store.catalog_vocabulary().await {
+            Ok(vocabulary) => {
+                tracing::info!(
+                    brands = vocabulary.brands.len(),
+                    models = vocabulary.models.len(),
+                    "catalog vocabulary loaded"
+                );
+                return Some(vocabulary);
+            }
+            Err(error) => tracing::warn!(%error, "loading the catalog vocabulary failed; retrying"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
 

@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Sample inbound events; each line is one CRM event (the last one is deliberately broken).
 const INBOX: &str = include_str!("../../../eval/demo/inbox.jsonl");
+/// The demo's customers and deliveries, dated relative to today.
+const FIXTURES: &str = include_str!("../../../eval/demo/fixtures.sql");
 
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // Kept alive until the end of the demo: dropping it stops the embedded broker.
@@ -44,6 +46,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // Each run is its own world: fresh ids, so earlier runs' drafts do not count.
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     settings.kafka.group_id = format!("deskhand-demo-{run_id}");
+    // The demo's fixtures are dated relative to the real today.
+    settings.agent.today = String::new();
     // The demo drives the worker in-process; a short drain keeps Ctrl-C snappy.
     settings.worker.drain_timeout_ms = settings.worker.drain_timeout_ms.min(5_000);
 
@@ -57,6 +61,29 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         acquire_timeout: Duration::from_secs(5),
     })?;
     store.migrate().await.context("applying migrations")?;
+    let catalog_empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM products)")
+        .fetch_one(store.pool())
+        .await?;
+    if catalog_empty {
+        let today = time::OffsetDateTime::now_utc().date();
+        let report = store
+            .seed(&deskhand_db::SeedSpec {
+                customers: 200,
+                deliveries_per_customer: 10,
+                seed: 42,
+                today,
+            })
+            .await
+            .context("seeding the demo shop")?;
+        println!(
+            "Seeded a demo shop: {} products, {} customers, {} deliveries",
+            report.products, report.customers, report.deliveries
+        );
+    }
+    sqlx::raw_sql(FIXTURES)
+        .execute(store.pool())
+        .await
+        .context("loading demo fixtures")?;
 
     let app = Application::build(
         settings.clone(),

@@ -22,6 +22,18 @@ enum Command {
     Worker,
     /// Worker plus the HTTP server (health and readiness).
     Serve,
+    /// Replace the shop's business data with a deterministic synthetic one.
+    Seed {
+        /// Customers to generate.
+        #[arg(long, default_value_t = 200)]
+        customers: i64,
+        /// Orders (each with one delivery) per customer.
+        #[arg(long, default_value_t = 10)]
+        deliveries_per_customer: i64,
+        /// Random seed; the same seed gives the same shop.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Run the whole pipeline on sample emails, with an embedded broker when KAFKA_BROKERS
     /// is unset, and print the drafts.
     Demo,
@@ -58,6 +70,11 @@ fn main() -> anyhow::Result<()> {
                 )
                 .await
             }
+            Command::Seed {
+                customers,
+                deliveries_per_customer,
+                seed,
+            } => seed_store(&settings, customers, deliveries_per_customer, seed).await,
             Command::Demo => deskhand::demo::run(settings).await,
         }
     })
@@ -75,6 +92,42 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     })?;
     store.migrate().await.context("applying migrations")?;
     tracing::info!("database is up to date");
+    Ok(())
+}
+
+async fn seed_store(
+    settings: &Settings,
+    customers: i64,
+    per_customer: i64,
+    seed: u64,
+) -> anyhow::Result<()> {
+    migrate(settings).await?;
+    let store = Store::connect_lazy(&DatabaseSettings {
+        url: settings.database.url.expose().to_owned(),
+        max_connections: 2,
+        acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+    })?;
+    let today = settings
+        .agent
+        .pinned_today()?
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let started = std::time::Instant::now();
+    let report = store
+        .seed(&deskhand_db::SeedSpec {
+            customers,
+            deliveries_per_customer: per_customer,
+            seed,
+            today,
+        })
+        .await
+        .context("seeding")?;
+    println!(
+        "Seeded {} products, {} customers, {} deliveries (today = {today}) in {:.1}s",
+        report.products,
+        report.customers,
+        report.deliveries,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -19,6 +19,7 @@ const CONTRACT_ENV: &[(&str, &str, &str)] = &[
     ("DESKHAND_TOPIC_APPROVAL", "topics", "approval"),
     ("DESKHAND_TOPIC_DLQ", "topics", "dlq"),
     ("DESKHAND_MAX_IN_FLIGHT", "worker", "max_in_flight"),
+    ("DESKHAND_TODAY", "agent", "today"),
     ("OPENAI_API_KEY", "llm", "api_key"),
     ("OPENAI_BASE_URL", "llm", "base_url"),
     ("DESKHAND_MODEL", "llm", "model"),
@@ -133,8 +134,53 @@ pub struct RelaySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSettings {
+    pub today: String,
     pub max_body_chars: usize,
     pub min_confidence: f64,
+    pub repeat_limit: u32,
+    pub max_catalog_rows: i64,
+    pub max_offers: usize,
+    pub refund_percent_per_day: i64,
+    pub coupon_lookback_days: i64,
+    pub coupon_valid_days: i64,
+    pub memory_max_entries: usize,
+    pub memory_max_rolling_chars: usize,
+}
+
+impl AgentSettings {
+    /// The pinned business date, if any.
+    pub fn pinned_today(&self) -> Result<Option<time::Date>, SettingsError> {
+        if self.today.trim().is_empty() {
+            return Ok(None);
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(self.today.trim(), &format)
+            .map(Some)
+            .map_err(|e| SettingsError::Invalid(format!("agent.today {:?}: {e}", self.today)))
+    }
+
+    /// The graph's settings.
+    pub fn graph(&self) -> deskhand_core::GraphSettings {
+        use deskhand_core::delivery::PolicySettings;
+        use deskhand_core::memory::MemorySettings;
+        deskhand_core::GraphSettings {
+            max_body_chars: self.max_body_chars,
+            min_confidence: self.min_confidence,
+            repeat_limit: self.repeat_limit,
+            max_catalog_rows: self.max_catalog_rows,
+            max_offers: self.max_offers,
+            policy: PolicySettings {
+                refund_percent_per_day: self.refund_percent_per_day,
+                coupon_lookback_days: self.coupon_lookback_days,
+                coupon_valid_days: self.coupon_valid_days,
+            },
+            memory: MemorySettings {
+                max_entries: self.memory_max_entries,
+                max_rolling_chars: self.memory_max_rolling_chars,
+                ..MemorySettings::default()
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,6 +256,12 @@ impl Settings {
                 "kafka.max_poll_interval_ms must exceed worker.drain_timeout_ms, or a \
                  rebalance could outlast the group's patience"
                     .into(),
+            );
+        }
+        self.agent.pinned_today()?;
+        if self.agent.memory_max_entries == 0 || self.agent.repeat_limit == 0 {
+            return invalid(
+                "agent.memory_max_entries and agent.repeat_limit must be at least 1".into(),
             );
         }
         if self.kafka.partitions < 1 {

@@ -15,10 +15,12 @@ pub const EVENT_ID_HEADER: &str = "deskhand.event_id";
 
 /// Runs the graph on an email and records the draft with its outbox message.
 pub struct TriageHandler<C> {
-    graph: TriageGraph<C>,
+    graph: TriageGraph<C, Store>,
     store: Store,
     approval_topic: String,
     relay_wakeup: Arc<Notify>,
+    /// The business date, when pinned; otherwise today's UTC date at each email.
+    today: Option<time::Date>,
 }
 
 impl<C> std::fmt::Debug for TriageHandler<C> {
@@ -31,16 +33,18 @@ impl<C> std::fmt::Debug for TriageHandler<C> {
 
 impl<C: Cognition> TriageHandler<C> {
     pub fn new(
-        graph: TriageGraph<C>,
+        graph: TriageGraph<C, Store>,
         store: Store,
         approval_topic: String,
         relay_wakeup: Arc<Notify>,
+        today: Option<time::Date>,
     ) -> Self {
         Self {
             graph,
             store,
             approval_topic,
             relay_wakeup,
+            today,
         }
     }
 }
@@ -70,12 +74,19 @@ impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
             tracing::debug!("event already has a draft; skipping");
             return Ok(());
         }
+        let now = OffsetDateTime::now_utc();
         let context = RunContext {
             draft_id: DraftId::new(),
-            now: OffsetDateTime::now_utc(),
+            now,
+            today: self.today.unwrap_or(now.date()),
             trace_id: uuid::Uuid::new_v4().simple().to_string(),
         };
-        let draft = self.graph.run(&email, context).await;
+        let triage = self
+            .graph
+            .run(&email, context)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        let draft = triage.draft;
         let event = DraftEvent::from(&draft);
         let event_json = serde_json::to_value(&event)
             .map_err(|e| HandlerError::Permanent(format!("draft does not serialise: {e}")))?;
@@ -87,7 +98,14 @@ impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
         };
         match self
             .store
-            .record_triage(&email, &source, &draft, &event_json, &outbox)
+            .record_triage(
+                &email,
+                &source,
+                &draft,
+                &event_json,
+                &triage.memory,
+                &outbox,
+            )
             .await
         {
             Ok(Recorded::New) => {

@@ -1,18 +1,29 @@
-//! The triage graph: a fixed sequence of named nodes over one email.
+//! The triage graph: named nodes over one email.
 //!
-//! `guard → classify → route → compose`. Each node's name and duration go into the
-//! draft's trace. The graph never fails: whatever goes wrong becomes an escalation, so
-//! every email reaches a person one way or another.
+//! `guard → recall → classify → route → (product | delivery | context) → compose`.
+//! Each node's name and duration go into the draft's trace. Whatever goes wrong in a
+//! cognitive step becomes an escalation, so every email reaches a person one way or
+//! another; only an unreachable store makes the run fail (the email is then retried).
 
+use crate::delivery::{assess, format_cents, DeliveryFacts, PolicyAction, PolicySettings};
 use crate::draft::{
-    Classification, Confidence, Draft, Escalation, NodeRun, Observation, Route, Topic, Trace,
-    Urgency,
+    Classification, Confidence, Draft, Escalation, NodeRun, Observation, ProposedAction, Reply,
+    Route, Topic, Trace, Urgency,
 };
 use crate::email::InboundEmail;
+use crate::grounding::check_reply;
 use crate::ids::DraftId;
-use crate::ports::{Classified, Cognition, ComposeInput, Usage};
+use crate::memory::{CaseMemory, MemorySettings};
+use crate::ports::{
+    Classified, Cognition, ComposeInput, CustomerActivity, DataError, DeliveryLookup, ShopData,
+    Usage,
+};
+use crate::product::rank;
+use crate::scope::CustomerScope;
+use crate::tracking::find_numbers;
+use serde_json::json;
 use std::time::Instant;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 /// The graph's knobs.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +32,14 @@ pub struct GraphSettings {
     pub max_body_chars: usize,
     /// Classifications less confident than this are escalated.
     pub min_confidence: f64,
+    /// The n-th customer email on the same topic in one case is escalated.
+    pub repeat_limit: u32,
+    /// Catalog rows read per product question.
+    pub max_catalog_rows: i64,
+    /// Products offered per reply.
+    pub max_offers: usize,
+    pub policy: PolicySettings,
+    pub memory: MemorySettings,
 }
 
 impl Default for GraphSettings {
@@ -28,6 +47,11 @@ impl Default for GraphSettings {
         Self {
             max_body_chars: 2_500,
             min_confidence: 0.6,
+            repeat_limit: 4,
+            max_catalog_rows: 500,
+            max_offers: 3,
+            policy: PolicySettings::default(),
+            memory: MemorySettings::default(),
         }
     }
 }
@@ -37,15 +61,23 @@ impl Default for GraphSettings {
 pub struct RunContext {
     pub draft_id: DraftId,
     pub now: OffsetDateTime,
+    /// The business date the policy reasons about (configurable for reproducible runs).
+    pub today: Date,
     pub trace_id: String,
 }
 
-/// The triage graph over a cognitive engine `C`.
-#[derive(Debug, Clone)]
-pub struct TriageGraph<C> {
-    cognition: C,
-    settings: GraphSettings,
+/// A run's result: the draft, and the case memory as it should be stored with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Triage {
+    pub draft: Draft,
+    /// The memory after this email; `memory.version` is the version it was read at.
+    pub memory: CaseMemory,
 }
+
+/// The run could not finish; retrying later can help.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("triage interrupted: {0}")]
+pub struct GraphError(pub String);
 
 /// What the route node decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,8 +86,13 @@ pub struct RouteDecision {
     pub escalation: Option<Escalation>,
 }
 
-/// The routing rules, in priority order. Pure, so it is tested on its own.
-pub fn decide_route(classified: &Classified, settings: &GraphSettings) -> RouteDecision {
+/// The routing rules, in priority order. `asked_before` counts earlier customer emails in
+/// the case on the same topic. Pure, so it is tested on its own.
+pub fn decide_route(
+    classified: &Classified,
+    settings: &GraphSettings,
+    asked_before: u32,
+) -> RouteDecision {
     let escalate = |reason: String| RouteDecision {
         route: Route::Escalate,
         escalation: Some(Escalation { reason }),
@@ -74,6 +111,13 @@ pub fn decide_route(classified: &Classified, settings: &GraphSettings) -> RouteD
         return escalate(format!(
             "low classification confidence ({:.2} < {:.2})",
             classified.confidence, settings.min_confidence
+        ));
+    }
+    if classified.needs_reply && asked_before + 1 >= settings.repeat_limit {
+        return escalate(format!(
+            "customer is asking about {} for the {} time in this case",
+            classified.topic,
+            ordinal(asked_before + 1)
         ));
     }
     if !classified.needs_reply {
@@ -97,17 +141,23 @@ pub fn decide_route(classified: &Classified, settings: &GraphSettings) -> RouteD
     }
 }
 
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// Collects node timings and model usage while the graph runs.
 struct TraceRecorder {
     trace: Trace,
 }
 
 impl TraceRecorder {
-    fn new() -> Self {
-        Self {
-            trace: Trace::default(),
-        }
-    }
     fn node(&mut self, node: &str, started: Instant, note: Option<String>) {
         self.trace.nodes.push(NodeRun {
             node: node.to_owned(),
@@ -123,13 +173,15 @@ impl TraceRecorder {
     }
 }
 
-/// The parts of a draft that the nodes decide.
+/// The parts of a draft the nodes decide.
 struct Outcome {
     classification: Classification,
+    topic_for_memory: Topic,
     route: Route,
-    reply: Option<crate::draft::Reply>,
+    reply: Option<Reply>,
     summary: String,
     observations: Vec<Observation>,
+    actions: Vec<ProposedAction>,
     escalation: Option<Escalation>,
 }
 
@@ -145,19 +197,46 @@ impl Outcome {
                 },
                 confidence: Confidence::parse(1.0).expect("1.0 is a valid confidence"),
             },
+            topic_for_memory: Topic::Other,
             route,
             reply: None,
             summary,
             observations: Vec::new(),
+            actions: Vec::new(),
             escalation,
         }
     }
 }
 
-impl<C: Cognition> TriageGraph<C> {
-    pub fn new(cognition: C, settings: GraphSettings) -> Self {
+/// What a flow found for the reply.
+#[derive(Default)]
+struct Findings {
+    observations: Vec<Observation>,
+    facts: Vec<String>,
+    actions: Vec<ProposedAction>,
+    ask_for: Option<&'static str>,
+}
+
+fn unavailable(error: DataError) -> Result<(), GraphError> {
+    match error {
+        DataError::Unavailable(reason) => Err(GraphError(reason)),
+        DataError::Failed(_) => Ok(()),
+    }
+}
+
+/// The triage graph over a cognitive engine `C` and the store's data `D`.
+#[derive(Debug, Clone)]
+pub struct TriageGraph<C, D> {
+    cognition: C,
+    data: D,
+    settings: GraphSettings,
+}
+
+impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
+    pub fn new(cognition: C, data: D, settings: GraphSettings) -> Self {
         Self {
             cognition,
+            data,
             settings,
         }
     }
@@ -166,11 +245,31 @@ impl<C: Cognition> TriageGraph<C> {
         &self.settings
     }
 
-    /// Runs every node over one email and returns its draft.
-    pub async fn run(&self, email: &InboundEmail, ctx: RunContext) -> Draft {
-        let mut recorder = TraceRecorder::new();
-        let outcome = self.decide(email, &mut recorder).await;
-        Draft {
+    /// Runs the nodes over one email.
+    pub async fn run(&self, email: &InboundEmail, ctx: RunContext) -> Result<Triage, GraphError> {
+        let mut recorder = TraceRecorder {
+            trace: Trace::default(),
+        };
+        let scope = CustomerScope::of(email);
+
+        let started = Instant::now();
+        let memory = match self.data.recall(scope, &email.case_id).await {
+            Ok(memory) => memory,
+            Err(DataError::Unavailable(reason)) => return Err(GraphError(reason)),
+            Err(DataError::Failed(reason)) => {
+                recorder.node("recall", started, Some(reason));
+                CaseMemory::default()
+            }
+        };
+        let outcome = self
+            .decide(email, &ctx, scope, &memory, started, &mut recorder)
+            .await?;
+        let next_memory = memory.with_customer_email(
+            &outcome.summary,
+            outcome.topic_for_memory,
+            &self.settings.memory,
+        );
+        let draft = Draft {
             draft_id: ctx.draft_id,
             event_id: email.event_id.clone(),
             case_id: email.case_id.clone(),
@@ -181,50 +280,76 @@ impl<C: Cognition> TriageGraph<C> {
             reply: outcome.reply,
             summary: outcome.summary,
             observations: outcome.observations,
-            proposed_actions: Vec::new(),
+            proposed_actions: outcome.actions,
             escalation: outcome.escalation,
             engine: self.cognition.engine_name(),
             trace: recorder.trace,
             trace_id: ctx.trace_id,
-        }
+        };
+        Ok(Triage {
+            draft,
+            memory: next_memory,
+        })
     }
 
-    async fn decide(&self, email: &InboundEmail, recorder: &mut TraceRecorder) -> Outcome {
-        // guard: no model call; cheap refusals first.
+    async fn decide(
+        &self,
+        email: &InboundEmail,
+        ctx: &RunContext,
+        scope: CustomerScope,
+        memory: &CaseMemory,
+        recall_started: Instant,
+        recorder: &mut TraceRecorder,
+    ) -> Result<Outcome, GraphError> {
+        // guard: no model call; cheap refusals first. Recall ran just before so that even
+        // refused emails are remembered in the case.
         let started = Instant::now();
         let readable = email.body.readable.trim();
         if readable.is_empty() {
             recorder.node("guard", started, Some("empty body".to_owned()));
-            return Outcome::unclassified(Route::NoReply, "Empty email.".to_owned(), None);
+            return Ok(Outcome::unclassified(
+                Route::NoReply,
+                "Empty email.".to_owned(),
+                None,
+            ));
         }
         let chars = readable.chars().count();
         if chars > self.settings.max_body_chars {
             recorder.node("guard", started, Some(format!("{chars} characters")));
-            return Outcome::unclassified(
+            return Ok(Outcome::unclassified(
                 Route::Escalate,
                 format!("Long email ({chars} characters), not read automatically."),
                 Some(Escalation {
                     reason: "too long for automatic handling".to_owned(),
                 }),
-            );
+            ));
         }
         recorder.node("guard", started, None);
+        recorder.node(
+            "recall",
+            recall_started,
+            Some(format!(
+                "{} entries, {} earlier emails",
+                memory.entries.len(),
+                memory.customer_emails
+            )),
+        );
 
         let started = Instant::now();
-        let classified = match self.cognition.classify(email).await {
+        let classified = match self.cognition.classify(email, memory).await {
             Ok(metered) => {
                 recorder.usage(metered.usage);
                 metered.value
             }
             Err(error) => {
                 recorder.node("classify", started, Some(error.to_string()));
-                return Outcome::unclassified(
+                return Ok(Outcome::unclassified(
                     Route::Escalate,
                     "Email could not be classified automatically.".to_owned(),
                     Some(Escalation {
                         reason: format!("classification failed: {error}"),
                     }),
-                );
+                ));
             }
         };
         recorder.node("classify", started, None);
@@ -236,41 +361,479 @@ impl<C: Cognition> TriageGraph<C> {
         };
 
         let started = Instant::now();
-        let decision = decide_route(&classified, &self.settings);
+        let decision = decide_route(
+            &classified,
+            &self.settings,
+            memory.times_asked(classified.topic),
+        );
         recorder.node("route", started, Some(decision.route.to_string()));
 
         let mut outcome = Outcome {
             classification,
+            topic_for_memory: classified.topic,
             route: decision.route,
             reply: None,
             summary: classified.summary.clone(),
             observations: Vec::new(),
+            actions: Vec::new(),
             escalation: decision.escalation,
         };
-        if !matches!(outcome.route, Route::Product | Route::Delivery) {
-            return outcome;
-        }
+        let findings = match outcome.route {
+            Route::NoReply => return Ok(outcome),
+            Route::Escalate => {
+                let started = Instant::now();
+                let findings = self.escalation_context(email, scope).await?;
+                recorder.node(
+                    "context",
+                    started,
+                    Some(format!("{} observations", findings.observations.len())),
+                );
+                outcome.observations = findings.observations;
+                return Ok(outcome);
+            }
+            Route::Product => {
+                let started = Instant::now();
+                match self.product_flow(email, recorder).await? {
+                    Ok(findings) => {
+                        recorder.node(
+                            "product_lookup",
+                            started,
+                            Some(format!("{} observations", findings.observations.len())),
+                        );
+                        findings
+                    }
+                    Err(reason) => {
+                        recorder.node("product_lookup", started, Some(reason.clone()));
+                        outcome.route = Route::Escalate;
+                        outcome.escalation = Some(Escalation { reason });
+                        return Ok(outcome);
+                    }
+                }
+            }
+            Route::Delivery => {
+                let started = Instant::now();
+                let findings = self.delivery_flow(email, scope, ctx.today).await?;
+                recorder.node(
+                    "delivery_lookup",
+                    started,
+                    Some(format!("{} actions", findings.actions.len())),
+                );
+                findings
+            }
+        };
+        outcome.observations = findings.observations;
+        outcome.actions = findings.actions;
 
         let started = Instant::now();
         let input = ComposeInput {
             email,
             classified: &classified,
+            route: outcome.route,
             observations: &outcome.observations,
+            facts: &findings.facts,
+            ask_for: findings.ask_for,
         };
         match self.cognition.compose(input).await {
             Ok(metered) => {
                 recorder.usage(metered.usage);
-                recorder.node("compose", started, None);
-                outcome.reply = Some(metered.value);
+                let problems = check_reply(&metered.value.body, &outcome.observations);
+                if problems.is_empty() {
+                    recorder.node("compose", started, None);
+                    outcome.reply = Some(metered.value);
+                } else {
+                    let listed: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("{} {}", p.kind, p.value))
+                        .collect();
+                    let note = format!(
+                        "reply replaced by template: ungrounded {}",
+                        listed.join(", ")
+                    );
+                    recorder.node("compose", started, Some(note.clone()));
+                    let template = self.cognition.template_reply(input);
+                    outcome.observations.push(Observation {
+                        source: "reply_guard".to_owned(),
+                        text: note,
+                        data: json!({"ungrounded": listed}),
+                    });
+                    outcome.reply = Some(template);
+                }
             }
             Err(error) => {
                 recorder.node("compose", started, Some(error.to_string()));
                 outcome.route = Route::Escalate;
+                outcome.actions.clear();
                 outcome.escalation = Some(Escalation {
                     reason: format!("reply could not be composed: {error}"),
                 });
             }
         }
-        outcome
+        Ok(outcome)
+    }
+
+    /// Product flow: extract → catalog query (parameterised, bounded) → rank → stock.
+    /// The inner `Err` is a reason to escalate.
+    async fn product_flow(
+        &self,
+        email: &InboundEmail,
+        recorder: &mut TraceRecorder,
+    ) -> Result<Result<Findings, String>, GraphError> {
+        let query = match self.cognition.extract_product_query(email).await {
+            Ok(metered) => {
+                recorder.usage(metered.usage);
+                metered.value
+            }
+            Err(error) => {
+                return Ok(Err(format!(
+                    "product details could not be extracted: {error}"
+                )))
+            }
+        };
+        let mut findings = Findings::default();
+        if query.is_empty() {
+            findings.observations.push(Observation {
+                source: "catalog".to_owned(),
+                text: "The email names no brand, model, size or use; nothing to look up."
+                    .to_owned(),
+                data: json!({"query": query}),
+            });
+            findings.ask_for =
+                Some("the brand or model, the size and the colour they are looking for");
+            return Ok(Ok(findings));
+        }
+        let candidates = match self
+            .data
+            .search_products(&query, self.settings.max_catalog_rows)
+            .await
+        {
+            Ok(candidates) => candidates,
+            Err(error) => {
+                unavailable(error.clone())?;
+                return Ok(Err(error.to_string()));
+            }
+        };
+        let considered = candidates.len();
+        let best = rank(&query, candidates, self.settings.max_offers);
+        if best.is_empty() {
+            let text = format!("No product in the catalog matches: {}.", query.describe());
+            findings.facts.push(format!(
+                "We could not find a shoe matching {} in our catalog.",
+                query.describe()
+            ));
+            findings.observations.push(Observation {
+                source: "catalog".to_owned(),
+                text,
+                data: json!({"query": query, "considered": 0}),
+            });
+            return Ok(Ok(findings));
+        }
+        findings.observations.push(Observation {
+            source: "catalog".to_owned(),
+            text: format!(
+                "Looked for {}; {considered} catalog rows considered.",
+                query.describe()
+            ),
+            data: json!({"query": query, "considered": considered}),
+        });
+        for product in &best {
+            let text = product.availability();
+            findings.facts.push(text.clone());
+            findings.observations.push(Observation {
+                source: "inventory".to_owned(),
+                text,
+                data: json!({
+                    "product_id": product.product_id,
+                    "name": product.name,
+                    "brand": product.brand,
+                    "size": product.size,
+                    "width": product.width,
+                    "color": product.color,
+                    "material": product.material,
+                    "price_cents": product.price_cents,
+                    "quantity": product.quantity,
+                    "next_incoming": product.next_incoming.map(|(date, qty)| json!({"date": date.to_string(), "quantity": qty})),
+                }),
+            });
+        }
+        Ok(Ok(findings))
+    }
+
+    /// Delivery flow: numbers from the email → this customer's deliveries → policy.
+    async fn delivery_flow(
+        &self,
+        email: &InboundEmail,
+        scope: CustomerScope,
+        today: Date,
+    ) -> Result<Findings, GraphError> {
+        let text = format!(
+            "{}\n{}",
+            email.subject.as_deref().unwrap_or(""),
+            email.body.readable
+        );
+        let numbers = find_numbers(&text);
+        let mut findings = Findings::default();
+        if numbers.is_empty() {
+            findings.observations.push(Observation {
+                source: "deliveries".to_owned(),
+                text: "The email gives no tracking or order number.".to_owned(),
+                data: json!({}),
+            });
+            findings.ask_for = Some("the tracking number or the order number of the delivery");
+            return Ok(findings);
+        }
+        let lookup = DeliveryLookup {
+            tracking: numbers.tracking.clone(),
+            orders: numbers.orders.clone(),
+        };
+        let since = today - time::Duration::days(self.settings.policy.coupon_lookback_days);
+        let matches = match self.data.deliveries(scope, &lookup, since).await {
+            Ok(matches) => matches,
+            Err(error) => {
+                unavailable(error.clone())?;
+                findings.observations.push(Observation {
+                    source: "deliveries".to_owned(),
+                    text: error.to_string(),
+                    data: json!({}),
+                });
+                findings.ask_for = Some("a moment while we look into it");
+                return Ok(findings);
+            }
+        };
+        // Numbers that match none of this customer's deliveries get one answer, whoever
+        // else they might belong to: the lookup above cannot see other customers.
+        for number in &numbers.tracking {
+            if !matches
+                .matched
+                .iter()
+                .any(|d| d.tracking_number.eq_ignore_ascii_case(number.as_str()))
+            {
+                let sentence = format!(
+                    "We could not find an open delivery with the number {} on your account.",
+                    number.as_str()
+                );
+                findings.facts.push(sentence.clone());
+                findings.observations.push(Observation {
+                    source: "deliveries".to_owned(),
+                    text: sentence,
+                    data: json!({"number": number.as_str(), "matched": false}),
+                });
+            }
+        }
+        for order in &numbers.orders {
+            if !matches
+                .matched
+                .iter()
+                .any(|d| d.order_number.eq_ignore_ascii_case(order))
+            {
+                let sentence = format!(
+                    "We could not find an open delivery for order {order} on your account."
+                );
+                findings.facts.push(sentence.clone());
+                findings.observations.push(Observation {
+                    source: "deliveries".to_owned(),
+                    text: sentence,
+                    data: json!({"order": order, "matched": false}),
+                });
+            }
+        }
+        for delivery in &matches.matched {
+            self.assess_delivery(delivery, &matches.recent, today, &mut findings);
+        }
+        if matches.matched.is_empty() {
+            findings.ask_for =
+                Some("the tracking number exactly as it appears in the shipping confirmation");
+        }
+        Ok(findings)
+    }
+
+    fn assess_delivery(
+        &self,
+        delivery: &DeliveryFacts,
+        recent: &[DeliveryFacts],
+        today: Date,
+        findings: &mut Findings,
+    ) {
+        let settings = &self.settings.policy;
+        let (late, actions) = assess(delivery, recent, today, settings);
+        let window = format!("{} to {}", delivery.expected_start, delivery.expected_end);
+        let status = match (delivery.status, delivery.delivered_on) {
+            (_, Some(on)) => format!("was delivered on {on}"),
+            (status, None) => format!("is {}", status.describe()),
+        };
+        let mut sentence = format!(
+            "Your {} delivery with tracking number {} {}; it was expected {}.",
+            delivery.carrier, delivery.tracking_number, status, window
+        );
+        if late.late {
+            let unit = if late.days_late == 1 { "day" } else { "days" };
+            sentence.push_str(&format!(" It is {} {} late.", late.days_late, unit));
+        } else if delivery.status != crate::delivery::DeliveryStatus::Cancelled
+            && delivery.delivered_on.is_none()
+        {
+            sentence.push_str(" It is on schedule.");
+        }
+        findings.facts.push(sentence.clone());
+        findings.observations.push(Observation {
+            source: "deliveries".to_owned(),
+            text: sentence,
+            data: json!({
+                "delivery_id": delivery.delivery_id,
+                "order_number": delivery.order_number,
+                "tracking_number": delivery.tracking_number,
+                "carrier": delivery.carrier,
+                "status": delivery.status.as_str(),
+                "expected_start": delivery.expected_start.to_string(),
+                "expected_end": delivery.expected_end.to_string(),
+                "delivered_on": delivery.delivered_on.map(|d| d.to_string()),
+                "days_late": late.days_late,
+                "fee_cents": delivery.fee_cents,
+                "refunded_cents": delivery.refunded_cents,
+                "coupon_issued": delivery.coupon_issued,
+            }),
+        });
+        if late.late && delivery.refunded_cents > 0 {
+            findings.observations.push(Observation {
+                source: "policy".to_owned(),
+                text: format!(
+                    "A refund of {} was already credited for this delivery; no further refund.",
+                    format_cents(delivery.refunded_cents)
+                ),
+                data: json!({"delivery_id": delivery.delivery_id}),
+            });
+        }
+        for action in actions {
+            let id = format!("a{}", findings.actions.len() + 1);
+            match action {
+                PolicyAction::RefundDeliveryFee {
+                    amount_cents,
+                    days_late,
+                } => {
+                    let reason = format!(
+                        "{days_late} days late × {}% of the {} delivery fee, capped at the fee",
+                        settings.refund_percent_per_day,
+                        format_cents(delivery.fee_cents)
+                    );
+                    findings.facts.push(format!(
+                        "As an apology we will refund {} of the delivery fee for tracking number {}.",
+                        format_cents(amount_cents),
+                        delivery.tracking_number
+                    ));
+                    findings.observations.push(Observation {
+                        source: "policy".to_owned(),
+                        text: format!(
+                            "Refund {} of the delivery fee ({reason}).",
+                            format_cents(amount_cents)
+                        ),
+                        data: json!({"action": id, "amount_cents": amount_cents}),
+                    });
+                    findings.actions.push(ProposedAction {
+                        id,
+                        kind: "refund_delivery_fee".to_owned(),
+                        params: json!({
+                            "delivery_id": delivery.delivery_id,
+                            "tracking_number": delivery.tracking_number,
+                            "amount_cents": amount_cents,
+                            "days_late": days_late,
+                            "reason": reason,
+                        }),
+                    });
+                }
+                PolicyAction::IssueCoupon { valid_days } => {
+                    let reason = format!(
+                        "another delivery of this customer's was late within the last {} days",
+                        settings.coupon_lookback_days
+                    );
+                    findings.facts.push(format!(
+                        "Because this is not the first late delivery, we are adding a coupon for free expedited shipping, valid for {valid_days} days."
+                    ));
+                    findings.observations.push(Observation {
+                        source: "policy".to_owned(),
+                        text: format!("Issue a free expedited shipping coupon valid {valid_days} days ({reason})."),
+                        data: json!({"action": id}),
+                    });
+                    findings.actions.push(ProposedAction {
+                        id,
+                        kind: "issue_coupon".to_owned(),
+                        params: json!({
+                            "delivery_id": delivery.delivery_id,
+                            "tracking_number": delivery.tracking_number,
+                            "coupon": "free_expedited_shipping",
+                            "valid_days": valid_days,
+                            "reason": reason,
+                        }),
+                    });
+                }
+            }
+        }
+    }
+
+    /// For escalations: the customer's relevant orders, deliveries and refunds, so the
+    /// person taking over does not have to look them up.
+    async fn escalation_context(
+        &self,
+        email: &InboundEmail,
+        scope: CustomerScope,
+    ) -> Result<Findings, GraphError> {
+        let text = format!(
+            "{}\n{}",
+            email.subject.as_deref().unwrap_or(""),
+            email.body.readable
+        );
+        let numbers = find_numbers(&text);
+        let lookup = DeliveryLookup {
+            tracking: numbers.tracking,
+            orders: numbers.orders,
+        };
+        let mut findings = Findings::default();
+        let activity: CustomerActivity = match self.data.activity(scope, &lookup).await {
+            Ok(activity) => activity,
+            Err(error) => {
+                unavailable(error.clone())?;
+                findings.observations.push(Observation {
+                    source: "context".to_owned(),
+                    text: error.to_string(),
+                    data: json!({}),
+                });
+                return Ok(findings);
+            }
+        };
+        if activity.orders.is_empty() && activity.deliveries.is_empty() {
+            findings.observations.push(Observation {
+                source: "context".to_owned(),
+                text: "No orders on record for this customer.".to_owned(),
+                data: json!({}),
+            });
+        }
+        for order in &activity.orders {
+            findings.observations.push(Observation {
+                source: "orders".to_owned(),
+                text: format!("Order {} placed on {}, total {}.", order.order_number, order.placed_on, format_cents(order.total_cents)),
+                data: json!({"order_number": order.order_number, "placed_on": order.placed_on.to_string(), "total_cents": order.total_cents}),
+            });
+        }
+        for delivery in &activity.deliveries {
+            findings.observations.push(Observation {
+                source: "deliveries".to_owned(),
+                text: format!(
+                    "Delivery {} ({}) for order {}: {}, expected {} to {}{}.",
+                    delivery.tracking_number,
+                    delivery.carrier,
+                    delivery.order_number,
+                    delivery.status.describe(),
+                    delivery.expected_start,
+                    delivery.expected_end,
+                    delivery.delivered_on.map(|d| format!(", delivered {d}")).unwrap_or_default()
+                ),
+                data: json!({"delivery_id": delivery.delivery_id, "tracking_number": delivery.tracking_number, "status": delivery.status.as_str()}),
+            });
+        }
+        for refund in &activity.refunds {
+            findings.observations.push(Observation {
+                source: "refunds".to_owned(),
+                text: format!("Refund of {} credited on {} for {}: {}.", format_cents(refund.amount_cents), refund.credited_on, refund.tracking_number, refund.reason),
+                data: json!({"tracking_number": refund.tracking_number, "amount_cents": refund.amount_cents}),
+            });
+        }
+        Ok(findings)
     }
 }

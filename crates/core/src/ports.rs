@@ -1,16 +1,26 @@
 //! What the graph needs from the outside world.
 //!
-//! The cognitive steps (classify, compose) are behind [`Cognition`] so the same graph
-//! runs on the deterministic offline engine or on a language model.
+//! - [`Cognition`]: the cognitive steps (classify, extract, compose), so the same graph
+//!   runs on the deterministic offline engine or on a language model.
+//! - [`ShopData`]: the store's data. Customer data is read only through a
+//!   [`CustomerScope`]; the catalog is shared.
 
-use crate::draft::{Observation, Reply, Topic, Urgency};
+use crate::delivery::{Cents, DeliveryFacts};
+use crate::draft::{Observation, Reply, Route, Topic, Urgency};
 use crate::email::InboundEmail;
+use crate::ids::CaseId;
+use crate::memory::CaseMemory;
+use crate::product::{ProductCandidate, ProductQuery};
+use crate::scope::CustomerScope;
+use crate::tracking::TrackingNumber;
 use std::future::Future;
+use time::Date;
 
 /// Why a cognitive step failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CognitionError {
-    /// The engine may succeed later (rate limits, timeouts, a 5xx).
+    /// The engine may succeed later (rate limits, timeouts, a 5xx), but the email's budget
+    /// for retries is spent.
     #[error("engine temporarily unavailable: {0}")]
     Transient(String),
     /// Trying again will not help (a refusal, an answer outside the allowed labels twice).
@@ -22,6 +32,17 @@ impl CognitionError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient(_))
     }
+}
+
+/// Why a data read failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    /// The store is unreachable; the whole email is retried later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The read failed for good; the email is escalated with the reason.
+    #[error("store read failed: {0}")]
+    Failed(String),
 }
 
 /// The classifier's full answer; the graph validates and routes on it.
@@ -44,7 +65,13 @@ pub struct Classified {
 pub struct ComposeInput<'a> {
     pub email: &'a InboundEmail,
     pub classified: &'a Classified,
+    pub route: Route,
+    /// The evidence, for the model and the reviewer.
     pub observations: &'a [Observation],
+    /// Customer-facing sentences derived from the evidence, in the order to tell them.
+    pub facts: &'a [String],
+    /// What the reply must ask the customer for, if anything.
+    pub ask_for: Option<&'a str>,
 }
 
 /// Token use of the calls a step made; zero for the offline engine.
@@ -54,6 +81,15 @@ pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub cost_usd: f64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Self) {
+        self.calls += other.calls;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.cost_usd += other.cost_usd;
+    }
 }
 
 /// A step's answer together with what it cost.
@@ -78,15 +114,99 @@ pub trait Cognition: Send + Sync {
     /// Shown in the draft's `engine` field.
     fn engine_name(&self) -> String;
 
-    /// Reads the email and labels it.
+    /// Reads the email (with the case memory for context) and labels it.
     fn classify(
         &self,
         email: &InboundEmail,
+        memory: &CaseMemory,
     ) -> impl Future<Output = Result<Metered<Classified>, CognitionError>> + Send;
 
-    /// Writes the reply, grounded only in the observations.
+    /// Pulls the product attributes out of a product question.
+    fn extract_product_query(
+        &self,
+        email: &InboundEmail,
+    ) -> impl Future<Output = Result<Metered<ProductQuery>, CognitionError>> + Send;
+
+    /// Writes the reply, grounded only in the input.
     fn compose(
         &self,
         input: ComposeInput<'_>,
     ) -> impl Future<Output = Result<Metered<Reply>, CognitionError>> + Send;
+
+    /// The deterministic template reply, used when a composed reply fails the guard.
+    fn template_reply(&self, input: ComposeInput<'_>) -> Reply;
+}
+
+/// Which of the customer's deliveries to look up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryLookup {
+    pub tracking: Vec<TrackingNumber>,
+    pub orders: Vec<String>,
+}
+
+/// The customer's deliveries that match a lookup, plus their recent ones (for the
+/// repeat-lateness rule).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryMatches {
+    pub matched: Vec<DeliveryFacts>,
+    pub recent: Vec<DeliveryFacts>,
+}
+
+/// An order, for a person reviewing an escalation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub order_number: String,
+    pub placed_on: Date,
+    pub total_cents: Cents,
+}
+
+/// A refund already credited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundSummary {
+    pub tracking_number: String,
+    pub amount_cents: Cents,
+    pub credited_on: Date,
+    pub reason: String,
+}
+
+/// The customer's recent business with the shop.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerActivity {
+    pub orders: Vec<OrderSummary>,
+    pub deliveries: Vec<DeliveryFacts>,
+    pub refunds: Vec<RefundSummary>,
+}
+
+/// The store's data, as the graph may read it.
+pub trait ShopData: Send + Sync {
+    /// The memory of one case of this customer's.
+    fn recall(
+        &self,
+        scope: CustomerScope,
+        case_id: &CaseId,
+    ) -> impl Future<Output = Result<CaseMemory, DataError>> + Send;
+
+    /// This customer's deliveries matching the numbers, and those whose window ended on or
+    /// after `recent_since`.
+    fn deliveries(
+        &self,
+        scope: CustomerScope,
+        lookup: &DeliveryLookup,
+        recent_since: Date,
+    ) -> impl Future<Output = Result<DeliveryMatches, DataError>> + Send;
+
+    /// This customer's recent orders, deliveries and refunds (those named in the lookup
+    /// first).
+    fn activity(
+        &self,
+        scope: CustomerScope,
+        lookup: &DeliveryLookup,
+    ) -> impl Future<Output = Result<CustomerActivity, DataError>> + Send;
+
+    /// Catalog rows matching the query's filters, at most `limit`.
+    fn search_products(
+        &self,
+        query: &ProductQuery,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ProductCandidate>, DataError>> + Send;
 }

@@ -11,6 +11,8 @@ pub enum Error {
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error("{0} changed concurrently; retry with fresh data")]
+    Conflict(&'static str),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -18,7 +20,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Outages, timeouts, serialization failures and deadlocks pass; a retry can help.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::Conflict(_))
     }
 }
 

@@ -7,11 +7,15 @@
 //! Depends on `deskhand-core` for the domain types; it never decides anything itself.
 
 mod error;
+mod memory;
 mod outbox;
+mod seed;
+mod shop;
 mod triage;
 
 pub use error::{Error, Result};
 pub use outbox::{OutboxBatch, OutboxMessage, PendingMessage};
+pub use seed::{SeedReport, SeedSpec};
 pub use triage::Recorded;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

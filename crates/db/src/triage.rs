@@ -1,7 +1,9 @@
 //! The one transaction per email: email + case + draft + outbox message, or nothing.
 
 use crate::{Error, OutboxMessage, Result, Store};
-use deskhand_core::{Draft, EventId, InboundEmail, OriginalMessage, SourcePosition};
+use deskhand_core::{
+    CaseMemory, CustomerScope, Draft, EventId, InboundEmail, OriginalMessage, SourcePosition,
+};
 
 /// What [`Store::record_triage`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +24,9 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Records a triaged email in one transaction: the email, its case, its draft and the
-    /// message the relay will publish. A second call for the same event writes nothing,
+    /// Records a triaged email in one transaction: the email, its case, its draft, the
+    /// case memory after it (checked against the version it was read at) and the message
+    /// the relay will publish. A second call for the same event writes nothing,
     /// even when two workers race (the email's primary key decides who wins).
     #[tracing::instrument(skip_all, fields(event_id = %email.event_id, case_id = %email.case_id))]
     pub async fn record_triage(
@@ -32,9 +35,11 @@ impl Store {
         source: &SourcePosition,
         draft: &Draft,
         draft_event: &serde_json::Value,
+        memory: &CaseMemory,
         outbox: &OutboxMessage,
     ) -> Result<Recorded> {
         let mut tx = self.pool().begin().await?;
+        crate::shop::set_scope(&mut tx, CustomerScope::of(email)).await?;
 
         // Serialises concurrent emails of one case and creates the case on first sight.
         sqlx::query(
@@ -116,6 +121,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
+        crate::memory::store_memory(&mut tx, email, memory).await?;
         outbox.insert(&mut tx).await?;
         tx.commit().await?;
         Ok(Recorded::New)

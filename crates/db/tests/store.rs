@@ -16,7 +16,11 @@ fn email(event: &str, case: &str) -> InboundEmail {
         from: "a@b.c".into(),
         subject: None,
         message_id: None,
-        body: EmailBody { original: OriginalMessage::Raw(b"Subject: x\r\n\r\nhi".to_vec()), full_text: "hi".into(), readable: "hi".into() },
+        body: EmailBody {
+            original: OriginalMessage::Raw(b"Subject: x\r\n\r\nhi".to_vec()),
+            full_text: "hi".into(),
+            readable: "hi".into(),
+        },
     }
 }
 
@@ -27,7 +31,11 @@ fn draft(email: &InboundEmail) -> Draft {
         case_id: email.case_id.clone(),
         customer_id: email.customer_id,
         created_at: datetime!(2026-11-20 10:01 UTC),
-        classification: Classification { topic: Topic::Other, urgency: Urgency::Low, confidence: Confidence::parse(0.5).unwrap() },
+        classification: Classification {
+            topic: Topic::Other,
+            urgency: Urgency::Low,
+            confidence: Confidence::parse(0.5).unwrap(),
+        },
         route: Route::NoReply,
         reply: None,
         summary: "s".into(),
@@ -41,11 +49,20 @@ fn draft(email: &InboundEmail) -> Draft {
 }
 
 fn outbox(n: u8) -> OutboxMessage {
-    OutboxMessage { topic: "approval".into(), key: "c1".into(), payload: vec![n], headers: BTreeMap::new() }
+    OutboxMessage {
+        topic: "approval".into(),
+        key: "c1".into(),
+        payload: vec![n],
+        headers: BTreeMap::new(),
+    }
 }
 
 fn source() -> SourcePosition {
-    SourcePosition { topic: "in".into(), partition: 0, offset: 1 }
+    SourcePosition {
+        topic: "in".into(),
+        partition: 0,
+        offset: 1,
+    }
 }
 
 #[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
@@ -53,13 +70,42 @@ async fn recording_the_same_event_twice_writes_it_once(pool: PgPool) {
     let store = Store::from_pool(pool);
     let email = email("e1", "c1");
     let json = serde_json::json!({});
-    assert_eq!(store.record_triage(&email, &source(), &draft(&email), &json, &outbox(1)).await.unwrap(), Recorded::New);
+    assert_eq!(
+        store
+            .record_triage(
+                &email,
+                &source(),
+                &draft(&email),
+                &json,
+                &CaseMemory::default(),
+                &outbox(1)
+            )
+            .await
+            .unwrap(),
+        Recorded::New
+    );
     assert!(store.is_recorded(&email.event_id).await.unwrap());
     // A second draft (a different id) for the same event is refused as a duplicate.
-    assert_eq!(store.record_triage(&email, &source(), &draft(&email), &json, &outbox(2)).await.unwrap(), Recorded::Duplicate);
+    assert_eq!(
+        store
+            .record_triage(
+                &email,
+                &source(),
+                &draft(&email),
+                &json,
+                &CaseMemory::default(),
+                &outbox(2)
+            )
+            .await
+            .unwrap(),
+        Recorded::Duplicate
+    );
     assert_eq!(store.count_drafts().await.unwrap(), 1);
     assert_eq!(store.outbox_backlog().await.unwrap(), 1);
-    let count: i32 = sqlx::query_scalar("SELECT email_count FROM cases WHERE case_id = 'c1'").fetch_one(store.pool()).await.unwrap();
+    let count: i32 = sqlx::query_scalar("SELECT email_count FROM cases WHERE case_id = 'c1'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(count, 1);
 }
 
@@ -67,18 +113,214 @@ async fn recording_the_same_event_twice_writes_it_once(pool: PgPool) {
 async fn only_one_relay_claims_the_outbox_at_a_time_and_in_id_order(pool: PgPool) {
     let store = Store::from_pool(pool);
     for n in 0..3u8 {
-        let email = email(&format!("e{n}"), "c1");
-        store.record_triage(&email, &source(), &draft(&email), &serde_json::json!({}), &outbox(n)).await.unwrap();
+        let email = email(&format!("e{n}"), &format!("c{n}"));
+        store
+            .record_triage(
+                &email,
+                &source(),
+                &draft(&email),
+                &serde_json::json!({}),
+                &CaseMemory::default(),
+                &outbox(n),
+            )
+            .await
+            .unwrap();
     }
-    let batch = store.claim_outbox(10).await.unwrap().expect("first relay claims");
-    let payloads: Vec<Vec<u8>> = batch.messages.iter().map(|m| m.message.payload.clone()).collect();
+    let batch = store
+        .claim_outbox(10)
+        .await
+        .unwrap()
+        .expect("first relay claims");
+    let payloads: Vec<Vec<u8>> = batch
+        .messages
+        .iter()
+        .map(|m| m.message.payload.clone())
+        .collect();
     assert_eq!(payloads, vec![vec![0], vec![1], vec![2]]);
-    assert!(store.claim_outbox(10).await.unwrap().is_none(), "a second relay waits its turn");
+    assert!(
+        store.claim_outbox(10).await.unwrap().is_none(),
+        "a second relay waits its turn"
+    );
 
     let ids: Vec<i64> = batch.messages.iter().map(|m| m.id).collect();
-    batch.finish(&ids[..2], &[(ids[2], "broker down".into())]).await.unwrap();
-    assert_eq!(store.outbox_backlog().await.unwrap(), 1, "the failed message stays pending");
+    batch
+        .finish(&ids[..2], &[(ids[2], "broker down".into())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.outbox_backlog().await.unwrap(),
+        1,
+        "the failed message stays pending"
+    );
     let retry = store.claim_outbox(10).await.unwrap().unwrap();
     assert_eq!(retry.messages.len(), 1);
     assert_eq!(retry.messages[0].message.payload, vec![2]);
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn a_memory_written_from_a_stale_read_is_refused_as_a_transient_conflict(pool: PgPool) {
+    use deskhand_core::ports::ShopData;
+    let store = Store::from_pool(pool);
+    let settings = deskhand_core::memory::MemorySettings::default();
+    let first = email("e1", "c1");
+    let scope = CustomerScope::of(&first);
+    let read = store.recall(scope, &first.case_id).await.unwrap();
+    let next = read.with_customer_email("asks about parcel", Topic::DeliveryDelay, &settings);
+    store
+        .record_triage(
+            &first,
+            &source(),
+            &draft(&first),
+            &serde_json::json!({}),
+            &next,
+            &outbox(1),
+        )
+        .await
+        .unwrap();
+
+    // A second email computed from the same (now stale) read must not overwrite it.
+    let second = email("e2", "c1");
+    let stale = read.with_customer_email("asks again", Topic::DeliveryDelay, &settings);
+    let error = store
+        .record_triage(
+            &second,
+            &source(),
+            &draft(&second),
+            &serde_json::json!({}),
+            &stale,
+            &outbox(2),
+        )
+        .await
+        .unwrap_err();
+    assert!(error.is_transient(), "{error}");
+    assert_eq!(
+        store.count_drafts().await.unwrap(),
+        1,
+        "the whole transaction rolled back"
+    );
+
+    let fresh = store.recall(scope, &first.case_id).await.unwrap();
+    assert_eq!(fresh.customer_emails, 1);
+    assert_eq!(fresh.entries[0].summary, "asks about parcel");
+    assert_eq!(fresh.times_asked(Topic::DeliveryDelay), 1);
+}
+
+async fn two_customers_with_deliveries(store: &Store) {
+    sqlx::raw_sql(
+        "INSERT INTO customers VALUES (1, 'Ann', 'ann@example.com'), (2, 'Bob', 'bob@example.com');
+         INSERT INTO orders (order_id, order_number, customer_id, placed_on, total_cents)
+             VALUES (1, '100001', 1, '2026-03-01', 1000), (2, '100002', 2, '2026-03-01', 1000);
+         INSERT INTO deliveries (order_id, customer_id, carrier, tracking_number, status, expected_start, expected_end, fee_cents)
+             VALUES (1, 1, 'UPS', '1Z999AA10123456784', 'in_transit', '2026-03-02', '2026-03-04', 800),
+                    (2, 2, 'UPS', '1Z999AA10000000002', 'in_transit', '2026-03-02', '2026-03-04', 800);",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn a_customer_scope_never_sees_another_customers_delivery(pool: PgPool) {
+    use deskhand_core::ports::{DeliveryLookup, ShopData};
+    use deskhand_core::tracking::TrackingNumber;
+    let store = Store::from_pool(pool);
+    two_customers_with_deliveries(&store).await;
+    let mut bob_email = email("e1", "c1");
+    bob_email.customer_id = CustomerId::parse(2).unwrap();
+    let lookup = DeliveryLookup {
+        tracking: vec![TrackingNumber::normalise("1Z999AA10123456784")],
+        orders: vec!["100001".into()],
+    };
+    let since = datetime!(2026-01-01 0:00 UTC).date();
+    let found = store
+        .deliveries(CustomerScope::of(&bob_email), &lookup, since)
+        .await
+        .unwrap();
+    assert!(
+        found.matched.is_empty(),
+        "Ann's number and order are invisible to Bob"
+    );
+    assert_eq!(found.recent.len(), 1);
+    assert_eq!(found.recent[0].tracking_number, "1Z999AA10000000002");
+
+    // Even raw SQL inside a scoped transaction sees only the scope's rows (row-level security).
+    let mut tx = store.scoped(CustomerScope::of(&bob_email)).await.unwrap();
+    let visible: Vec<i64> = sqlx::query_scalar("SELECT customer_id FROM deliveries ORDER BY 1")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(visible, vec![2]);
+    let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(customers, 1);
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn the_worker_role_cannot_read_customer_rows_without_a_scope(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    two_customers_with_deliveries(&store).await;
+    let mut tx = store.pool().begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE deskhand_worker")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let unscoped: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(unscoped, 0, "no scope, no rows");
+    sqlx::query("SELECT set_config('deskhand.customer_id', '1', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let scoped: Vec<String> = sqlx::query_scalar("SELECT tracking_number FROM deliveries")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(scoped, vec!["1Z999AA10123456784".to_owned()]);
+    let bypass: bool = sqlx::query_scalar(
+        "SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'deskhand_worker'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(!bypass);
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn the_seed_is_deterministic_and_its_tracking_numbers_are_unique(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let spec = deskhand_db::SeedSpec {
+        customers: 300,
+        deliveries_per_customer: 4,
+        seed: 7,
+        today: datetime!(2026-03-10 0:00 UTC).date(),
+    };
+    let report = store.seed(&spec).await.unwrap();
+    assert_eq!(report.deliveries, 1_200);
+    let fingerprint = |store: Store| async move {
+        let digest: String = sqlx::query_scalar(
+            "SELECT md5(string_agg(tracking_number || status || expected_end::text || fee_cents::text, ',' ORDER BY delivery_id)) FROM deliveries",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        digest
+    };
+    let first = fingerprint(store.clone()).await;
+    store.seed(&spec).await.unwrap();
+    assert_eq!(fingerprint(store.clone()).await, first);
+    let duplicates: i64 =
+        sqlx::query_scalar("SELECT count(*) - count(DISTINCT tracking_number) FROM deliveries")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(duplicates, 0);
+    let late_in_transit: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE delivered_on IS NULL AND status <> 'cancelled' AND expected_end < '2026-03-10'").fetch_one(store.pool()).await.unwrap();
+    assert!(
+        late_in_transit > 0,
+        "the shop has late parcels to talk about"
+    );
 }

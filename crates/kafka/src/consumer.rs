@@ -587,7 +587,10 @@ mod tests {
             tracker.started(&p(), offset);
         }
         let stored = tracker.finished(&p(), 11);
-        assert!(stored.is_none_or(|through| through < 10), "10 is still in flight: {stored:?}");
+        assert!(
+            stored.is_none_or(|through| through < 10),
+            "10 is still in flight: {stored:?}"
+        );
         assert_eq!(tracker.finished(&p(), 10), Some(11));
         assert_eq!(tracker.finished(&p(), 12), Some(12));
     }

@@ -21,9 +21,16 @@ fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
         case_id: CaseId::parse("c").unwrap(),
         customer_id: CustomerId::parse(1).unwrap(),
         created_at: time::OffsetDateTime::UNIX_EPOCH,
-        classification: Classification { topic: Topic::Other, urgency: Urgency::Low, confidence: Confidence::parse(1.0).unwrap() },
+        classification: Classification {
+            topic: Topic::Other,
+            urgency: Urgency::Low,
+            confidence: Confidence::parse(1.0).unwrap(),
+        },
         route: Route::NoReply,
-        reply: Some(Reply { subject: "s".into(), body: "b".into() }),
+        reply: Some(Reply {
+            subject: "s".into(),
+            body: "b".into(),
+        }),
         summary: "s".into(),
         observations: vec![],
         proposed_actions: vec![],
@@ -35,29 +42,55 @@ fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
     let published = serde_json::to_value(DraftEvent::from(&draft)).unwrap();
     let schema = schema("deskhand.draft.proposed.schema.json");
     assert_eq!(keys(&published), keys(&schema["properties"]));
-    let required: BTreeSet<String> =
-        schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
-    assert_eq!(required, keys(&published), "every published field is required");
-    assert_eq!(keys(&published["classification"]), keys(&schema["properties"]["classification"]["properties"]));
+    let required: BTreeSet<String> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        required,
+        keys(&published),
+        "every published field is required"
+    );
+    assert_eq!(
+        keys(&published["classification"]),
+        keys(&schema["properties"]["classification"]["properties"])
+    );
     let routes: BTreeSet<String> = Route::ALL.iter().map(|r| r.as_str().to_owned()).collect();
-    let schema_routes: BTreeSet<String> =
-        schema["properties"]["route"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let schema_routes: BTreeSet<String> = schema["properties"]["route"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(routes, schema_routes);
 }
 
 #[test]
 fn the_inbound_schema_requires_what_the_decoder_requires() {
     let schema = schema("crm.email.received.schema.json");
-    let required: BTreeSet<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     let minimal = serde_json::json!({"event_id": "e", "case_id": "c", "customer_id": 1,
         "received_at": "2026-11-20T10:00:00Z", "email": {"from": "a@b.c", "text": "hi"}});
     let limits = deskhand_kafka::DecodeLimits::default();
-    assert!(deskhand_kafka::decode_inbound(&serde_json::to_vec(&minimal).unwrap(), &limits).is_ok());
+    assert!(
+        deskhand_kafka::decode_inbound(&serde_json::to_vec(&minimal).unwrap(), &limits).is_ok()
+    );
     for field in &required {
         let mut without = minimal.clone();
         without.as_object_mut().unwrap().remove(*field);
-        let refused = deskhand_kafka::decode_inbound(&serde_json::to_vec(&without).unwrap(), &limits);
-        assert!(refused.is_err(), "the decoder accepts an event without {field}");
+        let refused =
+            deskhand_kafka::decode_inbound(&serde_json::to_vec(&without).unwrap(), &limits);
+        assert!(
+            refused.is_err(),
+            "the decoder accepts an event without {field}"
+        );
     }
     assert_eq!(required.len(), 5);
 }

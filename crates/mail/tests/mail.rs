@@ -26,9 +26,15 @@ Content-Type: text/html; charset=\"ISO-8859-1\"\r\n\
 <p>HTML version must not be used when text exists</p>\r\n\
 --b1--\r\n";
     let message = parse(raw);
-    assert_eq!(message.full_text.trim(), "Schöne Grüße! My order with tracking 1Z999AA10123456784 is very late. René");
+    assert_eq!(
+        message.full_text.trim(),
+        "Schöne Grüße! My order with tracking 1Z999AA10123456784 is very late. René"
+    );
     assert_eq!(message.subject.as_deref(), Some("Grüße and a question"));
-    assert_eq!(message.from.as_deref(), Some("René Müller <rene@example.de>"));
+    assert_eq!(
+        message.from.as_deref(),
+        Some("René Müller <rene@example.de>")
+    );
     assert_eq!(message.message_id.as_deref(), Some("<abc@example.de>"));
 }
 
@@ -40,9 +46,23 @@ Content-Type: text/html; charset=utf-8\r\n\
 \r\n\
 <html><head><style>p{color:red}</style></head><body><p>Do you have the <b>Ultraboost</b> in size 10?</p><p>Thanks,<br>Priya</p></body></html>\r\n";
     let message = parse(raw);
-    assert!(message.full_text.contains("Do you have the Ultraboost in size 10?"), "{:?}", message.full_text);
-    assert!(!message.full_text.contains('<'), "no markup left: {:?}", message.full_text);
-    assert!(!message.full_text.contains("color:red"), "no CSS left: {:?}", message.full_text);
+    assert!(
+        message
+            .full_text
+            .contains("Do you have the Ultraboost in size 10?"),
+        "{:?}",
+        message.full_text
+    );
+    assert!(
+        !message.full_text.contains('<'),
+        "no markup left: {:?}",
+        message.full_text
+    );
+    assert!(
+        !message.full_text.contains("color:red"),
+        "no CSS left: {:?}",
+        message.full_text
+    );
 }
 
 #[test]
@@ -51,7 +71,8 @@ fn quoted_replies_and_their_header_are_stripped_from_what_the_agent_reads() {
     assert_eq!(readable_text(text), "Still nothing arrived.");
     let wrapped = "Any news?\n\nOn Mon, Nov 16, 2026 at 9:00 AM Support Team <support@shop.example>\nwrote:\n> old";
     assert_eq!(readable_text(wrapped), "Any news?");
-    let outlook = "Please cancel.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\nOld text";
+    let outlook =
+        "Please cancel.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\nOld text";
     assert_eq!(readable_text(outlook), "Please cancel.");
     let outlook_block = "Please cancel.\n\nFrom: Support <s@shop.example>\nSent: Monday, November 16, 2026\nTo: me\nOld text";
     assert_eq!(readable_text(outlook_block), "Please cancel.");
@@ -59,8 +80,14 @@ fn quoted_replies_and_their_header_are_stripped_from_what_the_agent_reads() {
 
 #[test]
 fn signatures_are_stripped_but_forwarded_messages_are_kept() {
-    assert_eq!(readable_text("Where is it?\n-- \nDana Ruiz\nACME Corp"), "Where is it?");
-    assert_eq!(readable_text("Where is it?\n\nSent from my iPhone"), "Where is it?");
+    assert_eq!(
+        readable_text("Where is it?\n-- \nDana Ruiz\nACME Corp"),
+        "Where is it?"
+    );
+    assert_eq!(
+        readable_text("Where is it?\n\nSent from my iPhone"),
+        "Where is it?"
+    );
     let forwarded = "See below, it says delayed.\n\n---------- Forwarded message ---------\nFrom: UPS <noreply@ups.com>\nDate: Mon, Nov 16, 2026\nSubject: Delay\n\nYour package 1Z999AA10123456784 is delayed.";
     let readable = readable_text(forwarded);
     assert!(readable.contains("1Z999AA10123456784"), "{readable}");
@@ -68,8 +95,14 @@ fn signatures_are_stripped_but_forwarded_messages_are_kept() {
 
 #[test]
 fn bytes_that_are_not_a_message_are_refused() {
-    assert!(matches!(parse_message(b"", MailLimits::default()), Err(MailError::Unparseable(_))));
-    assert!(matches!(parse_message(b"just some words without headers", MailLimits::default()), Err(MailError::Unparseable(_))));
+    assert!(matches!(
+        parse_message(b"", MailLimits::default()),
+        Err(MailError::Unparseable(_))
+    ));
+    assert!(matches!(
+        parse_message(b"just some words without headers", MailLimits::default()),
+        Err(MailError::Unparseable(_))
+    ));
 }
 
 #[test]
@@ -77,12 +110,20 @@ fn deeply_nested_mime_is_refused() {
     let mut raw = String::from("From: a@b.c\r\nSubject: bomb\r\nMIME-Version: 1.0\r\n");
     let depth = 30;
     for level in 0..depth {
-        raw.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{level}\"\r\n\r\n--b{level}\r\n"));
+        raw.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{level}\"\r\n\r\n--b{level}\r\n"
+        ));
     }
     raw.push_str("Content-Type: text/plain\r\n\r\nhello\r\n");
     for level in (0..depth).rev() {
         raw.push_str(&format!("--b{level}--\r\n"));
     }
-    let limits = MailLimits { max_depth: 10, max_parts: 500 };
-    assert!(matches!(parse_message(raw.as_bytes(), limits), Err(MailError::TooDeep { .. }) | Err(MailError::TooManyParts { .. })));
+    let limits = MailLimits {
+        max_depth: 10,
+        max_parts: 500,
+    };
+    assert!(matches!(
+        parse_message(raw.as_bytes(), limits),
+        Err(MailError::TooDeep { .. }) | Err(MailError::TooManyParts { .. })
+    ));
 }

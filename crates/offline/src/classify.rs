@@ -114,7 +114,14 @@ const TOPIC_WORDS: &[(Topic, &[&str])] = &[
 /// Labels an email with rules. Deterministic: the same email always gets the same labels.
 pub fn classify(email: &InboundEmail) -> Classified {
     let subject = email.subject.as_deref().unwrap_or("");
-    let text = format!("{subject}\n{}", email.body.readable).to_lowercase();
+    // A reply's subject repeats the first email's topic; only a fresh subject speaks for
+    // this email.
+    let fresh_subject = !subject.trim_start().to_lowercase().starts_with("re:");
+    let text = if fresh_subject {
+        format!("{subject}\n{}", email.body.readable).to_lowercase()
+    } else {
+        email.body.readable.to_lowercase()
+    };
 
     let urgent_reason = URGENT
         .iter()

@@ -1,7 +1,7 @@
-//! Reply templates, grounded only in the observations the tools gathered.
+//! Reply templates, grounded only in the facts the tools established.
 
 use deskhand_core::ports::ComposeInput;
-use deskhand_core::{Reply, Topic};
+use deskhand_core::{Reply, Route};
 
 /// Writes a reply from templates.
 pub fn compose(input: ComposeInput<'_>) -> Reply {
@@ -14,22 +14,32 @@ pub fn compose(input: ComposeInput<'_>) -> Reply {
         _ => "Hello,".to_owned(),
     };
     let mut paragraphs = vec![greeting];
-    match input.classified.topic {
-        Topic::DeliveryDelay => paragraphs.push(
-            "Thank you for getting in touch about your delivery. We are looking into it \
-             and will make sure you have an update on where your parcel is."
-                .to_owned(),
-        ),
-        Topic::ProductAvailabilityOrRecommendation => paragraphs.push(
-            "Thank you for your interest. We are checking our stock and upcoming \
-             deliveries for the shoes you asked about."
-                .to_owned(),
-        ),
-        _ => paragraphs.push("Thank you for your message.".to_owned()),
+    paragraphs.push(
+        match input.route {
+            Route::Delivery => {
+                "Thank you for getting in touch about your delivery. Here is what we found:"
+            }
+            Route::Product => "Thank you for your interest. Here is what we have for you:",
+            _ => "Thank you for your message.",
+        }
+        .to_owned(),
+    );
+    if !input.facts.is_empty() {
+        paragraphs.push(
+            input
+                .facts
+                .iter()
+                .map(|f| format!("- {f}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
     }
-    for observation in input.observations {
-        paragraphs.push(observation.text.clone());
+    if let Some(ask) = input.ask_for {
+        paragraphs.push(format!(
+            "So that we can help, could you please send us {ask}?"
+        ));
     }
+    paragraphs.push("If there is anything else we can do, just reply to this email.".to_owned());
     paragraphs.push("Kind regards,\nCustomer Support".to_owned());
     let subject = match email.subject.as_deref().map(str::trim) {
         Some(s) if s.to_lowercase().starts_with("re:") => s.to_owned(),

@@ -1,36 +1,75 @@
 //! # deskhand-offline
 //!
-//! The offline engine: deterministic rules for classification and templates for replies.
-//! It implements [`deskhand_core::ports::Cognition`], so the graph runs the same way on it
-//! as on a language model. It is a product tier (instant, free, predictable), and the
-//! default when no model endpoint is configured.
+//! The offline engine: deterministic rules for classification and extraction, templates
+//! for replies. It implements [`deskhand_core::ports::Cognition`], so the graph runs the
+//! same way on it as on a language model. It is a product tier (instant, free,
+//! predictable), the default when no model endpoint is configured, and the template
+//! fallback of the LLM engine.
 //!
 //! Depends on `deskhand-core` only.
 
 mod classify;
 mod compose;
+mod extract;
 
 pub use classify::classify;
 pub use compose::compose;
+pub use extract::{extract_product_query, parse_size};
 
 use deskhand_core::email::InboundEmail;
+use deskhand_core::memory::CaseMemory;
 use deskhand_core::ports::{Classified, Cognition, CognitionError, ComposeInput, Metered};
+use deskhand_core::product::{CatalogVocabulary, ProductQuery};
 use deskhand_core::Reply;
+use std::sync::Arc;
 
-/// The deterministic engine.
+/// The deterministic engine, with the catalog's vocabulary.
 #[derive(Debug, Clone, Default)]
-pub struct OfflineEngine;
+pub struct OfflineEngine {
+    vocabulary: Arc<CatalogVocabulary>,
+}
+
+impl OfflineEngine {
+    pub fn new(vocabulary: CatalogVocabulary) -> Self {
+        Self {
+            vocabulary: Arc::new(vocabulary),
+        }
+    }
+}
 
 impl Cognition for OfflineEngine {
     fn engine_name(&self) -> String {
         "offline".to_owned()
     }
 
-    async fn classify(&self, email: &InboundEmail) -> Result<Metered<Classified>, CognitionError> {
+    async fn classify(
+        &self,
+        email: &InboundEmail,
+        _memory: &CaseMemory,
+    ) -> Result<Metered<Classified>, CognitionError> {
         Ok(Metered::free(classify(email)))
+    }
+
+    async fn extract_product_query(
+        &self,
+        email: &InboundEmail,
+    ) -> Result<Metered<ProductQuery>, CognitionError> {
+        let text = format!(
+            "{}\n{}",
+            email.subject.as_deref().unwrap_or(""),
+            email.body.readable
+        );
+        Ok(Metered::free(extract_product_query(
+            &text,
+            &self.vocabulary,
+        )))
     }
 
     async fn compose(&self, input: ComposeInput<'_>) -> Result<Metered<Reply>, CognitionError> {
         Ok(Metered::free(compose(input)))
+    }
+
+    fn template_reply(&self, input: ComposeInput<'_>) -> Reply {
+        compose(input)
     }
 }

@@ -3,7 +3,9 @@
 
 use deskhand::{Application, Roles, Settings};
 use deskhand_db::Store;
-use deskhand_kafka::{ClientSettings, DraftEvent, ProducerSettings, Publisher, ReadMessage, TopicReader};
+use deskhand_kafka::{
+    ClientSettings, DraftEvent, ProducerSettings, Publisher, ReadMessage, TopicReader,
+};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
@@ -22,11 +24,15 @@ pub fn brokers() -> String {
 }
 
 fn admin_database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 pub struct TestWorld {
@@ -43,25 +49,43 @@ impl TestWorld {
     /// A new database (migrated) and new topics with `partitions` partitions.
     pub async fn new(partitions: i32) -> Self {
         let db_name = unique("deskhand_test").replace('-', "_");
-        let admin = PgPoolOptions::new().max_connections(1).connect(&admin_database_url()).await.expect("connect to Postgres");
-        sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&admin).await.expect("create test database");
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&admin_database_url())
+            .await
+            .expect("connect to Postgres");
+        sqlx::query(&format!("CREATE DATABASE {db_name}"))
+            .execute(&admin)
+            .await
+            .expect("create test database");
         admin.close().await;
         let db_url = {
             let base = admin_database_url();
             let cut = base.rfind('/').expect("database url has a path");
             format!("{}/{db_name}", &base[..cut])
         };
-        let pool = PgPoolOptions::new().max_connections(4).connect(&db_url).await.expect("connect to test database");
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&db_url)
+            .await
+            .expect("connect to test database");
         let store = Store::from_pool(pool);
         store.migrate().await.expect("migrate");
 
-        let client = ClientSettings { brokers: brokers(), extra: Default::default() };
+        let client = ClientSettings {
+            brokers: brokers(),
+            extra: Default::default(),
+        };
         let inbound = unique("inbound");
         let approval = unique("approval");
         let dlq = unique("dlq");
         deskhand_kafka::ensure_topics(
             &client,
-            &[(inbound.as_str(), partitions), (approval.as_str(), partitions), (dlq.as_str(), 1)],
+            &[
+                (inbound.as_str(), partitions),
+                (approval.as_str(), partitions),
+                (dlq.as_str(), 1),
+            ],
         )
         .await
         .expect("create topics");
@@ -71,13 +95,28 @@ impl TestWorld {
             max_message_bytes: 16 * 1024 * 1024,
         })
         .expect("producer");
-        Self { db_url, store, client, inbound, approval, dlq, publisher }
+        Self {
+            db_url,
+            store,
+            client,
+            inbound,
+            approval,
+            dlq,
+            publisher,
+        }
+    }
+
+    /// The worker's connection: the `deskhand_worker` role, which row-level security binds.
+    pub fn worker_db_url(&self) -> String {
+        self.db_url
+            .replacen("://postgres@", "://deskhand_worker@", 1)
     }
 
     /// The environment a worker of this world runs with (also for the real binary).
     pub fn env(&self, group: &str) -> Vec<(String, String)> {
+        let worker_url = self.worker_db_url();
         [
-            ("DATABASE_URL", self.db_url.as_str()),
+            ("DATABASE_URL", worker_url.as_str()),
             ("KAFKA_BROKERS", self.client.brokers.as_str()),
             ("DESKHAND_TOPIC_INBOUND", self.inbound.as_str()),
             ("DESKHAND_TOPIC_APPROVAL", self.approval.as_str()),
@@ -96,15 +135,25 @@ impl TestWorld {
 
     pub fn settings(&self, group: &str, overrides: &[(&str, &str)]) -> Settings {
         let mut env = self.env(group);
-        env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.extend(
+            overrides
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         Settings::load_from(&config_dir(), None, &env).expect("test settings")
     }
 
     /// Starts a worker in this process.
     pub async fn start_worker(&self, group: &str, overrides: &[(&str, &str)]) -> RunningWorker {
-        let app = Application::build(self.settings(group, overrides), Roles { worker: true, http: false })
-            .await
-            .expect("build worker");
+        let app = Application::build(
+            self.settings(group, overrides),
+            Roles {
+                worker: true,
+                http: false,
+            },
+        )
+        .await
+        .expect("build worker");
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         RunningWorker { shutdown, handle }
@@ -126,17 +175,25 @@ impl TestWorld {
     pub async fn publish(&self, events: &[Value]) {
         for event in events {
             let key = event["case_id"].as_str().expect("case_id").to_owned();
-            self.publish_raw(&key, &serde_json::to_vec(event).unwrap()).await;
+            self.publish_raw(&key, &serde_json::to_vec(event).unwrap())
+                .await;
         }
     }
 
     pub async fn publish_raw(&self, key: &str, payload: &[u8]) {
-        self.publisher.send(&self.inbound, key, payload, &[]).await.expect("publish inbound event");
+        self.publisher
+            .send(&self.inbound, key, payload, &[])
+            .await
+            .expect("publish inbound event");
     }
 
     /// Reads the approval topic until `expected` distinct events have a draft (or `timeout`
     /// passes with nothing new), returning every message read.
-    pub async fn read_drafts(&self, expected: usize, idle: Duration) -> Vec<(ReadMessage, DraftEvent)> {
+    pub async fn read_drafts(
+        &self,
+        expected: usize,
+        idle: Duration,
+    ) -> Vec<(ReadMessage, DraftEvent)> {
         let reader = TopicReader::new(&self.client, &self.approval).expect("reader");
         let read = reader
             .read_until(idle, |read| distinct_events(read) >= expected)
@@ -181,17 +238,26 @@ impl TestWorld {
                 .set("group.id", &group)
                 .create()
                 .expect("offset probe");
-            let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(5)).expect("metadata");
-            let partitions: Vec<i32> =
-                metadata.topics()[0].partitions().iter().map(|p| p.id()).collect();
+            let metadata = consumer
+                .fetch_metadata(Some(&topic), Duration::from_secs(5))
+                .expect("metadata");
+            let partitions: Vec<i32> = metadata.topics()[0]
+                .partitions()
+                .iter()
+                .map(|p| p.id())
+                .collect();
             let mut ends = BTreeMap::new();
             let mut list = TopicPartitionList::new();
             for &p in &partitions {
-                let (_, high) = consumer.fetch_watermarks(&topic, p, Duration::from_secs(5)).expect("watermarks");
+                let (_, high) = consumer
+                    .fetch_watermarks(&topic, p, Duration::from_secs(5))
+                    .expect("watermarks");
                 ends.insert(p, high);
                 list.add_partition(&topic, p);
             }
-            let committed = consumer.committed_offsets(list, Duration::from_secs(5)).expect("committed");
+            let committed = consumer
+                .committed_offsets(list, Duration::from_secs(5))
+                .expect("committed");
             let committed = partitions
                 .iter()
                 .map(|&p| {
@@ -267,20 +333,40 @@ pub fn interleaved_events(prefix: &str, cases: usize, n: usize) -> Vec<Value> {
 }
 
 /// Asserts every event id has exactly one distinct draft id on the topic.
-pub fn assert_one_draft_per_event(drafts: &[(ReadMessage, DraftEvent)], expected: &BTreeSet<String>) {
+pub fn assert_one_draft_per_event(
+    drafts: &[(ReadMessage, DraftEvent)],
+    expected: &BTreeSet<String>,
+) {
     let mut by_event: BTreeMap<&str, BTreeSet<uuid::Uuid>> = BTreeMap::new();
     for (_, draft) in drafts {
-        by_event.entry(draft.event_id.as_str()).or_default().insert(draft.draft_id);
+        by_event
+            .entry(draft.event_id.as_str())
+            .or_default()
+            .insert(draft.draft_id);
     }
     let seen: BTreeSet<String> = by_event.keys().map(|k| k.to_string()).collect();
     let missing: Vec<_> = expected.difference(&seen).collect();
     let unexpected: Vec<_> = seen.difference(expected).collect();
-    assert!(missing.is_empty(), "{} events have no draft, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
-    assert!(unexpected.is_empty(), "drafts for unknown events: {unexpected:?}");
+    assert!(
+        missing.is_empty(),
+        "{} events have no draft, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(
+        unexpected.is_empty(),
+        "drafts for unknown events: {unexpected:?}"
+    );
     let doubled: Vec<_> = by_event.iter().filter(|(_, ids)| ids.len() > 1).collect();
-    assert!(doubled.is_empty(), "events with two different drafts: {doubled:?}");
+    assert!(
+        doubled.is_empty(),
+        "events with two different drafts: {doubled:?}"
+    );
 }
 
 pub fn event_ids(events: &[Value]) -> BTreeSet<String> {
-    events.iter().map(|e| e["event_id"].as_str().unwrap().to_owned()).collect()
+    events
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -1,0 +1,193 @@
+//! Deliveries to customers and the late-delivery policy. Amounts are integer cents; every
+//! number the policy uses is configurable.
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// Money in integer cents.
+pub type Cents = i64;
+
+/// Formats cents as dollars for people (`$9.60`).
+pub fn format_cents(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.abs();
+    format!("{sign}${}.{:02}", cents / 100, cents % 100)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Processing,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    Exception,
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "processing" => Self::Processing,
+            "in_transit" => Self::InTransit,
+            "out_for_delivery" => Self::OutForDelivery,
+            "delivered" => Self::Delivered,
+            "exception" => Self::Exception,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Processing => "processing",
+            Self::InTransit => "in_transit",
+            Self::OutForDelivery => "out_for_delivery",
+            Self::Delivered => "delivered",
+            Self::Exception => "exception",
+            Self::Cancelled => "cancelled",
+        }
+    }
+    /// How a customer would say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Processing => "being prepared",
+            Self::InTransit => "in transit",
+            Self::OutForDelivery => "out for delivery",
+            Self::Delivered => "delivered",
+            Self::Exception => "held up by a carrier exception",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What the store knows about one delivery of the customer's, as the policy needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFacts {
+    /// Internal id: goes into action parameters, never into a reply.
+    pub delivery_id: i64,
+    pub order_number: String,
+    pub tracking_number: String,
+    pub carrier: String,
+    pub status: DeliveryStatus,
+    pub expected_start: Date,
+    pub expected_end: Date,
+    pub delivered_on: Option<Date>,
+    pub fee_cents: Cents,
+    /// Sum of refunds already credited for this delivery.
+    pub refunded_cents: Cents,
+    pub coupon_issued: bool,
+    pub product_name: Option<String>,
+}
+
+/// The policy's knobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySettings {
+    /// Share of the delivery fee refunded per day late, in percent.
+    pub refund_percent_per_day: i64,
+    /// A coupon needs another late delivery whose window ended within this many days.
+    pub coupon_lookback_days: i64,
+    /// How long an issued coupon is valid.
+    pub coupon_valid_days: i64,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        Self {
+            refund_percent_per_day: 20,
+            coupon_lookback_days: 60,
+            coupon_valid_days: 90,
+        }
+    }
+}
+
+/// Lateness of one delivery as of `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lateness {
+    pub late: bool,
+    /// Days past `expected_end` (as of delivery, or today when not delivered); 0 if on time.
+    pub days_late: i64,
+}
+
+/// Late = delivered after `expected_end`, or not delivered and today is past it.
+/// Cancelled deliveries are never late.
+pub fn lateness(delivery: &DeliveryFacts, today: Date) -> Lateness {
+    if delivery.status == DeliveryStatus::Cancelled {
+        return Lateness {
+            late: false,
+            days_late: 0,
+        };
+    }
+    let reference = match (delivery.status, delivery.delivered_on) {
+        (_, Some(delivered)) => delivered,
+        (DeliveryStatus::Delivered, None) => {
+            return Lateness {
+                late: false,
+                days_late: 0,
+            }
+        }
+        (_, None) => today,
+    };
+    let days = (reference - delivery.expected_end).whole_days();
+    Lateness {
+        late: days > 0,
+        days_late: days.max(0),
+    }
+}
+
+/// An action the policy proposes for a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyAction {
+    RefundDeliveryFee { amount_cents: Cents, days_late: i64 },
+    IssueCoupon { valid_days: i64 },
+}
+
+/// The refund for a late delivery: `days_late × percent` of the fee, rounded down to the
+/// cent, capped at the fee. Integer arithmetic only.
+pub fn refund_amount(fee_cents: Cents, days_late: i64, settings: &PolicySettings) -> Cents {
+    if fee_cents <= 0 || days_late <= 0 {
+        return 0;
+    }
+    let raw =
+        (fee_cents as i128 * days_late as i128 * settings.refund_percent_per_day as i128) / 100;
+    raw.min(fee_cents as i128) as Cents
+}
+
+/// The policy for one delivery. `others` are the customer's other deliveries (any status)
+/// that could make this a repeat problem.
+pub fn assess(
+    delivery: &DeliveryFacts,
+    others: &[DeliveryFacts],
+    today: Date,
+    settings: &PolicySettings,
+) -> (Lateness, Vec<PolicyAction>) {
+    let lateness = lateness(delivery, today);
+    let mut actions = Vec::new();
+    if !lateness.late {
+        return (lateness, actions);
+    }
+    if delivery.refunded_cents == 0 {
+        let amount = refund_amount(delivery.fee_cents, lateness.days_late, settings);
+        if amount > 0 {
+            actions.push(PolicyAction::RefundDeliveryFee {
+                amount_cents: amount,
+                days_late: lateness.days_late,
+            });
+        }
+    }
+    let window_start = today - time::Duration::days(settings.coupon_lookback_days);
+    let repeat = others.iter().any(|other| {
+        other.delivery_id != delivery.delivery_id
+            && other.expected_end >= window_start
+            && lateness_of(other, today)
+    });
+    if repeat && !delivery.coupon_issued {
+        actions.push(PolicyAction::IssueCoupon {
+            valid_days: settings.coupon_valid_days,
+        });
+    }
+    (lateness, actions)
+}
+
+fn lateness_of(delivery: &DeliveryFacts, today: Date) -> bool {
+    lateness(delivery, today).late
+}

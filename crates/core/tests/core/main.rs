@@ -1,0 +1,7 @@
+//! Behaviour of Deskhand's pure core: the graph, the policies, extraction, memory.
+
+mod graph;
+mod grounding;
+mod memory;
+mod policy;
+mod tracking;

@@ -1,0 +1,366 @@
+//! The store's data as the graph reads it ([`ShopData`]).
+//!
+//! Every customer read runs in a transaction that names the customer
+//! (`deskhand.customer_id`) and drops to the `deskhand_scoped` role, so Postgres row-level
+//! security applies even when the connection's own role could bypass it. The queries also
+//! filter by the scope's customer id themselves: two walls. All queries are fixed and
+//! parameterised; nothing the customer or a model wrote becomes SQL.
+
+use crate::{Error, Store};
+use deskhand_core::delivery::{DeliveryFacts, DeliveryStatus};
+use deskhand_core::memory::{CaseMemory, MemoryEntry, Speaker};
+use deskhand_core::ports::{
+    CustomerActivity, DataError, DeliveryLookup, DeliveryMatches, OrderSummary, RefundSummary,
+    ShopData,
+};
+use deskhand_core::product::{CatalogVocabulary, ProductCandidate, ProductQuery};
+use deskhand_core::{CaseId, CustomerScope, Topic};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+use std::collections::BTreeMap;
+use time::Date;
+
+impl From<Error> for DataError {
+    fn from(error: Error) -> Self {
+        if error.is_transient() {
+            DataError::Unavailable(error.to_string())
+        } else {
+            DataError::Failed(error.to_string())
+        }
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "
+    d.delivery_id, o.order_number, d.tracking_number, d.carrier, d.status, d.expected_start,
+    d.expected_end, d.delivered_on, d.fee_cents,
+    COALESCE((SELECT sum(r.amount_cents) FROM refunds r
+              WHERE r.delivery_id = d.delivery_id AND r.customer_id = d.customer_id), 0)::bigint AS refunded_cents,
+    EXISTS (SELECT 1 FROM coupons c
+            WHERE c.delivery_id = d.delivery_id AND c.customer_id = d.customer_id) AS coupon_issued,
+    p.name AS product_name";
+
+const DELIVERY_FROM: &str = "
+    FROM deliveries d
+    JOIN orders o ON o.order_id = d.order_id
+    LEFT JOIN products p ON p.product_id = d.product_id";
+
+impl Store {
+    /// A transaction in which only `scope`'s rows of customer tables are visible.
+    pub async fn scoped(
+        &self,
+        scope: CustomerScope,
+    ) -> crate::Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool().begin().await?;
+        set_scope(&mut tx, scope).await?;
+        sqlx::query("SET LOCAL ROLE deskhand_scoped")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    /// The words the catalog uses (brands, models, colours, materials, widths).
+    pub async fn catalog_vocabulary(&self) -> crate::Result<CatalogVocabulary> {
+        let distinct = |column: &str| format!("SELECT DISTINCT {column} FROM products ORDER BY 1");
+        let mut vocabulary = CatalogVocabulary::default();
+        for (column, target) in [
+            ("brand", &mut vocabulary.brands),
+            ("model", &mut vocabulary.models),
+            ("color", &mut vocabulary.colors),
+            ("material", &mut vocabulary.materials),
+            ("width", &mut vocabulary.widths),
+        ] {
+            *target = sqlx::query_scalar(&distinct(column))
+                .fetch_all(self.pool())
+                .await?;
+        }
+        Ok(vocabulary)
+    }
+}
+
+/// Names the customer for row-level security for the rest of the transaction.
+pub(crate) async fn set_scope(
+    tx: &mut Transaction<'_, Postgres>,
+    scope: CustomerScope,
+) -> crate::Result<()> {
+    sqlx::query("SELECT set_config('deskhand.customer_id', $1, true)")
+        .bind(scope.customer_id().get().to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn delivery_from_row(row: &PgRow) -> Result<DeliveryFacts, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(DeliveryFacts {
+        delivery_id: row.try_get("delivery_id")?,
+        order_number: row.try_get("order_number")?,
+        tracking_number: row.try_get("tracking_number")?,
+        carrier: row.try_get("carrier")?,
+        status: DeliveryStatus::parse(&status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown delivery status {status}").into())
+        })?,
+        expected_start: row.try_get("expected_start")?,
+        expected_end: row.try_get("expected_end")?,
+        delivered_on: row.try_get("delivered_on")?,
+        fee_cents: row.try_get("fee_cents")?,
+        refunded_cents: row.try_get("refunded_cents")?,
+        coupon_issued: row.try_get("coupon_issued")?,
+        product_name: row.try_get("product_name")?,
+    })
+}
+
+fn lookup_arrays(lookup: &DeliveryLookup) -> (Vec<String>, Vec<String>) {
+    let tracking = lookup
+        .tracking
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect();
+    let orders = lookup
+        .orders
+        .iter()
+        .map(|o| o.to_ascii_uppercase())
+        .collect();
+    (tracking, orders)
+}
+
+impl ShopData for Store {
+    async fn recall(
+        &self,
+        scope: CustomerScope,
+        case_id: &CaseId,
+    ) -> Result<CaseMemory, DataError> {
+        let mut tx = self.scoped(scope).await?;
+        let customer = scope.customer_id().get();
+        let row = sqlx::query(
+            "SELECT rolling_summary, customer_emails, request_counts, version FROM case_memory
+             WHERE case_id = $1 AND customer_id = $2",
+        )
+        .bind(case_id.as_str())
+        .bind(customer)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let Some(row) = row else {
+            return Ok(CaseMemory::default());
+        };
+        let counts: serde_json::Value = row.try_get("request_counts").map_err(Error::from)?;
+        let request_counts: BTreeMap<Topic, u32> = serde_json::from_value(counts)
+            .map_err(|e| DataError::Failed(format!("case memory counts: {e}")))?;
+        let entries = sqlx::query(
+            "SELECT role, summary, topic FROM case_memory_entries
+             WHERE case_id = $1 AND customer_id = $2 ORDER BY entry_id",
+        )
+        .bind(case_id.as_str())
+        .bind(customer)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::from)?
+        .iter()
+        .map(|row| {
+            let role: String = row.try_get("role")?;
+            let topic: Option<String> = row.try_get("topic")?;
+            Ok(MemoryEntry {
+                speaker: if role == "agent" {
+                    Speaker::Agent
+                } else {
+                    Speaker::Customer
+                },
+                summary: row.try_get("summary")?,
+                topic: topic.and_then(|t| t.parse().ok()),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(Error::from)?;
+        Ok(CaseMemory {
+            rolling_summary: row.try_get("rolling_summary").map_err(Error::from)?,
+            customer_emails: row
+                .try_get::<i32, _>("customer_emails")
+                .map_err(Error::from)? as u32,
+            request_counts,
+            entries,
+            version: row.try_get("version").map_err(Error::from)?,
+        })
+    }
+
+    async fn deliveries(
+        &self,
+        scope: CustomerScope,
+        lookup: &DeliveryLookup,
+        recent_since: Date,
+    ) -> Result<DeliveryMatches, DataError> {
+        let mut tx = self.scoped(scope).await?;
+        let customer = scope.customer_id().get();
+        let (tracking, orders) = lookup_arrays(lookup);
+        let matched = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
+             WHERE d.customer_id = $1 AND (d.tracking_number = ANY($2) OR o.order_number = ANY($3))
+             ORDER BY d.expected_end, d.delivery_id LIMIT 20"
+        ))
+        .bind(customer)
+        .bind(&tracking)
+        .bind(&orders)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let recent = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
+             WHERE d.customer_id = $1 AND d.expected_end >= $2
+             ORDER BY d.expected_end, d.delivery_id LIMIT 200"
+        ))
+        .bind(customer)
+        .bind(recent_since)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let convert = |rows: Vec<PgRow>| {
+            rows.iter()
+                .map(delivery_from_row)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(Error::from)
+        };
+        Ok(DeliveryMatches {
+            matched: convert(matched)?,
+            recent: convert(recent)?,
+        })
+    }
+
+    async fn activity(
+        &self,
+        scope: CustomerScope,
+        lookup: &DeliveryLookup,
+    ) -> Result<CustomerActivity, DataError> {
+        let mut tx = self.scoped(scope).await?;
+        let customer = scope.customer_id().get();
+        let (tracking, orders) = lookup_arrays(lookup);
+        let order_rows = sqlx::query(
+            "SELECT order_number, placed_on, total_cents FROM orders WHERE customer_id = $1
+             ORDER BY (order_number = ANY($2)) DESC, placed_on DESC, order_id DESC LIMIT 5",
+        )
+        .bind(customer)
+        .bind(&orders)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let delivery_rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM} WHERE d.customer_id = $1
+             ORDER BY (d.tracking_number = ANY($2) OR o.order_number = ANY($3)) DESC,
+                      d.expected_end DESC, d.delivery_id DESC LIMIT 5"
+        ))
+        .bind(customer)
+        .bind(&tracking)
+        .bind(&orders)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let refund_rows = sqlx::query(
+            "SELECT d.tracking_number, r.amount_cents, r.credited_at::date AS credited_on, r.reason
+             FROM refunds r JOIN deliveries d ON d.delivery_id = r.delivery_id
+             WHERE r.customer_id = $1 ORDER BY r.credited_at DESC LIMIT 5",
+        )
+        .bind(customer)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+        let orders = order_rows
+            .iter()
+            .map(|r| {
+                Ok(OrderSummary {
+                    order_number: r.try_get("order_number")?,
+                    placed_on: r.try_get("placed_on")?,
+                    total_cents: r.try_get("total_cents")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Error::from)?;
+        let deliveries = delivery_rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::from)?;
+        let refunds = refund_rows
+            .iter()
+            .map(|r| {
+                Ok(RefundSummary {
+                    tracking_number: r.try_get("tracking_number")?,
+                    amount_cents: r.try_get("amount_cents")?,
+                    credited_on: r.try_get("credited_on")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Error::from)?;
+        Ok(CustomerActivity {
+            orders,
+            deliveries,
+            refunds,
+        })
+    }
+
+    async fn search_products(
+        &self,
+        query: &ProductQuery,
+        limit: i64,
+    ) -> Result<Vec<ProductCandidate>, DataError> {
+        // Brand and model words identify the product: hard filters. Without them, size,
+        // colour and use narrow the search instead. Everything else only ranks.
+        let identified = query.brand.is_some() || !query.model_words.is_empty();
+        let like = |words: &[String]| -> Vec<String> {
+            words
+                .iter()
+                .map(|w| format!("%{}%", w.to_lowercase().replace(['%', '_', '\\'], "")))
+                .collect()
+        };
+        let rows = sqlx::query(
+            "SELECT p.product_id, p.name, p.brand, p.model, p.size::float8 AS size, p.width, p.color,
+                    p.material, p.price_cents, p.description, COALESCE(i.quantity, 0)::bigint AS quantity,
+                    nxt.expected_date, nxt.quantity::bigint AS incoming_quantity
+             FROM products p
+             LEFT JOIN inventory i ON i.product_id = p.product_id
+             LEFT JOIN LATERAL (
+                 SELECT s.expected_date, s.quantity FROM stock_deliveries s
+                 WHERE s.product_id = p.product_id AND s.status = 'pending'
+                 ORDER BY s.expected_date LIMIT 1) nxt ON true
+             WHERE ($1::text IS NULL OR lower(p.brand) = lower($1))
+               AND (cardinality($2::text[]) = 0 OR lower(p.name || ' ' || p.model) LIKE ANY($2))
+               AND ($3::bigint IS NULL OR p.price_cents <= $3)
+               AND ($4 OR $5::float8 IS NULL OR p.size = $5::numeric)
+               AND ($4 OR $6::text IS NULL OR lower(p.color) = lower($6))
+               AND ($4 OR cardinality($7::text[]) = 0 OR lower(p.description) LIKE ANY($7))
+             ORDER BY (p.size = $5::numeric) IS TRUE DESC, (lower(p.color) = lower($6)) IS TRUE DESC,
+                      (COALESCE(i.quantity, 0) > 0) DESC, p.product_id
+             LIMIT $8",
+        )
+        .bind(query.brand.as_deref())
+        .bind(like(&query.model_words))
+        .bind(query.max_price_cents)
+        .bind(identified)
+        .bind(query.size)
+        .bind(query.color.as_deref())
+        .bind(like(&query.use_words))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(Error::from)?;
+        rows.iter()
+            .map(|r| {
+                let expected: Option<Date> = r.try_get("expected_date")?;
+                let incoming: Option<i64> = r.try_get("incoming_quantity")?;
+                Ok(ProductCandidate {
+                    product_id: r.try_get("product_id")?,
+                    name: r.try_get("name")?,
+                    brand: r.try_get("brand")?,
+                    model: r.try_get("model")?,
+                    size: r.try_get("size")?,
+                    width: r.try_get("width")?,
+                    color: r.try_get("color")?,
+                    material: r.try_get("material")?,
+                    price_cents: r.try_get("price_cents")?,
+                    description: r.try_get("description")?,
+                    quantity: r.try_get("quantity")?,
+                    next_incoming: expected.zip(incoming),
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(|e| DataError::from(Error::from(e)))
+    }
+}
