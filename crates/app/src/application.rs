@@ -15,7 +15,6 @@ use deskhand_kafka::{
     ClientSettings, ConsumerSettings, DecodeLimits, EmailConsumer, ProducerSettings, Publisher,
 };
 use deskhand_mail::MailLimits;
-use deskhand_offline::OfflineEngine;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -126,7 +125,8 @@ impl Application {
             let Some(vocabulary) = load_vocabulary(&self.store, &shutdown).await else {
                 return Ok(());
             };
-            let engine = OfflineEngine::new(vocabulary);
+            let engine = crate::engine::AnyEngine::build(settings.llm.engine(), vocabulary)?;
+            tracing::info!(engine = %deskhand_core::ports::Cognition::engine_name(&engine), "engine ready");
             let graph = TriageGraph::new(engine, self.store.clone(), settings.agent.graph());
             let handler = Arc::new(TriageHandler::new(
                 graph,
@@ -134,6 +134,7 @@ impl Application {
                 settings.topics.approval.clone(),
                 wakeup.clone(),
                 settings.agent.pinned_today()?,
+                Settings::ms(settings.llm.email_budget_ms),
             ));
             let consumer = EmailConsumer::new(
                 consumer_settings(&settings),

@@ -9,6 +9,7 @@
 
 pub mod application;
 pub mod demo;
+pub mod engine;
 pub mod relay;
 pub mod settings;
 pub mod telemetry;

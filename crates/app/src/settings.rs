@@ -195,6 +195,62 @@ pub struct LlmSettings {
     pub api_key: Secret,
     pub base_url: String,
     pub model: String,
+    pub classify_model: String,
+    pub extract_model: String,
+    pub compose_model: String,
+    pub call_timeout_ms: u64,
+    pub max_attempts: u32,
+    pub email_budget_ms: u64,
+    #[serde(default)]
+    pub prices: BTreeMap<String, ModelPrice>,
+}
+
+/// US dollars per million tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    pub prompt_per_million: f64,
+    pub completion_per_million: f64,
+}
+
+impl LlmSettings {
+    /// The LLM engine's settings, or `None` when no key is configured (offline engine).
+    pub fn engine(&self) -> Option<deskhand_llm::LlmSettings> {
+        if self.api_key.is_empty() {
+            return None;
+        }
+        let pick = |step: &str| {
+            if step.trim().is_empty() {
+                self.model.clone()
+            } else {
+                step.to_owned()
+            }
+        };
+        Some(deskhand_llm::LlmSettings {
+            base_url: self.base_url.clone(),
+            api_key: self.api_key.expose().to_owned(),
+            models: deskhand_llm::StepModels {
+                classify: pick(&self.classify_model),
+                extract: pick(&self.extract_model),
+                compose: pick(&self.compose_model),
+            },
+            call_timeout: Duration::from_millis(self.call_timeout_ms),
+            max_attempts: self.max_attempts,
+            prices: self
+                .prices
+                .iter()
+                .map(|(model, p)| {
+                    (
+                        model.clone(),
+                        deskhand_llm::Price {
+                            prompt_per_million: p.prompt_per_million,
+                            completion_per_million: p.completion_per_million,
+                        },
+                    )
+                })
+                .collect(),
+        })
+    }
 }
 
 impl Settings {
@@ -259,6 +315,11 @@ impl Settings {
             );
         }
         self.agent.pinned_today()?;
+        if self.llm.email_budget_ms >= self.kafka.max_poll_interval_ms {
+            return invalid(
+                "llm.email_budget_ms must stay below kafka.max_poll_interval_ms".into(),
+            );
+        }
         if self.agent.memory_max_entries == 0 || self.agent.repeat_limit == 0 {
             return invalid(
                 "agent.memory_max_entries and agent.repeat_limit must be at least 1".into(),

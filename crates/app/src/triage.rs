@@ -21,6 +21,8 @@ pub struct TriageHandler<C> {
     relay_wakeup: Arc<Notify>,
     /// The business date, when pinned; otherwise today's UTC date at each email.
     today: Option<time::Date>,
+    /// Time an email's cognitive steps may take, retries included.
+    budget: std::time::Duration,
 }
 
 impl<C> std::fmt::Debug for TriageHandler<C> {
@@ -38,6 +40,7 @@ impl<C: Cognition> TriageHandler<C> {
         approval_topic: String,
         relay_wakeup: Arc<Notify>,
         today: Option<time::Date>,
+        budget: std::time::Duration,
     ) -> Self {
         Self {
             graph,
@@ -45,6 +48,7 @@ impl<C: Cognition> TriageHandler<C> {
             approval_topic,
             relay_wakeup,
             today,
+            budget,
         }
     }
 }
@@ -80,6 +84,7 @@ impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
             now,
             today: self.today.unwrap_or(now.date()),
             trace_id: uuid::Uuid::new_v4().simple().to_string(),
+            deadline: deskhand_core::ports::Deadline::after(self.budget),
         };
         let triage = self
             .graph

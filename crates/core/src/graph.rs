@@ -15,8 +15,8 @@ use crate::grounding::check_reply;
 use crate::ids::DraftId;
 use crate::memory::{CaseMemory, MemorySettings};
 use crate::ports::{
-    Classified, Cognition, ComposeInput, CustomerActivity, DataError, DeliveryLookup, ShopData,
-    Usage,
+    Classified, Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup,
+    ShopData, Usage,
 };
 use crate::product::rank;
 use crate::scope::CustomerScope;
@@ -64,6 +64,8 @@ pub struct RunContext {
     /// The business date the policy reasons about (configurable for reproducible runs).
     pub today: Date,
     pub trace_id: String,
+    /// The email's budget for cognitive steps.
+    pub deadline: Deadline,
 }
 
 /// A run's result: the draft, and the case memory as it should be stored with it.
@@ -336,12 +338,14 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         );
 
         let started = Instant::now();
-        let classified = match self.cognition.classify(email, memory).await {
+        let classified = match self.cognition.classify(email, memory, ctx.deadline).await {
             Ok(metered) => {
                 recorder.usage(metered.usage);
                 metered.value
             }
-            Err(error) => {
+            Err(failed) => {
+                recorder.usage(failed.usage);
+                let error = failed.value;
                 recorder.node("classify", started, Some(error.to_string()));
                 return Ok(Outcome::unclassified(
                     Route::Escalate,
@@ -393,7 +397,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
             Route::Product => {
                 let started = Instant::now();
-                match self.product_flow(email, recorder).await? {
+                match self.product_flow(email, ctx.deadline, recorder).await? {
                     Ok(findings) => {
                         recorder.node(
                             "product_lookup",
@@ -433,7 +437,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             facts: &findings.facts,
             ask_for: findings.ask_for,
         };
-        match self.cognition.compose(input).await {
+        match self.cognition.compose(input, ctx.deadline).await {
             Ok(metered) => {
                 recorder.usage(metered.usage);
                 let problems = check_reply(&metered.value.body, &outcome.observations);
@@ -459,7 +463,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     outcome.reply = Some(template);
                 }
             }
-            Err(error) => {
+            Err(failed) => {
+                recorder.usage(failed.usage);
+                let error = failed.value;
                 recorder.node("compose", started, Some(error.to_string()));
                 outcome.route = Route::Escalate;
                 outcome.actions.clear();
@@ -476,17 +482,20 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
     async fn product_flow(
         &self,
         email: &InboundEmail,
+        deadline: Deadline,
         recorder: &mut TraceRecorder,
     ) -> Result<Result<Findings, String>, GraphError> {
-        let query = match self.cognition.extract_product_query(email).await {
+        let query = match self.cognition.extract_product_query(email, deadline).await {
             Ok(metered) => {
                 recorder.usage(metered.usage);
                 metered.value
             }
-            Err(error) => {
+            Err(failed) => {
+                recorder.usage(failed.usage);
+                let error = failed.value;
                 return Ok(Err(format!(
                     "product details could not be extracted: {error}"
-                )))
+                )));
             }
         };
         let mut findings = Findings::default();

@@ -109,6 +109,28 @@ impl<T> Metered<T> {
     }
 }
 
+/// When the email's time for cognitive steps runs out. Engines that call out (a model)
+/// stop retrying at the deadline; the graph then escalates instead of waiting longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(std::time::Instant);
+
+impl Deadline {
+    pub fn at(instant: std::time::Instant) -> Self {
+        Self(instant)
+    }
+    pub fn after(budget: std::time::Duration) -> Self {
+        Self(std::time::Instant::now() + budget)
+    }
+    /// Time left; zero once passed.
+    pub fn remaining(&self) -> std::time::Duration {
+        self.0.saturating_duration_since(std::time::Instant::now())
+    }
+}
+
+/// A step's answer, or why it failed; both with what the calls cost (failed calls are
+/// paid for too).
+pub type CognitionResult<T> = Result<Metered<T>, Metered<CognitionError>>;
+
 /// The cognitive steps of the graph.
 pub trait Cognition: Send + Sync {
     /// Shown in the draft's `engine` field.
@@ -119,19 +141,22 @@ pub trait Cognition: Send + Sync {
         &self,
         email: &InboundEmail,
         memory: &CaseMemory,
-    ) -> impl Future<Output = Result<Metered<Classified>, CognitionError>> + Send;
+        deadline: Deadline,
+    ) -> impl Future<Output = CognitionResult<Classified>> + Send;
 
     /// Pulls the product attributes out of a product question.
     fn extract_product_query(
         &self,
         email: &InboundEmail,
-    ) -> impl Future<Output = Result<Metered<ProductQuery>, CognitionError>> + Send;
+        deadline: Deadline,
+    ) -> impl Future<Output = CognitionResult<ProductQuery>> + Send;
 
     /// Writes the reply, grounded only in the input.
     fn compose(
         &self,
         input: ComposeInput<'_>,
-    ) -> impl Future<Output = Result<Metered<Reply>, CognitionError>> + Send;
+        deadline: Deadline,
+    ) -> impl Future<Output = CognitionResult<Reply>> + Send;
 
     /// The deterministic template reply, used when a composed reply fails the guard.
     fn template_reply(&self, input: ComposeInput<'_>) -> Reply;

@@ -18,7 +18,9 @@ pub use extract::{extract_product_query, parse_size};
 
 use deskhand_core::email::InboundEmail;
 use deskhand_core::memory::CaseMemory;
-use deskhand_core::ports::{Classified, Cognition, CognitionError, ComposeInput, Metered};
+use deskhand_core::ports::{
+    Classified, Cognition, CognitionResult, ComposeInput, Deadline, Metered,
+};
 use deskhand_core::product::{CatalogVocabulary, ProductQuery};
 use deskhand_core::Reply;
 use std::sync::Arc;
@@ -46,14 +48,16 @@ impl Cognition for OfflineEngine {
         &self,
         email: &InboundEmail,
         _memory: &CaseMemory,
-    ) -> Result<Metered<Classified>, CognitionError> {
+        _deadline: Deadline,
+    ) -> CognitionResult<Classified> {
         Ok(Metered::free(classify(email)))
     }
 
     async fn extract_product_query(
         &self,
         email: &InboundEmail,
-    ) -> Result<Metered<ProductQuery>, CognitionError> {
+        _deadline: Deadline,
+    ) -> CognitionResult<ProductQuery> {
         let text = format!(
             "{}\n{}",
             email.subject.as_deref().unwrap_or(""),
@@ -65,7 +69,11 @@ impl Cognition for OfflineEngine {
         )))
     }
 
-    async fn compose(&self, input: ComposeInput<'_>) -> Result<Metered<Reply>, CognitionError> {
+    async fn compose(
+        &self,
+        input: ComposeInput<'_>,
+        _deadline: Deadline,
+    ) -> CognitionResult<Reply> {
         Ok(Metered::free(compose(input)))
     }
 

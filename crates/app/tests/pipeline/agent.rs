@@ -6,12 +6,12 @@ use deskhand_kafka::DraftEvent;
 use serde_json::json;
 use std::time::Duration;
 
-const TODAY: &str = "2026-03-10";
+pub(crate) const TODAY: &str = "2026-03-10";
 
 /// Ann (1) has a parcel 6 days late and another that was late last month; Bob (2) has a
 /// parcel Ann must never hear about. The catalog has one shoe in stock, one coming, one
 /// sold out.
-async fn load_shop(world: &TestWorld) {
+pub(crate) async fn load_shop(world: &TestWorld) {
     sqlx::raw_sql(
         "INSERT INTO customers VALUES (1, 'Ann Lee', 'ann@example.com'), (2, 'Bob Stone', 'bob@example.com');
          INSERT INTO orders (order_id, order_number, customer_id, placed_on, total_cents) VALUES
@@ -33,7 +33,13 @@ async fn load_shop(world: &TestWorld) {
     .expect("load shop fixtures");
 }
 
-fn email(event: &str, case: &str, customer: i64, subject: &str, text: &str) -> serde_json::Value {
+pub(crate) fn email(
+    event: &str,
+    case: &str,
+    customer: i64,
+    subject: &str,
+    text: &str,
+) -> serde_json::Value {
     json!({
         "event_id": event, "case_id": case, "customer_id": customer,
         "customer_name": if customer == 1 { "Ann Lee" } else { "Bob Stone" },
@@ -42,7 +48,7 @@ fn email(event: &str, case: &str, customer: i64, subject: &str, text: &str) -> s
     })
 }
 
-async fn drafts_for(world: &TestWorld, events: &[serde_json::Value]) -> Vec<DraftEvent> {
+pub(crate) async fn drafts_for(world: &TestWorld, events: &[serde_json::Value]) -> Vec<DraftEvent> {
     let read = world
         .read_drafts(events.len(), Duration::from_secs(30))
         .await;

@@ -23,24 +23,29 @@ impl Cognition for Scripted {
         &self,
         _: &InboundEmail,
         _: &CaseMemory,
-    ) -> Result<Metered<Classified>, CognitionError> {
-        self.classified.clone().map(|value| Metered {
-            value,
-            usage: Usage {
-                calls: 1,
-                prompt_tokens: 100,
-                completion_tokens: 20,
-                cost_usd: 0.001,
-            },
-        })
+        _: Deadline,
+    ) -> CognitionResult<Classified> {
+        self.classified
+            .clone()
+            .map_err(Metered::free)
+            .map(|value| Metered {
+                value,
+                usage: Usage {
+                    calls: 1,
+                    prompt_tokens: 100,
+                    completion_tokens: 20,
+                    cost_usd: 0.001,
+                },
+            })
     }
     async fn extract_product_query(
         &self,
         _: &InboundEmail,
-    ) -> Result<Metered<ProductQuery>, CognitionError> {
+        _: Deadline,
+    ) -> CognitionResult<ProductQuery> {
         Ok(Metered::free(self.query.clone()))
     }
-    async fn compose(&self, input: ComposeInput<'_>) -> Result<Metered<Reply>, CognitionError> {
+    async fn compose(&self, input: ComposeInput<'_>, _: Deadline) -> CognitionResult<Reply> {
         match &self.reply_body {
             Some(body) => Ok(Metered::free(Reply {
                 subject: "Re".into(),
@@ -155,6 +160,7 @@ fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
         now: datetime!(2026-03-10 10:01 UTC),
         today: date!(2026 - 03 - 10),
         trace_id: "t".into(),
+        deadline: Deadline::after(std::time::Duration::from_secs(5)),
     };
     block_on(graph.run(&email(body), ctx)).expect("graph runs")
 }

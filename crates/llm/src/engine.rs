@@ -1,0 +1,436 @@
+//! The engine: one chat-completions call per cognitive step, validated and metered.
+
+use crate::prompts;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    CreateChatCompletionRequestArgs, ResponseFormat, ResponseFormatJsonSchema,
+};
+use async_openai::Client;
+use deskhand_core::email::InboundEmail;
+use deskhand_core::memory::CaseMemory;
+use deskhand_core::ports::{
+    Classified, Cognition, CognitionError, CognitionResult, ComposeInput, Deadline, Metered, Usage,
+};
+use deskhand_core::product::ProductQuery;
+use deskhand_core::{Reply, Topic, Urgency};
+use deskhand_offline::OfflineEngine;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Which model each step uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepModels {
+    pub classify: String,
+    pub extract: String,
+    pub compose: String,
+}
+
+/// US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub prompt_per_million: f64,
+    pub completion_per_million: f64,
+}
+
+/// How to reach and use the endpoint.
+#[derive(Clone)]
+pub struct LlmSettings {
+    /// e.g. `https://api.openai.com/v1`, or any compatible server.
+    pub base_url: String,
+    pub api_key: String,
+    pub models: StepModels,
+    /// Longest one HTTP call may take (a hung connection is cut here).
+    pub call_timeout: Duration,
+    /// Calls per step before giving up (the client also retries 429/5xx inside a call).
+    pub max_attempts: u32,
+    /// Prices by model name; a model without a price costs 0 (and is logged).
+    pub prices: BTreeMap<String, Price>,
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"[redacted]")
+            .field("models", &self.models)
+            .field("call_timeout", &self.call_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The graph's cognitive steps on a language model.
+#[derive(Debug, Clone)]
+pub struct LlmEngine {
+    client: Client<OpenAIConfig>,
+    settings: LlmSettings,
+    templates: OfflineEngine,
+}
+
+/// One cognitive step's fixed parts: its name (also the schema's name), model, system
+/// prompt and output schema.
+struct Step<'a> {
+    name: &'static str,
+    model: &'a str,
+    system: &'a str,
+    schema: Value,
+}
+
+/// What to do after a failed call.
+enum Failure {
+    /// Another attempt may succeed.
+    Retry(String),
+    /// It will fail the same way again.
+    GiveUp(String),
+}
+
+fn classify_error(error: &OpenAIError) -> Failure {
+    match error {
+        OpenAIError::ApiError(api) => {
+            let status = api.status_code.as_u16();
+            let quota = api.api_error.r#type.as_deref() == Some("insufficient_quota");
+            if !quota && (status == 408 || status == 409 || status == 429 || status >= 500) {
+                Failure::Retry(error.to_string())
+            } else {
+                Failure::GiveUp(error.to_string())
+            }
+        }
+        OpenAIError::Reqwest(_)
+        | OpenAIError::JSONDeserialize(..)
+        | OpenAIError::StreamError(_) => Failure::Retry(error.to_string()),
+        _ => Failure::GiveUp(error.to_string()),
+    }
+}
+
+impl LlmEngine {
+    pub fn new(settings: LlmSettings, templates: OfflineEngine) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.call_timeout)
+            .build()
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let config = OpenAIConfig::new()
+            .with_api_key(settings.api_key.clone())
+            .with_api_base(settings.base_url.trim_end_matches('/').to_owned());
+        let client = Client::with_config(config).with_http_client(http);
+        Ok(Self {
+            client,
+            settings,
+            templates,
+        })
+    }
+
+    fn cost(&self, model: &str, prompt: u32, completion: u32) -> f64 {
+        match self.settings.prices.get(model) {
+            Some(price) => {
+                (prompt as f64 * price.prompt_per_million
+                    + completion as f64 * price.completion_per_million)
+                    / 1_000_000.0
+            }
+            None => {
+                tracing::debug!(%model, "no price configured for model; cost counted as 0");
+                0.0
+            }
+        }
+    }
+
+    /// Asks for a JSON answer and validates it with `parse`; an invalid answer is retried
+    /// once with the problem spelled out.
+    async fn ask<T>(
+        &self,
+        step: Step<'_>,
+        user: String,
+        deadline: Deadline,
+        parse: impl Fn(Value) -> Result<T, String>,
+    ) -> CognitionResult<T> {
+        let Step {
+            name: step,
+            model,
+            system,
+            schema,
+        } = step;
+        let mut usage = Usage::default();
+        let mut messages: Vec<ChatCompletionRequestMessage> = vec![
+            ChatCompletionRequestSystemMessage::from(system.to_owned()).into(),
+            ChatCompletionRequestUserMessage::from(user).into(),
+        ];
+        let mut corrected = false;
+        loop {
+            let content = match self
+                .call(step, model, &messages, &schema, deadline, &mut usage)
+                .await
+            {
+                Ok(content) => content,
+                Err(error) => {
+                    return Err(Metered {
+                        value: error,
+                        usage,
+                    })
+                }
+            };
+            let parsed = serde_json::from_str::<Value>(&content)
+                .map_err(|e| format!("not JSON ({e})"))
+                .and_then(&parse);
+            match parsed {
+                Ok(value) => return Ok(Metered { value, usage }),
+                Err(problem) if !corrected => {
+                    tracing::warn!(step, %problem, "model answer invalid; asking once more");
+                    corrected = true;
+                    messages.push(ChatCompletionRequestAssistantMessage::from(content).into());
+                    messages.push(
+                        ChatCompletionRequestUserMessage::from(format!(
+                            "That answer is invalid: {problem}. Answer again with JSON that matches the schema exactly."
+                        ))
+                        .into(),
+                    );
+                }
+                Err(problem) => {
+                    let error = CognitionError::Permanent(format!(
+                        "{step}: invalid answer twice: {problem}"
+                    ));
+                    return Err(Metered {
+                        value: error,
+                        usage,
+                    });
+                }
+            }
+        }
+    }
+
+    /// One chat completion, retried on transient failures until the attempts or the
+    /// deadline run out. Returns the message content.
+    async fn call(
+        &self,
+        step: &'static str,
+        model: &str,
+        messages: &[ChatCompletionRequestMessage],
+        schema: &Value,
+        deadline: Deadline,
+        usage: &mut Usage,
+    ) -> Result<String, CognitionError> {
+        let request = CreateChatCompletionRequestArgs::default()
+            .model(model)
+            .messages(messages.to_vec())
+            .temperature(0.0)
+            .response_format(ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: None,
+                    name: step.to_owned(),
+                    schema: schema.clone(),
+                    strict: Some(true),
+                },
+            })
+            .build()
+            .map_err(|e| CognitionError::Permanent(format!("{step}: building the request: {e}")))?;
+        let mut last_error = String::from("no attempt made");
+        let mut backoff = Duration::from_millis(200);
+        for attempt in 1..=self.settings.max_attempts.max(1) {
+            let remaining = deadline.remaining();
+            if remaining.is_zero() {
+                break;
+            }
+            usage.calls += 1;
+            let outcome = tokio::time::timeout(
+                remaining.min(self.settings.call_timeout),
+                self.client.chat().create(request.clone()),
+            )
+            .await;
+            match outcome {
+                Err(_) => last_error = "timed out".to_owned(),
+                Ok(Ok(response)) => {
+                    if let Some(tokens) = &response.usage {
+                        usage.prompt_tokens += u64::from(tokens.prompt_tokens);
+                        usage.completion_tokens += u64::from(tokens.completion_tokens);
+                        usage.cost_usd +=
+                            self.cost(model, tokens.prompt_tokens, tokens.completion_tokens);
+                    }
+                    let message = response.choices.into_iter().next().map(|c| c.message);
+                    match message {
+                        Some(m) if m.content.as_deref().is_some_and(|c| !c.trim().is_empty()) => {
+                            return Ok(m.content.unwrap_or_default());
+                        }
+                        Some(m) if m.refusal.is_some() => {
+                            return Err(CognitionError::Permanent(format!(
+                                "{step}: the model refused: {}",
+                                m.refusal.unwrap_or_default()
+                            )))
+                        }
+                        _ => last_error = "empty answer".to_owned(),
+                    }
+                }
+                Ok(Err(error)) => match classify_error(&error) {
+                    Failure::Retry(reason) => last_error = reason,
+                    Failure::GiveUp(reason) => {
+                        return Err(CognitionError::Permanent(format!("{step}: {reason}")))
+                    }
+                },
+            }
+            tracing::warn!(step, attempt, error = %last_error, "model call failed");
+            tokio::time::sleep(backoff.min(deadline.remaining())).await;
+            backoff *= 2;
+        }
+        Err(CognitionError::Transient(format!(
+            "{step}: no usable answer within the email's budget ({} calls): {last_error}",
+            usage.calls
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+struct ClassifyAnswer {
+    topic: String,
+    urgency: String,
+    urgent_reason: Option<String>,
+    confidence: f64,
+    needs_reply: bool,
+    multiple_requests: bool,
+    summary: String,
+}
+
+fn parse_classification(value: Value) -> Result<Classified, String> {
+    let answer: ClassifyAnswer = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    let topic: Topic = answer
+        .topic
+        .parse()
+        .map_err(|e: deskhand_core::draft::UnknownLabel| e.to_string())?;
+    let urgency: Urgency = answer
+        .urgency
+        .parse()
+        .map_err(|e: deskhand_core::draft::UnknownLabel| e.to_string())?;
+    if !(0.0..=1.0).contains(&answer.confidence) {
+        return Err(format!("confidence {} is outside 0..1", answer.confidence));
+    }
+    let summary: String = answer
+        .summary
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect();
+    Ok(Classified {
+        topic,
+        urgency,
+        confidence: answer.confidence,
+        needs_reply: answer.needs_reply,
+        multiple_requests: answer.multiple_requests,
+        summary: if summary.is_empty() {
+            "(no summary)".to_owned()
+        } else {
+            summary
+        },
+        urgent_reason: answer.urgent_reason.filter(|r| !r.trim().is_empty()),
+    })
+}
+
+fn parse_query(value: Value) -> Result<ProductQuery, String> {
+    let mut query: ProductQuery = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    if query.size.is_some_and(|s| !(1.0..=20.0).contains(&s)) {
+        return Err(format!("size {:?} is not a US shoe size", query.size));
+    }
+    if query.max_price_cents.is_some_and(|p| p <= 0) {
+        query.max_price_cents = None;
+    }
+    let clean = |s: Option<String>| s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    query.brand = clean(query.brand);
+    query.width = clean(query.width);
+    query.color = clean(query.color);
+    query.material = clean(query.material);
+    Ok(query)
+}
+
+#[derive(Deserialize)]
+struct ComposeAnswer {
+    subject: String,
+    body: String,
+}
+
+impl Cognition for LlmEngine {
+    fn engine_name(&self) -> String {
+        format!("llm:{}", self.settings.models.compose)
+    }
+
+    async fn classify(
+        &self,
+        email: &InboundEmail,
+        memory: &CaseMemory,
+        deadline: Deadline,
+    ) -> CognitionResult<Classified> {
+        let model = self.settings.models.classify.clone();
+        let user = prompts::classify_user(email, memory);
+        self.ask(
+            Step {
+                name: "classification",
+                model: &model,
+                system: prompts::CLASSIFY_SYSTEM,
+                schema: prompts::classify_schema(),
+            },
+            user,
+            deadline,
+            parse_classification,
+        )
+        .await
+    }
+
+    async fn extract_product_query(
+        &self,
+        email: &InboundEmail,
+        deadline: Deadline,
+    ) -> CognitionResult<ProductQuery> {
+        let model = self.settings.models.extract.clone();
+        let user = prompts::extract_user(email);
+        self.ask(
+            Step {
+                name: "product_query",
+                model: &model,
+                system: prompts::EXTRACT_SYSTEM,
+                schema: prompts::extract_schema(),
+            },
+            user,
+            deadline,
+            parse_query,
+        )
+        .await
+    }
+
+    async fn compose(&self, input: ComposeInput<'_>, deadline: Deadline) -> CognitionResult<Reply> {
+        let model = self.settings.models.compose.clone();
+        let user = prompts::compose_user(&input);
+        let subject_fallback = self.templates.template_reply(input).subject;
+        self.ask(
+            Step {
+                name: "reply",
+                model: &model,
+                system: prompts::COMPOSE_SYSTEM,
+                schema: prompts::compose_schema(),
+            },
+            user,
+            deadline,
+            |value| {
+                let answer: ComposeAnswer =
+                    serde_json::from_value(value).map_err(|e| e.to_string())?;
+                if answer.body.trim().is_empty() {
+                    return Err("the reply body is empty".to_owned());
+                }
+                let subject = if answer.subject.trim().is_empty() {
+                    subject_fallback.clone()
+                } else {
+                    answer.subject
+                };
+                Ok(Reply {
+                    subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+                    body: answer.body,
+                })
+            },
+        )
+        .await
+    }
+
+    fn template_reply(&self, input: ComposeInput<'_>) -> Reply {
+        self.templates.template_reply(input)
+    }
+}
