@@ -85,6 +85,13 @@ const TOPIC_WORDS: &[(Topic, &[&str])] = &[
         Topic::BillingDispute,
         &[
             "charged twice",
+            "charged me twice",
+            "charged me double",
+            "charged me two times",
+            "billed me twice",
+            "charged double",
+            "charged again",
+            "refund",
             "double charged",
             "double charge",
             "overcharged",
