@@ -20,6 +20,18 @@ pub struct InboundEmail {
     pub body: EmailBody,
 }
 
+impl InboundEmail {
+    /// The subject and the customer's own words, as one text to search for numbers and
+    /// product details.
+    pub fn subject_and_text(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.subject.as_deref().unwrap_or(""),
+            self.body.readable
+        )
+    }
+}
+
 /// The body in the three forms Deskhand needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmailBody {

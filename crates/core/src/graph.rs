@@ -574,11 +574,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         scope: CustomerScope,
         today: Date,
     ) -> Result<Findings, GraphError> {
-        let text = format!(
-            "{}\n{}",
-            email.subject.as_deref().unwrap_or(""),
-            email.body.readable
-        );
+        let text = email.subject_and_text();
         let numbers = find_numbers(&text);
         let mut findings = Findings::default();
         if numbers.is_empty() {
@@ -783,11 +779,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         email: &InboundEmail,
         scope: CustomerScope,
     ) -> Result<Findings, GraphError> {
-        let text = format!(
-            "{}\n{}",
-            email.subject.as_deref().unwrap_or(""),
-            email.body.readable
-        );
+        let text = email.subject_and_text();
         let numbers = find_numbers(&text);
         let lookup = DeliveryLookup {
             tracking: numbers.tracking,

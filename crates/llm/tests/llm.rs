@@ -54,6 +54,20 @@ fn email(text: &str) -> InboundEmail {
     }
 }
 
+/// Classifies a plain delivery question with a 10-second budget.
+async fn classify_on(
+    server: &ScriptedLlm,
+    call_timeout: Duration,
+) -> deskhand_core::ports::CognitionResult<deskhand_core::ports::Classified> {
+    engine(server, call_timeout)
+        .classify(
+            &email("Where is my parcel?"),
+            &CaseMemory::default(),
+            budget(10),
+        )
+        .await
+}
+
 fn good_label() -> serde_json::Value {
     json!({"topic": "delivery_delay", "urgency": "medium", "urgent_reason": null, "confidence": 0.92,
            "needs_reply": true, "multiple_requests": false, "summary": "Asks where the parcel is"})
@@ -66,14 +80,7 @@ fn budget(seconds: u64) -> Deadline {
 #[tokio::test]
 async fn a_classification_is_read_from_the_structured_output_and_metered() {
     let server = ScriptedLlm::start(|_, _| Turn::Json(good_label())).await;
-    let answer = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
-        .await
-        .unwrap();
+    let answer = classify_on(&server, Duration::from_secs(5)).await.unwrap();
     assert_eq!(answer.value.topic, Topic::DeliveryDelay);
     assert_eq!(answer.value.summary, "Asks where the parcel is");
     assert_eq!(answer.usage.calls, 1);
@@ -103,14 +110,7 @@ async fn a_rate_limit_is_waited_out_as_retry_after_asks() {
     })
     .await;
     let started = Instant::now();
-    let answer = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
-        .await
-        .unwrap();
+    let answer = classify_on(&server, Duration::from_secs(5)).await.unwrap();
     assert_eq!(answer.value.topic, Topic::DeliveryDelay);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
@@ -177,13 +177,7 @@ async fn a_slow_answer_within_the_call_timeout_is_accepted() {
         }
     })
     .await;
-    let answer = engine(&server, Duration::from_millis(300))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
-        .await;
+    let answer = classify_on(&server, Duration::from_millis(300)).await;
     // The first call times out at 300 ms; the second hangs; the third too: no answer.
     assert!(answer.is_err());
     let server = ScriptedLlm::start(|_, _| {
@@ -193,13 +187,7 @@ async fn a_slow_answer_within_the_call_timeout_is_accepted() {
         )
     })
     .await;
-    let answer = engine(&server, Duration::from_millis(500))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
-        .await;
+    let answer = classify_on(&server, Duration::from_millis(500)).await;
     assert!(answer.is_ok());
 }
 
@@ -216,14 +204,7 @@ async fn a_label_outside_the_allowed_set_is_corrected_once_then_refused() {
         }
     })
     .await;
-    let answer = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
-        .await
-        .unwrap();
+    let answer = classify_on(&server, Duration::from_secs(5)).await.unwrap();
     assert_eq!(answer.value.topic, Topic::DeliveryDelay);
     assert_eq!(answer.usage.calls, 2);
     let correction = prompt_text(&server.requests()[1]);
@@ -234,23 +215,13 @@ async fn a_label_outside_the_allowed_set_is_corrected_once_then_refused() {
 
     let always_bad = bad.clone();
     let server = ScriptedLlm::start(move |_, _| Turn::Json(always_bad.clone())).await;
-    let error = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
+    let error = classify_on(&server, Duration::from_secs(5))
         .await
         .unwrap_err()
         .value;
     assert!(matches!(error, CognitionError::Permanent(_)), "{error}");
     assert_eq!(server.requests().len(), 2, "retried exactly once");
-    let failed = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
+    let failed = classify_on(&server, Duration::from_secs(5))
         .await
         .unwrap_err();
     assert_eq!(failed.usage.calls, 2, "failed calls are counted");
@@ -261,12 +232,7 @@ async fn a_label_outside_the_allowed_set_is_corrected_once_then_refused() {
 
     let server =
         ScriptedLlm::start(|_, _| Turn::Content("Sure! The topic is delivery.".into())).await;
-    let error = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
+    let error = classify_on(&server, Duration::from_secs(5))
         .await
         .unwrap_err()
         .value;
@@ -280,12 +246,7 @@ async fn an_unauthorised_key_is_not_retried() {
         retry_after: None,
     })
     .await;
-    let error = engine(&server, Duration::from_secs(5))
-        .classify(
-            &email("Where is my parcel?"),
-            &CaseMemory::default(),
-            budget(10),
-        )
+    let error = classify_on(&server, Duration::from_secs(5))
         .await
         .unwrap_err()
         .value;

@@ -58,11 +58,7 @@ impl Cognition for OfflineEngine {
         email: &InboundEmail,
         _deadline: Deadline,
     ) -> CognitionResult<ProductQuery> {
-        let text = format!(
-            "{}\n{}",
-            email.subject.as_deref().unwrap_or(""),
-            email.body.readable
-        );
+        let text = email.subject_and_text();
         Ok(Metered::free(extract_product_query(
             &text,
             &self.vocabulary,
