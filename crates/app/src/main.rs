@@ -91,6 +91,15 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
     })?;
     store.migrate().await.context("applying migrations")?;
+    // The worker should connect as deskhand_worker (row-level security binds it); the
+    // migrations create the role, the deployment chooses its password.
+    if let Ok(password) = std::env::var("DESKHAND_WORKER_PASSWORD") {
+        store
+            .set_worker_password(&password)
+            .await
+            .context("setting the worker role's password")?;
+        tracing::info!("password of role deskhand_worker set");
+    }
     tracing::info!("database is up to date");
     Ok(())
 }

@@ -95,6 +95,16 @@ impl Store {
         MIGRATOR.run(&self.pool).await.map_err(Error::Migrate)
     }
 
+    /// Sets the password of the `deskhand_worker` login role.
+    pub async fn set_worker_password(&self, password: &str) -> Result<()> {
+        // ALTER ROLE takes no bind parameters; quote the literal the way Postgres does.
+        let literal = format!("'{}'", password.replace('\'', "''"));
+        sqlx::query(&format!("ALTER ROLE deskhand_worker PASSWORD {literal}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// True when the database answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
