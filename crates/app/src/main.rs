@@ -23,20 +23,26 @@ enum Command {
     /// Worker plus the HTTP server (health and readiness).
     Serve,
     /// Replace the shop's business data with a deterministic synthetic one.
-    Seed {
-        /// Customers to generate.
-        #[arg(long, default_value_t = 200)]
-        customers: i64,
-        /// Orders (each with one delivery) per customer.
-        #[arg(long, default_value_t = 10)]
-        deliveries_per_customer: i64,
-        /// Random seed; the same seed gives the same shop.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-    },
+    Seed(SeedArgs),
     /// Run the whole pipeline on sample emails, with an embedded broker when KAFKA_BROKERS
     /// is unset, and print the drafts.
     Demo,
+}
+
+#[derive(Debug, clap::Args)]
+struct SeedArgs {
+    /// Customers to generate.
+    #[arg(long, default_value_t = 200)]
+    customers: i64,
+    /// Orders (each with one delivery) per customer.
+    #[arg(long, default_value_t = 10)]
+    deliveries_per_customer: i64,
+    /// Random seed; the same seed gives the same shop.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Overwrite a shop that already has customers (its business data is deleted).
+    #[arg(long)]
+    replace: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -70,11 +76,7 @@ fn main() -> anyhow::Result<()> {
                 )
                 .await
             }
-            Command::Seed {
-                customers,
-                deliveries_per_customer,
-                seed,
-            } => seed_store(&settings, customers, deliveries_per_customer, seed).await,
+            Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Demo => deskhand::demo::run(settings).await,
         }
     })
@@ -104,18 +106,20 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_store(
-    settings: &Settings,
-    customers: i64,
-    per_customer: i64,
-    seed: u64,
-) -> anyhow::Result<()> {
+async fn seed_store(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     migrate(settings).await?;
     let store = Store::connect_lazy(&DatabaseSettings {
         url: settings.database.url.expose().to_owned(),
         max_connections: 2,
         acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
     })?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+        .fetch_one(store.pool())
+        .await?;
+    anyhow::ensure!(
+        existing == 0 || args.replace,
+        "the shop already has {existing} customers; pass --replace to delete its business data and generate a new one"
+    );
     let today = settings
         .agent
         .pinned_today()?
@@ -123,9 +127,9 @@ async fn seed_store(
     let started = std::time::Instant::now();
     let report = store
         .seed(&deskhand_db::SeedSpec {
-            customers,
-            deliveries_per_customer: per_customer,
-            seed,
+            customers: args.customers,
+            deliveries_per_customer: args.deliveries_per_customer,
+            seed: args.seed,
             today,
         })
         .await
