@@ -34,7 +34,6 @@ pub enum Carrier {
     Usps,
     FedEx,
     Dhl,
-    Unknown,
 }
 
 /// The numbers found in one email.

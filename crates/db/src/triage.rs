@@ -127,7 +127,7 @@ impl Store {
         Ok(Recorded::New)
     }
 
-    /// How many drafts exist for an event; used by tests and the eval harness.
+    /// How many drafts the store holds; used by tests and the eval harness.
     pub async fn count_drafts(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT count(*) FROM drafts")
             .fetch_one(self.pool())

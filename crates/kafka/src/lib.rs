@@ -42,8 +42,6 @@ pub enum Error {
     },
     #[error("topic administration failed: {0}")]
     Admin(#[source] rdkafka::error::KafkaError),
-    #[error("committing offsets failed: {0}")]
-    Commit(#[source] rdkafka::error::KafkaError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -55,7 +53,7 @@ impl Error {
         use rdkafka::types::RDKafkaErrorCode as Code;
         match self {
             Self::Config(_) | Self::Subscribe(_) => false,
-            Self::Commit(_) | Self::Admin(_) => true,
+            Self::Admin(_) => true,
             Self::Publish { source, .. } => !matches!(
                 source.rdkafka_error_code(),
                 Some(
