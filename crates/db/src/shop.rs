@@ -77,6 +77,17 @@ impl Store {
     }
 }
 
+/// Converts every row, or fails with the first that does not fit.
+fn map_rows<T>(
+    rows: &[PgRow],
+    convert: impl Fn(&PgRow) -> Result<T, sqlx::Error>,
+) -> crate::Result<Vec<T>> {
+    rows.iter()
+        .map(convert)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::from)
+}
+
 /// Names the customer for row-level security for the rest of the transaction.
 pub(crate) async fn set_scope(
     tx: &mut Transaction<'_, Postgres>,
@@ -212,12 +223,7 @@ impl ShopData for Store {
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::from)?;
-        let convert = |rows: Vec<PgRow>| {
-            rows.iter()
-                .map(delivery_from_row)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(Error::from)
-        };
+        let convert = |rows: Vec<PgRow>| map_rows(&rows, delivery_from_row);
         Ok(DeliveryMatches {
             matched: convert(matched)?,
             recent: convert(recent)?,
@@ -261,34 +267,22 @@ impl ShopData for Store {
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::from)?;
-        let orders = order_rows
-            .iter()
-            .map(|r| {
-                Ok(OrderSummary {
-                    order_number: r.try_get("order_number")?,
-                    placed_on: r.try_get("placed_on")?,
-                    total_cents: r.try_get("total_cents")?,
-                })
+        let orders = map_rows(&order_rows, |r| {
+            Ok(OrderSummary {
+                order_number: r.try_get("order_number")?,
+                placed_on: r.try_get("placed_on")?,
+                total_cents: r.try_get("total_cents")?,
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(Error::from)?;
-        let deliveries = delivery_rows
-            .iter()
-            .map(delivery_from_row)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Error::from)?;
-        let refunds = refund_rows
-            .iter()
-            .map(|r| {
-                Ok(RefundSummary {
-                    tracking_number: r.try_get("tracking_number")?,
-                    amount_cents: r.try_get("amount_cents")?,
-                    credited_on: r.try_get("credited_on")?,
-                    reason: r.try_get("reason")?,
-                })
+        })?;
+        let deliveries = map_rows(&delivery_rows, delivery_from_row)?;
+        let refunds = map_rows(&refund_rows, |r| {
+            Ok(RefundSummary {
+                tracking_number: r.try_get("tracking_number")?,
+                amount_cents: r.try_get("amount_cents")?,
+                credited_on: r.try_get("credited_on")?,
+                reason: r.try_get("reason")?,
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(Error::from)?;
+        })?;
         Ok(CustomerActivity {
             orders,
             deliveries,
@@ -341,26 +335,24 @@ impl ShopData for Store {
         .fetch_all(self.pool())
         .await
         .map_err(Error::from)?;
-        rows.iter()
-            .map(|r| {
-                let expected: Option<Date> = r.try_get("expected_date")?;
-                let incoming: Option<i64> = r.try_get("incoming_quantity")?;
-                Ok(ProductCandidate {
-                    product_id: r.try_get("product_id")?,
-                    name: r.try_get("name")?,
-                    brand: r.try_get("brand")?,
-                    model: r.try_get("model")?,
-                    size: r.try_get("size")?,
-                    width: r.try_get("width")?,
-                    color: r.try_get("color")?,
-                    material: r.try_get("material")?,
-                    price_cents: r.try_get("price_cents")?,
-                    description: r.try_get("description")?,
-                    quantity: r.try_get("quantity")?,
-                    next_incoming: expected.zip(incoming),
-                })
+        map_rows(&rows, |r| {
+            let expected: Option<Date> = r.try_get("expected_date")?;
+            let incoming: Option<i64> = r.try_get("incoming_quantity")?;
+            Ok(ProductCandidate {
+                product_id: r.try_get("product_id")?,
+                name: r.try_get("name")?,
+                brand: r.try_get("brand")?,
+                model: r.try_get("model")?,
+                size: r.try_get("size")?,
+                width: r.try_get("width")?,
+                color: r.try_get("color")?,
+                material: r.try_get("material")?,
+                price_cents: r.try_get("price_cents")?,
+                description: r.try_get("description")?,
+                quantity: r.try_get("quantity")?,
+                next_incoming: expected.zip(incoming),
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(|e| DataError::from(Error::from(e)))
+        })
+        .map_err(DataError::from)
     }
 }
