@@ -157,7 +157,7 @@ impl ShopData for Store {
         let counts: serde_json::Value = row.try_get("request_counts").map_err(Error::from)?;
         let request_counts: BTreeMap<Topic, u32> = serde_json::from_value(counts)
             .map_err(|e| DataError::Failed(format!("case memory counts: {e}")))?;
-        let entries = sqlx::query(
+        let entry_rows = sqlx::query(
             "SELECT role, summary, topic FROM case_memory_entries
              WHERE case_id = $1 AND customer_id = $2 ORDER BY entry_id",
         )
@@ -165,9 +165,8 @@ impl ShopData for Store {
         .bind(customer)
         .fetch_all(&mut *tx)
         .await
-        .map_err(Error::from)?
-        .iter()
-        .map(|row| {
+        .map_err(Error::from)?;
+        let entries = map_rows(&entry_rows, |row| {
             let role: String = row.try_get("role")?;
             let topic: Option<String> = row.try_get("topic")?;
             Ok(MemoryEntry {
@@ -179,9 +178,7 @@ impl ShopData for Store {
                 summary: row.try_get("summary")?,
                 topic: topic.and_then(|t| t.parse().ok()),
             })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(Error::from)?;
+        })?;
         Ok(CaseMemory {
             rolling_summary: row.try_get("rolling_summary").map_err(Error::from)?,
             customer_emails: row

@@ -1,6 +1,7 @@
 //! The triage graph on a scripted engine and an in-memory shop.
 
-use deskhand_core::delivery::{DeliveryFacts, DeliveryStatus};
+use crate::fixtures::delivery;
+use deskhand_core::delivery::DeliveryFacts;
 use deskhand_core::graph::decide_route;
 use deskhand_core::ports::*;
 use deskhand_core::product::{ProductCandidate, ProductQuery};
@@ -163,33 +164,6 @@ fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
         deadline: Deadline::after(std::time::Duration::from_secs(5)),
     };
     block_on(graph.run(&email(body), ctx)).expect("graph runs")
-}
-
-fn delivery(
-    id: i64,
-    tracking: &str,
-    end: time::Date,
-    delivered: Option<time::Date>,
-    fee: i64,
-) -> DeliveryFacts {
-    DeliveryFacts {
-        delivery_id: id,
-        order_number: format!("{}", 100_000 + id),
-        tracking_number: tracking.into(),
-        carrier: "UPS".into(),
-        status: if delivered.is_some() {
-            DeliveryStatus::Delivered
-        } else {
-            DeliveryStatus::InTransit
-        },
-        expected_start: end - time::Duration::days(2),
-        expected_end: end,
-        delivered_on: delivered,
-        fee_cents: fee,
-        refunded_cents: 0,
-        coupon_issued: false,
-        product_name: None,
-    }
 }
 
 fn product(id: i64, quantity: i64, incoming: Option<(time::Date, i64)>) -> ProductCandidate {

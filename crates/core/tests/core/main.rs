@@ -1,5 +1,6 @@
 //! Behaviour of Deskhand's pure core: the graph, the policies, extraction, memory.
 
+mod fixtures;
 mod graph;
 mod grounding;
 mod memory;

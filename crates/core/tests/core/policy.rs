@@ -7,24 +7,7 @@ use time::{Date, Duration};
 const TODAY: Date = date!(2026 - 03 - 10);
 
 fn delivery(id: i64, end: Date, delivered: Option<Date>, fee: i64) -> DeliveryFacts {
-    DeliveryFacts {
-        delivery_id: id,
-        order_number: "100001".into(),
-        tracking_number: format!("1Z{id:016}"),
-        carrier: "UPS".into(),
-        status: if delivered.is_some() {
-            DeliveryStatus::Delivered
-        } else {
-            DeliveryStatus::InTransit
-        },
-        expected_start: end - Duration::days(2),
-        expected_end: end,
-        delivered_on: delivered,
-        fee_cents: fee,
-        refunded_cents: 0,
-        coupon_issued: false,
-        product_name: None,
-    }
+    crate::fixtures::delivery(id, &format!("1Z{id:016}"), end, delivered, fee)
 }
 
 fn refund_of(actions: &[PolicyAction]) -> Option<i64> {
