@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test against the real services: PostgreSQL (DATABASE_URL, default the local
-# server) and a Kafka-protocol broker (KAFKA_BROKERS; when unset, tansu is started locally).
+# server), a Kafka-protocol broker (KAFKA_BROKERS; when unset, tansu is started locally),
+# an SMTP server and headless Chromium (installed by scripts/test-deps.sh when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+scripts/test-deps.sh
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   scripts/broker.sh start

@@ -1,7 +1,10 @@
-//! Wiring: builds the worker (consumer + relay) and the HTTP server from [`Settings`], and
-//! runs them under one cancellation token.
+//! Wiring: builds the worker (inbound consumer), the review service (approval-topic
+//! consumer, review API and UI, SMTP relay), the outbox relay and the HTTP server from
+//! [`Settings`], and runs them under one cancellation token.
 
+use crate::mail_relay::{self, MailRelayConfig};
 use crate::relay::{self, RelayConfig};
+use crate::review_intake::ReviewIntake;
 use crate::settings::Settings;
 use crate::triage::TriageHandler;
 use anyhow::Context as _;
@@ -9,23 +12,49 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use deskhand_core::review::ReviewPolicy;
 use deskhand_core::TriageGraph;
 use deskhand_db::{DatabaseSettings, Store};
 use deskhand_kafka::{
-    ClientSettings, ConsumerSettings, DecodeLimits, EmailConsumer, ProducerSettings, Publisher,
+    ClientSettings, ConsumerSettings, DecodeLimits, EventConsumer, ProducerSettings, Publisher,
 };
-use deskhand_mail::MailLimits;
+use deskhand_mail::{MailLimits, SmtpSender};
+use deskhand_review::{ReviewSettings, ReviewState, Wakeups};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Which parts of Deskhand this process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Roles {
+    /// Consume inbound emails, triage them, publish drafts.
     pub worker: bool,
+    /// Materialise drafts for review, serve the review API and UI, send approved replies.
+    pub review: bool,
+    /// Serve HTTP (health and readiness; the review API and UI when `review`).
     pub http: bool,
+}
+
+impl Roles {
+    /// `deskhand worker`.
+    pub const WORKER: Roles = Roles {
+        worker: true,
+        review: false,
+        http: false,
+    };
+    /// `deskhand review`.
+    pub const REVIEW: Roles = Roles {
+        worker: false,
+        review: true,
+        http: true,
+    };
+    /// `deskhand serve`: everything.
+    pub const ALL: Roles = Roles {
+        worker: true,
+        review: true,
+        http: true,
+    };
 }
 
 /// A built, not yet running, Deskhand process.
@@ -35,6 +64,7 @@ pub struct Application {
     roles: Roles,
     store: Store,
     publisher: Publisher,
+    smtp: Option<SmtpSender>,
     listener: Option<TcpListener>,
 }
 
@@ -56,6 +86,25 @@ impl Application {
             message_timeout: Settings::ms(settings.relay.publish_timeout_ms),
             max_message_bytes: settings.kafka.max_message_bytes,
         })?;
+        // Checked even when no SMTP URL is set: the sender address names our Message-IDs.
+        let smtp = if roles.review {
+            let url = settings.smtp.url.expose();
+            let url = if url.trim().is_empty() {
+                tracing::warn!("DESKHAND_SMTP_URL is empty: approved replies wait until it is set");
+                None
+            } else {
+                Some(url)
+            };
+            let sender = SmtpSender::from_url(
+                url.unwrap_or("smtp://127.0.0.1:25"),
+                &settings.smtp.from,
+                Settings::ms(settings.smtp.timeout_ms),
+            )
+            .context("configuring SMTP")?;
+            url.map(|_| sender)
+        } else {
+            None
+        };
         let listener = if roles.http {
             let addr = &settings.http.addr;
             Some(
@@ -71,6 +120,7 @@ impl Application {
             roles,
             store,
             publisher,
+            smtp,
             listener,
         })
     }
@@ -87,20 +137,50 @@ impl Application {
         &self.store
     }
 
-    /// Runs until `shutdown` is cancelled. The consumer stops taking messages and drains;
-    /// then the relay publishes what was committed; then the process may exit.
+    /// Runs until `shutdown` is cancelled. The consumers stop taking messages and drain,
+    /// the HTTP server finishes its requests; then the relays publish and send what was
+    /// committed; then the process may exit.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let settings = self.settings;
-        let mut tasks = tokio::task::JoinSet::new();
+        let roles = self.roles;
+        // Components that write to the outbox; the relays outlive them.
+        let mut writers = tokio::task::JoinSet::new();
+        let relay_stop = CancellationToken::new();
+        let mut relays = tokio::task::JoinSet::new();
+        let wakeups = Wakeups::default();
+
+        if settings.kafka.create_topics {
+            let partitions = settings.kafka.partitions;
+            let mut topics = vec![
+                (settings.topics.inbound.as_str(), partitions),
+                (settings.topics.approval.as_str(), partitions),
+                (settings.topics.dlq.as_str(), 1),
+            ];
+            let review_dlq = review_dlq_topic(&settings);
+            if roles.review {
+                topics.push((settings.topics.decided.as_str(), partitions));
+                topics.push((review_dlq.as_str(), 1));
+            }
+            deskhand_kafka::ensure_topics(&client_settings(&settings), &topics)
+                .await
+                .context("creating topics")?;
+        }
 
         if let Some(listener) = self.listener {
-            let state = Health {
+            let health = Health {
                 store: self.store.clone(),
                 publisher: self.publisher.clone(),
             };
-            let router = router(state);
+            let mut router = health_router(health);
+            if roles.review {
+                router = router.merge(deskhand_review::router(ReviewState {
+                    store: self.store.clone(),
+                    settings: Arc::new(review_settings(&settings)?),
+                    wakeups: wakeups.clone(),
+                }));
+            }
             let token = shutdown.clone();
-            tasks.spawn(async move {
+            writers.spawn(async move {
                 tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
                 axum::serve(listener, router)
                     .with_graceful_shutdown(token.cancelled_owned())
@@ -109,19 +189,7 @@ impl Application {
             });
         }
 
-        if self.roles.worker {
-            if settings.kafka.create_topics {
-                let partitions = settings.kafka.partitions;
-                let topics = [
-                    (settings.topics.inbound.as_str(), partitions),
-                    (settings.topics.approval.as_str(), partitions),
-                    (settings.topics.dlq.as_str(), 1),
-                ];
-                deskhand_kafka::ensure_topics(&client_settings(&settings), &topics)
-                    .await
-                    .context("creating topics")?;
-            }
-            let wakeup = Arc::new(Notify::new());
+        if roles.worker {
             let Some(vocabulary) = load_vocabulary(&self.store, &shutdown).await else {
                 return Ok(());
             };
@@ -132,41 +200,68 @@ impl Application {
                 graph,
                 self.store.clone(),
                 settings.topics.approval.clone(),
-                wakeup.clone(),
+                wakeups.outbox.clone(),
                 settings.agent.pinned_today()?,
                 Settings::ms(settings.llm.email_budget_ms),
+                decode_limits(&settings),
             ));
-            let consumer = EmailConsumer::new(
-                consumer_settings(&settings),
+            let consumer = EventConsumer::new(
+                consumer_settings(
+                    &settings,
+                    &settings.kafka.group_id,
+                    &settings.topics.inbound,
+                    &settings.topics.dlq,
+                ),
                 handler,
                 self.publisher.clone(),
             );
-            // The relay outlives the consumer: it stops only after the consumer drained.
-            let relay_stop = CancellationToken::new();
-            let relay = tokio::spawn(relay::run(
-                self.store.clone(),
-                self.publisher.clone(),
-                RelayConfig {
-                    batch_size: settings.relay.batch_size,
-                    poll_interval: Settings::ms(settings.relay.poll_interval_ms),
-                    drain_timeout: Settings::ms(settings.worker.drain_timeout_ms),
-                },
-                wakeup,
-                relay_stop.clone(),
-            ));
             let token = shutdown.clone();
-            let publisher = self.publisher.clone();
-            tasks.spawn(async move {
-                let consumed = consumer.run(token).await;
-                relay_stop.cancel();
-                relay.await.context("relay task panicked")?;
-                publisher.flush(Duration::from_secs(5));
-                consumed.context("consumer failed")
-            });
+            writers
+                .spawn(async move { consumer.run(token).await.context("inbound consumer failed") });
         }
 
+        if roles.review {
+            let intake = EventConsumer::new(
+                consumer_settings(
+                    &settings,
+                    &settings.review.group_id,
+                    &settings.topics.approval,
+                    &review_dlq_topic(&settings),
+                ),
+                Arc::new(ReviewIntake::new(self.store.clone())),
+                self.publisher.clone(),
+            );
+            let token = shutdown.clone();
+            writers.spawn(async move { intake.run(token).await.context("review consumer failed") });
+            if let Some(sender) = self.smtp {
+                relays.spawn(mail_relay::run(
+                    self.store.clone(),
+                    sender,
+                    MailRelayConfig {
+                        poll_interval: Settings::ms(settings.relay.poll_interval_ms)
+                            .max(Duration::from_millis(500)),
+                        max_retry_backoff: Settings::ms(settings.smtp.max_retry_backoff_ms),
+                    },
+                    wakeups.mail.clone(),
+                    relay_stop.clone(),
+                ));
+            }
+        }
+
+        relays.spawn(relay::run(
+            self.store.clone(),
+            self.publisher.clone(),
+            RelayConfig {
+                batch_size: settings.relay.batch_size,
+                poll_interval: Settings::ms(settings.relay.poll_interval_ms),
+                drain_timeout: Settings::ms(settings.worker.drain_timeout_ms),
+            },
+            wakeups.outbox.clone(),
+            relay_stop.clone(),
+        ));
+
         let mut first_error = None;
-        while let Some(joined) = tasks.join_next().await {
+        while let Some(joined) = writers.join_next().await {
             let result = joined.context("task panicked").and_then(|r| r);
             if let Err(error) = result {
                 tracing::error!(error = %format!("{error:#}"), "component failed; shutting down");
@@ -174,11 +269,47 @@ impl Application {
                 first_error.get_or_insert(error);
             }
         }
+        // Whatever the consumers and decisions committed is published before we exit.
+        relay_stop.cancel();
+        while let Some(joined) = relays.join_next().await {
+            if let Err(error) = joined {
+                first_error.get_or_insert(anyhow::anyhow!("relay panicked: {error}"));
+            }
+        }
+        self.publisher.flush(Duration::from_secs(5));
         match first_error {
             Some(error) => Err(error),
             None => Ok(()),
         }
     }
+}
+
+/// Undecodable drafts go here, apart from the inbound dead letters.
+fn review_dlq_topic(settings: &Settings) -> String {
+    format!("{}.dlq", settings.topics.approval)
+}
+
+fn review_settings(settings: &Settings) -> anyhow::Result<ReviewSettings> {
+    let mail_domain = settings
+        .smtp
+        .from
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.trim_end_matches('>').trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .context("DESKHAND_MAIL_FROM has no domain")?;
+    Ok(ReviewSettings {
+        policy: ReviewPolicy {
+            reviewer_max_action_cents: settings.review.reviewer_max_action_cents,
+        },
+        sla: settings.review.sla(),
+        memory: settings.agent.graph().memory,
+        session_ttl: Duration::from_secs(settings.review.session_ttl_minutes * 60),
+        secure_cookies: settings.review.secure_cookies,
+        mail_domain,
+        decided_topic: settings.topics.decided.clone(),
+        inbound_topic: settings.topics.inbound.clone(),
+        today: settings.agent.pinned_today()?,
+    })
 }
 
 /// The catalog's words, for the offline engine. Waits for the database rather than start
@@ -215,24 +346,32 @@ pub(crate) fn client_settings(settings: &Settings) -> ClientSettings {
     }
 }
 
-fn consumer_settings(settings: &Settings) -> ConsumerSettings {
+fn consumer_settings(
+    settings: &Settings,
+    group_id: &str,
+    topic: &str,
+    dlq_topic: &str,
+) -> ConsumerSettings {
     ConsumerSettings {
         client: client_settings(settings),
-        group_id: settings.kafka.group_id.clone(),
-        topic: settings.topics.inbound.clone(),
-        dlq_topic: settings.topics.dlq.clone(),
+        group_id: group_id.to_owned(),
+        topic: topic.to_owned(),
+        dlq_topic: dlq_topic.to_owned(),
         max_in_flight: settings.worker.max_in_flight,
         session_timeout: Settings::ms(settings.kafka.session_timeout_ms),
         max_poll_interval: Settings::ms(settings.kafka.max_poll_interval_ms),
         auto_commit_interval: Settings::ms(settings.kafka.auto_commit_interval_ms),
         drain_timeout: Settings::ms(settings.worker.drain_timeout_ms),
         max_retry_backoff: Settings::ms(settings.worker.max_retry_backoff_ms),
-        decode: DecodeLimits {
-            max_event_bytes: settings.worker.max_event_bytes,
-            mail: MailLimits {
-                max_depth: settings.worker.mime_max_depth,
-                max_parts: settings.worker.mime_max_parts,
-            },
+    }
+}
+
+fn decode_limits(settings: &Settings) -> DecodeLimits {
+    DecodeLimits {
+        max_event_bytes: settings.worker.max_event_bytes,
+        mail: MailLimits {
+            max_depth: settings.worker.mime_max_depth,
+            max_parts: settings.worker.mime_max_parts,
         },
     }
 }
@@ -243,7 +382,7 @@ struct Health {
     publisher: Publisher,
 }
 
-fn router(state: Health) -> Router {
+fn health_router(state: Health) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

@@ -85,14 +85,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         .await
         .context("loading demo fixtures")?;
 
-    let app = Application::build(
-        settings.clone(),
-        Roles {
-            worker: true,
-            http: false,
-        },
-    )
-    .await?;
+    let app = Application::build(settings.clone(), Roles::WORKER).await?;
     let shutdown = CancellationToken::new();
     let mut running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     tokio::select! {

@@ -2,7 +2,8 @@
 //!
 //! Wires the adapters around the core and runs them: configuration ([`settings`]),
 //! logging ([`telemetry`]), the use-case behind the consumer ([`triage`]), the outbox
-//! relay ([`relay`]), the process itself ([`application`]) and the demo ([`demo`]).
+//! relay ([`relay`]), the review queue's intake ([`review_intake`]) and the SMTP relay
+//! ([`mail_relay`]), the process itself ([`application`]) and the demo ([`demo`]).
 //!
 //! The `deskhand` binary (`src/main.rs`) only parses the command line and calls in here,
 //! so tests start the real application in-process.
@@ -10,7 +11,9 @@
 pub mod application;
 pub mod demo;
 pub mod engine;
+pub mod mail_relay;
 pub mod relay;
+pub mod review_intake;
 pub mod settings;
 pub mod telemetry;
 pub mod triage;

@@ -20,13 +20,30 @@ enum Command {
     Migrate,
     /// Consume inbound emails and publish drafts (no HTTP).
     Worker,
-    /// Worker plus the HTTP server (health and readiness).
+    /// Everything: worker, review service (API, UI, SMTP relay) and HTTP server.
     Serve,
+    /// The review side alone: queue intake from the approval topic, the review API and web
+    /// UI, decision events and the SMTP relay.
+    Review,
+    /// Manage reviewers.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Replace the shop's business data with a deterministic synthetic one.
     Seed(SeedArgs),
     /// Run the whole pipeline on sample emails, with an embedded broker when KAFKA_BROKERS
     /// is unset, and print the drafts.
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Add a reviewer and print their personal API token (shown once).
+    Add {
+        name: String,
+        /// reviewer, lead or admin.
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,25 +73,11 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Migrate => migrate(&settings).await,
-            Command::Worker => {
-                serve(
-                    settings,
-                    Roles {
-                        worker: true,
-                        http: false,
-                    },
-                )
-                .await
-            }
-            Command::Serve => {
-                serve(
-                    settings,
-                    Roles {
-                        worker: true,
-                        http: true,
-                    },
-                )
-                .await
+            Command::Worker => serve(settings, Roles::WORKER).await,
+            Command::Serve => serve(settings, Roles::ALL).await,
+            Command::Review => serve(settings, Roles::REVIEW).await,
+            Command::Users(UsersCommand::Add { name, role }) => {
+                add_user(&settings, &name, &role).await
             }
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Demo => deskhand::demo::run(settings).await,
@@ -106,13 +109,36 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_store(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
+async fn add_user(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> {
+    let role: deskhand_core::review::Role = role.parse().map_err(anyhow::Error::msg)?;
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 100 && !name.chars().any(char::is_control),
+        "a reviewer's name must be 1-100 printable characters"
+    );
+    let store = migrated_store(settings).await?;
+    let token = deskhand_review::new_token();
+    store
+        .add_reviewer(name, role, &deskhand_review::hash_token(&token))
+        .await
+        .with_context(|| format!("adding reviewer {name:?}"))?;
+    eprintln!("Added {role} {name:?}. Their API token (shown only now; store it safely):");
+    println!("{token}");
+    Ok(())
+}
+
+/// The database, migrated, for a one-off admin command.
+async fn migrated_store(settings: &Settings) -> anyhow::Result<Store> {
     migrate(settings).await?;
-    let store = Store::connect_lazy(&DatabaseSettings {
+    Ok(Store::connect_lazy(&DatabaseSettings {
         url: settings.database.url.expose().to_owned(),
         max_connections: 2,
         acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
-    })?;
+    })?)
+}
+
+async fn seed_store(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
+    let store = migrated_store(settings).await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
         .fetch_one(store.pool())
         .await?;

@@ -18,6 +18,9 @@ const CONTRACT_ENV: &[(&str, &str, &str)] = &[
     ("DESKHAND_TOPIC_INBOUND", "topics", "inbound"),
     ("DESKHAND_TOPIC_APPROVAL", "topics", "approval"),
     ("DESKHAND_TOPIC_DLQ", "topics", "dlq"),
+    ("DESKHAND_TOPIC_DECIDED", "topics", "decided"),
+    ("DESKHAND_SMTP_URL", "smtp", "url"),
+    ("DESKHAND_MAIL_FROM", "smtp", "from"),
     ("DESKHAND_MAX_IN_FLIGHT", "worker", "max_in_flight"),
     ("DESKHAND_TODAY", "agent", "today"),
     ("OPENAI_API_KEY", "llm", "api_key"),
@@ -78,7 +81,44 @@ pub struct Settings {
     pub relay: RelaySettings,
     pub agent: AgentSettings,
     pub http: HttpSettings,
+    pub review: ReviewConfig,
+    pub smtp: SmtpSettings,
     pub llm: LlmSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    pub group_id: String,
+    pub reviewer_max_action_cents: i64,
+    pub sla_urgent_minutes: i64,
+    pub sla_high_minutes: i64,
+    pub sla_medium_minutes: i64,
+    pub sla_low_minutes: i64,
+    pub session_ttl_minutes: u64,
+    pub secure_cookies: bool,
+}
+
+impl ReviewConfig {
+    pub fn sla(&self) -> deskhand_core::review::SlaTargets {
+        let minutes = time::Duration::minutes;
+        deskhand_core::review::SlaTargets {
+            urgent: minutes(self.sla_urgent_minutes),
+            high: minutes(self.sla_high_minutes),
+            medium: minutes(self.sla_medium_minutes),
+            low: minutes(self.sla_low_minutes),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// May carry a password.
+    pub url: Secret,
+    pub from: String,
+    pub timeout_ms: u64,
+    pub max_retry_backoff_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +150,7 @@ pub struct TopicSettings {
     pub inbound: String,
     pub approval: String,
     pub dlq: String,
+    pub decided: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -324,6 +365,9 @@ impl Settings {
             return invalid(
                 "agent.memory_max_entries and agent.repeat_limit must be at least 1".into(),
             );
+        }
+        if self.review.reviewer_max_action_cents < 0 {
+            return invalid("review.reviewer_max_action_cents must not be negative".into());
         }
         if self.kafka.partitions < 1 {
             return invalid("kafka.partitions must be at least 1".into());

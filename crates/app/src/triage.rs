@@ -3,7 +3,9 @@
 use deskhand_core::ports::Cognition;
 use deskhand_core::{DraftId, InboundEmail, RunContext, SourcePosition, TriageGraph};
 use deskhand_db::{OutboxMessage, Recorded, Store};
-use deskhand_kafka::{DraftEvent, EmailHandler, HandlerError};
+use deskhand_kafka::{
+    decode_inbound, DecodeLimits, DraftEvent, EventHandler, HandlerError, Undecodable,
+};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -23,6 +25,7 @@ pub struct TriageHandler<C> {
     today: Option<time::Date>,
     /// Time an email's cognitive steps may take, retries included.
     budget: std::time::Duration,
+    decode: DecodeLimits,
 }
 
 impl<C> std::fmt::Debug for TriageHandler<C> {
@@ -41,6 +44,7 @@ impl<C: Cognition> TriageHandler<C> {
         relay_wakeup: Arc<Notify>,
         today: Option<time::Date>,
         budget: std::time::Duration,
+        decode: DecodeLimits,
     ) -> Self {
         Self {
             graph,
@@ -49,6 +53,7 @@ impl<C: Cognition> TriageHandler<C> {
             relay_wakeup,
             today,
             budget,
+            decode,
         }
     }
 }
@@ -61,11 +66,24 @@ fn db_failure(error: deskhand_db::Error) -> HandlerError {
     }
 }
 
-impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
+impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
+    type Event = InboundEmail;
+
+    fn decode(&self, payload: &[u8]) -> Result<InboundEmail, Undecodable> {
+        decode_inbound(payload, &self.decode).map_err(|error| Undecodable {
+            code: error.code(),
+            reason: error.to_string(),
+        })
+    }
+
+    fn describe(email: &InboundEmail) -> String {
+        email.event_id.to_string()
+    }
+
     #[tracing::instrument(skip_all, fields(event_id = %email.event_id, case_id = %email.case_id, customer_id = %email.customer_id))]
     async fn handle(
         &self,
-        email: InboundEmail,
+        email: &InboundEmail,
         source: SourcePosition,
     ) -> Result<(), HandlerError> {
         // A redelivered event skips the graph (and any model cost) entirely.
@@ -88,11 +106,11 @@ impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
         };
         let triage = self
             .graph
-            .run(&email, context)
+            .run(email, context)
             .await
             .map_err(|e| HandlerError::Transient(e.to_string()))?;
         let draft = triage.draft;
-        let event = DraftEvent::from(&draft);
+        let event = DraftEvent::from(&draft).with_email(email);
         let event_json = serde_json::to_value(&event)
             .map_err(|e| HandlerError::Permanent(format!("draft does not serialise: {e}")))?;
         let outbox = OutboxMessage {
@@ -103,14 +121,7 @@ impl<C: Cognition + 'static> EmailHandler for TriageHandler<C> {
         };
         match self
             .store
-            .record_triage(
-                &email,
-                &source,
-                &draft,
-                &event_json,
-                &triage.memory,
-                &outbox,
-            )
+            .record_triage(email, &source, &draft, &event_json, &triage.memory, &outbox)
             .await
         {
             Ok(Recorded::New) => {

@@ -18,6 +18,9 @@ pub struct InboundEmail {
     /// The customer's `Message-ID`, so the reply can thread under it.
     pub message_id: Option<String>,
     pub body: EmailBody,
+    /// Set when a reviewer found the first draft of this email stale: the event asks for a
+    /// fresh draft of an email the case memory already holds, so it is not counted again.
+    pub redraft_of: Option<EventId>,
 }
 
 impl InboundEmail {

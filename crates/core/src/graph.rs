@@ -266,11 +266,16 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let outcome = self
             .decide(email, &ctx, scope, &memory, started, &mut recorder)
             .await?;
-        let next_memory = memory.with_customer_email(
-            &outcome.summary,
-            outcome.topic_for_memory,
-            &self.settings.memory,
-        );
+        // A redraft is of an email the memory already holds: keep it as is.
+        let next_memory = if email.redraft_of.is_some() {
+            memory.clone()
+        } else {
+            memory.with_customer_email(
+                &outcome.summary,
+                outcome.topic_for_memory,
+                &self.settings.memory,
+            )
+        };
         let draft = Draft {
             draft_id: ctx.draft_id,
             event_id: email.event_id.clone(),

@@ -21,6 +21,7 @@
 //! - [`grounding`]: the guard that checks a composed reply against its evidence.
 //! - [`ports`]: the traits the graph needs (cognitive engine, store data).
 //! - [`graph`]: the triage graph.
+//! - [`review`]: the rules of human review (roles, limits, what an approval sends, SLAs).
 
 pub mod delivery;
 pub mod draft;
@@ -31,6 +32,7 @@ pub mod ids;
 pub mod memory;
 pub mod ports;
 pub mod product;
+pub mod review;
 pub mod scope;
 pub mod tracking;
 

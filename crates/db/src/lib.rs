@@ -2,20 +2,32 @@
 //!
 //! The Postgres adapter: schema migrations ([`MIGRATOR`]), the one transaction that
 //! records a triaged email with its draft and outbox message ([`Store::record_triage`]),
-//! and the outbox the relay drains ([`Store::claim_outbox`]).
+//! and the outbox the relay drains ([`Store::claim_outbox`]); the review side's queue,
+//! decisions (one transaction each, [`Store::begin_decision`]), outgoing email, audit log
+//! and statistics.
 //!
 //! Depends on `deskhand-core` for the domain types; it never decides anything itself.
 
 mod error;
 mod memory;
 mod outbox;
+mod outgoing;
+mod review;
 mod seed;
 mod shop;
+mod stats;
 mod triage;
 
 pub use error::{Error, Result};
 pub use outbox::{OutboxBatch, OutboxMessage, PendingMessage};
+pub use outgoing::DueEmail;
+pub use review::{
+    ActionRefused, ActionResult, ActionToRun, Approval, AuditEntry, CaseDraft, DecisionRecord,
+    DecisionStart, Outcome, OutgoingState, PendingDecision, QueueFilter, QueueItem, QueuePage,
+    QueuedDraft, Recorded as RecordedDecision, ReviewDetail, Reviewer, Verdict,
+};
 pub use seed::{SeedReport, SeedSpec};
+pub use stats::{Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};
 pub use triage::Recorded;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

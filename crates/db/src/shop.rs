@@ -8,16 +8,15 @@
 
 use crate::{Error, Store};
 use deskhand_core::delivery::{DeliveryFacts, DeliveryStatus};
-use deskhand_core::memory::{CaseMemory, MemoryEntry, Speaker};
+use deskhand_core::memory::CaseMemory;
 use deskhand_core::ports::{
     CustomerActivity, DataError, DeliveryLookup, DeliveryMatches, OrderSummary, RefundSummary,
     ShopData,
 };
 use deskhand_core::product::{CatalogVocabulary, ProductCandidate, ProductQuery};
-use deskhand_core::{CaseId, CustomerScope, Topic};
+use deskhand_core::{CaseId, CustomerScope};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
-use std::collections::BTreeMap;
 use time::Date;
 
 impl From<Error> for DataError {
@@ -141,53 +140,10 @@ impl ShopData for Store {
         case_id: &CaseId,
     ) -> Result<CaseMemory, DataError> {
         let mut tx = self.scoped(scope).await?;
-        let customer = scope.customer_id().get();
-        let row = sqlx::query(
-            "SELECT rolling_summary, customer_emails, request_counts, version FROM case_memory
-             WHERE case_id = $1 AND customer_id = $2",
+        Ok(
+            crate::memory::load_memory(&mut tx, case_id.as_str(), scope.customer_id().get())
+                .await?,
         )
-        .bind(case_id.as_str())
-        .bind(customer)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::from)?;
-        let Some(row) = row else {
-            return Ok(CaseMemory::default());
-        };
-        let counts: serde_json::Value = row.try_get("request_counts").map_err(Error::from)?;
-        let request_counts: BTreeMap<Topic, u32> = serde_json::from_value(counts)
-            .map_err(|e| DataError::Failed(format!("case memory counts: {e}")))?;
-        let entry_rows = sqlx::query(
-            "SELECT role, summary, topic FROM case_memory_entries
-             WHERE case_id = $1 AND customer_id = $2 ORDER BY entry_id",
-        )
-        .bind(case_id.as_str())
-        .bind(customer)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::from)?;
-        let entries = map_rows(&entry_rows, |row| {
-            let role: String = row.try_get("role")?;
-            let topic: Option<String> = row.try_get("topic")?;
-            Ok(MemoryEntry {
-                speaker: if role == "agent" {
-                    Speaker::Agent
-                } else {
-                    Speaker::Customer
-                },
-                summary: row.try_get("summary")?,
-                topic: topic.and_then(|t| t.parse().ok()),
-            })
-        })?;
-        Ok(CaseMemory {
-            rolling_summary: row.try_get("rolling_summary").map_err(Error::from)?,
-            customer_emails: row
-                .try_get::<i32, _>("customer_emails")
-                .map_err(Error::from)? as u32,
-            request_counts,
-            entries,
-            version: row.try_get("version").map_err(Error::from)?,
-        })
     }
 
     async fn deliveries(

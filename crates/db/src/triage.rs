@@ -121,7 +121,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        crate::memory::store_memory(&mut tx, email, memory).await?;
+        crate::memory::store_memory(
+            &mut tx,
+            email.case_id.as_str(),
+            email.customer_id.get(),
+            memory,
+        )
+        .await?;
         outbox.insert(&mut tx).await?;
         tx.commit().await?;
         Ok(Recorded::New)

@@ -16,6 +16,7 @@ fn email(event: &str, case: &str) -> InboundEmail {
         from: "a@b.c".into(),
         subject: None,
         message_id: None,
+        redraft_of: None,
         body: EmailBody {
             original: OriginalMessage::Raw(b"Subject: x\r\n\r\nhi".to_vec()),
             full_text: "hi".into(),
@@ -323,4 +324,105 @@ async fn the_seed_is_deterministic_and_its_tracking_numbers_are_unique(pool: PgP
         late_in_transit > 0,
         "the shop has late parcels to talk about"
     );
+}
+
+fn queued_draft(
+    event: &str,
+    urgency: Urgency,
+    received_hour: u8,
+    subject: &str,
+) -> (Draft, serde_json::Value, time::OffsetDateTime, String) {
+    let mut draft = draft(&email(event, &format!("case-{event}")));
+    draft.classification.urgency = urgency;
+    let received = datetime!(2026-11-20 00:00 UTC) + time::Duration::hours(received_hour.into());
+    (
+        draft,
+        serde_json::json!({"summary": subject, "proposed_actions": []}),
+        received,
+        subject.to_owned(),
+    )
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(pool: PgPool) {
+    use deskhand_db::{QueueFilter, QueuedDraft};
+    let store = Store::from_pool(pool);
+    let drafts = [
+        queued_draft("low-old", Urgency::Low, 1, "Thanks a lot"),
+        queued_draft("urgent-new", Urgency::Urgent, 9, "Chargeback threat"),
+        queued_draft("urgent-old", Urgency::Urgent, 3, "Lawyer letter"),
+        queued_draft("medium", Urgency::Medium, 2, "Where is 100_% of my order"),
+    ];
+    for (draft, event, received, search) in &drafts {
+        for attempt in 0..2 {
+            let queued = store
+                .queue_draft(QueuedDraft {
+                    draft,
+                    email_received_at: *received,
+                    search_text: search.clone(),
+                    event,
+                    source: &source(),
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                queued,
+                attempt == 0,
+                "a redelivered draft is not queued again"
+            );
+        }
+    }
+    let page = store
+        .list_queue(&QueueFilter {
+            limit: 10,
+            ..QueueFilter::default()
+        })
+        .await
+        .unwrap();
+    let order: Vec<&str> = page.items.iter().map(|i| i.summary.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "Lawyer letter",
+            "Chargeback threat",
+            "Where is 100_% of my order",
+            "Thanks a lot"
+        ]
+    );
+    assert_eq!(page.total, 4);
+    assert_eq!(page.counts["pending"], 4);
+
+    // `q` matches words literally: `%` and `_` are not wildcards.
+    let search = |q: &str| {
+        let store = store.clone();
+        let q = q.to_owned();
+        async move {
+            store
+                .list_queue(&QueueFilter {
+                    query: Some(q),
+                    limit: 10,
+                    ..QueueFilter::default()
+                })
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|i| i.summary)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(search("LAWYER").await, ["Lawyer letter"]);
+    assert_eq!(search("100_%").await, ["Where is 100_% of my order"]);
+    assert!(search("_%_").await.is_empty());
+    // Paging keeps the total.
+    let second = store
+        .list_queue(&QueueFilter {
+            limit: 1,
+            offset: 1,
+            ..QueueFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((second.items.len(), second.total), (1, 4));
+    assert_eq!(second.items[0].summary, "Chargeback threat");
 }

@@ -1,4 +1,4 @@
-//! The inbound consumer loop.
+//! The consumer loop, shared by the inbound worker and the review service.
 //!
 //! Guarantees:
 //! - **At least once.** An offset is stored only after the handler succeeded (or the event
@@ -14,10 +14,9 @@
 //!   or shutdown begins (then the offset stays uncommitted); permanent failures and
 //!   undecodable events go to the dead-letter topic with the reason in headers.
 
-use crate::inbound::{decode_inbound, DecodeLimits};
 use crate::producer::Publisher;
 use crate::{ClientSettings, Error, Result};
-use deskhand_core::{InboundEmail, SourcePosition};
+use deskhand_core::SourcePosition;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -49,7 +48,6 @@ pub struct ConsumerSettings {
     pub drain_timeout: Duration,
     /// Longest pause between retries of a transiently failing message.
     pub max_retry_backoff: Duration,
-    pub decode: DecodeLimits,
 }
 
 /// Why the handler could not finish an email.
@@ -63,11 +61,27 @@ pub enum HandlerError {
     Permanent(String),
 }
 
-/// What the consumer does with each decoded email.
-pub trait EmailHandler: Send + Sync + 'static {
+/// Why an event could not be decoded; it goes to the dead-letter topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecodable {
+    /// Short and stable, for the `reason_code` header and dashboards.
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// What the consumer does with each event: decode it, then handle it.
+pub trait EventHandler: Send + Sync + 'static {
+    type Event: Send + Sync + 'static;
+
+    /// Parses the payload at the edge; a failure dead-letters the event.
+    fn decode(&self, payload: &[u8]) -> Result<Self::Event, Undecodable>;
+
+    /// An id for logs (the event id, the draft id).
+    fn describe(event: &Self::Event) -> String;
+
     fn handle(
         &self,
-        email: InboundEmail,
+        event: &Self::Event,
         source: SourcePosition,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
@@ -82,16 +96,16 @@ pub mod dlq_headers {
     pub const PAYLOAD_OMITTED: &str = "deskhand.dlq.payload_omitted";
 }
 
-/// The consumer of inbound email events.
-pub struct EmailConsumer<H> {
+/// A consumer group member that hands each event to `H`.
+pub struct EventConsumer<H> {
     settings: ConsumerSettings,
     handler: Arc<H>,
     dead_letters: Publisher,
 }
 
-impl<H> std::fmt::Debug for EmailConsumer<H> {
+impl<H> std::fmt::Debug for EventConsumer<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmailConsumer")
+        f.debug_struct("EventConsumer")
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -246,7 +260,7 @@ struct Shared<H> {
     shutdown: CancellationToken,
 }
 
-impl<H: EmailHandler> EmailConsumer<H> {
+impl<H: EventHandler> EventConsumer<H> {
     pub fn new(settings: ConsumerSettings, handler: Arc<H>, dead_letters: Publisher) -> Self {
         Self {
             settings,
@@ -384,7 +398,7 @@ async fn wait_for_capacity<H>(
     permit
 }
 
-fn dispatch<H: EmailHandler>(
+fn dispatch<H: EventHandler>(
     shared: &Arc<Shared<H>>,
     tasks: &TaskTracker,
     case_tails: &mut HashMap<Vec<u8>, JoinHandle<()>>,
@@ -416,24 +430,27 @@ fn dispatch<H: EmailHandler>(
 
 /// Decodes and handles one message, retrying transient failures; stores its offset only
 /// when it is fully dealt with.
-async fn process<H: EmailHandler>(shared: &Shared<H>, message: OwnedMessage) {
+async fn process<H: EventHandler>(shared: &Shared<H>, message: OwnedMessage) {
     let source = SourcePosition {
         topic: message.topic().to_owned(),
         partition: message.partition(),
         offset: message.offset(),
     };
     let decoded = match message.payload() {
-        Some(payload) => decode_inbound(payload, &shared.settings.decode),
-        None => Err(crate::DecodeError::Empty),
+        Some(payload) => shared.handler.decode(payload),
+        None => Err(Undecodable {
+            code: "empty",
+            reason: "event has no value".to_owned(),
+        }),
     };
     let dealt_with = match decoded {
-        Ok(email) => handle_with_retries(shared, email, &source, &message).await,
+        Ok(event) => handle_with_retries(shared, &event, &source, &message).await,
         Err(error) => {
             tracing::warn!(
                 topic = %source.topic, partition = source.partition, offset = source.offset,
-                reason = %error, "undecodable event; dead-lettering"
+                reason = %error.reason, "undecodable event; dead-lettering"
             );
-            dead_letter(shared, &message, error.code(), &error.to_string()).await
+            dead_letter(shared, &message, error.code, &error.reason).await
         }
     };
     if dealt_with {
@@ -453,23 +470,23 @@ async fn process<H: EmailHandler>(shared: &Shared<H>, message: OwnedMessage) {
 
 /// Returns true once the email was handled or dead-lettered; false when shutdown came
 /// first (the offset then stays unstored and the email is redelivered).
-async fn handle_with_retries<H: EmailHandler>(
+async fn handle_with_retries<H: EventHandler>(
     shared: &Shared<H>,
-    email: InboundEmail,
+    event: &H::Event,
     source: &SourcePosition,
     message: &OwnedMessage,
 ) -> bool {
     let mut backoff = Backoff::new(shared.settings.max_retry_backoff);
     loop {
-        match shared.handler.handle(email.clone(), source.clone()).await {
+        match shared.handler.handle(event, source.clone()).await {
             Ok(()) => return true,
             Err(HandlerError::Permanent(reason)) => {
-                tracing::error!(event_id = %email.event_id, %reason, "email failed permanently; dead-lettering");
+                tracing::error!(event = %H::describe(event), %reason, "event failed permanently; dead-lettering");
                 return dead_letter(shared, message, "handler_failed", &reason).await;
             }
             Err(HandlerError::Transient(reason)) => {
                 let delay = backoff.next();
-                tracing::warn!(event_id = %email.event_id, %reason, retry_in_ms = delay.as_millis() as u64, "email failed transiently; retrying");
+                tracing::warn!(event = %H::describe(event), %reason, retry_in_ms = delay.as_millis() as u64, "event failed transiently; retrying");
                 tokio::select! {
                     _ = shared.shutdown.cancelled() => return false,
                     _ = tokio::time::sleep(delay) => {}

@@ -1,9 +1,10 @@
 //! The draft event Deskhand publishes on the approval topic (key: case id).
 //! See `docs/events.md` and `docs/schemas/deskhand.draft.proposed.schema.json`.
 
+use base64::Engine as _;
 use deskhand_core::{
-    CaseId, Classification, CustomerId, Draft, DraftId, Escalation, EventId, Observation,
-    ProposedAction, Reply, Route, Trace,
+    CaseId, Classification, CustomerId, Draft, DraftId, Escalation, EventId, InboundEmail,
+    Observation, OriginalMessage, ProposedAction, Reply, Route, Trace,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -29,6 +30,70 @@ pub struct DraftEvent {
     /// The nodes the graph ran, their timings, and the model usage.
     #[serde(default)]
     pub trace: Trace,
+    /// The customer's email, so a reviewer sees what was answered without a second
+    /// source. Optional: a producer that has no email to attach may leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<DraftEmail>,
+}
+
+/// The email a draft answers, as the review side needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftEmail {
+    pub from: String,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The customer's `Message-ID`, to thread the reply under.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// What the agent read (quotes and signature removed).
+    pub text: String,
+    /// All the text of the message.
+    pub full_text: String,
+    /// The original as the CRM sent it: plain text ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_text: Option<String>,
+    /// ... or base64 of the RFC 822 message (left out above [`MAX_ORIGINAL_RAW_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_raw: Option<String>,
+}
+
+/// Raw originals above this size are not copied into the draft event; the store keeps them.
+pub const MAX_ORIGINAL_RAW_BYTES: usize = 256 * 1024;
+
+impl From<&InboundEmail> for DraftEmail {
+    fn from(email: &InboundEmail) -> Self {
+        let (original_text, original_raw) = match &email.body.original {
+            OriginalMessage::Text(text) => (Some(text.clone()), None),
+            OriginalMessage::Raw(bytes) if bytes.len() <= MAX_ORIGINAL_RAW_BYTES => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
+            OriginalMessage::Raw(_) => (None, None),
+        };
+        Self {
+            from: email.from.clone(),
+            customer_name: email.customer_name.clone(),
+            subject: email.subject.clone(),
+            message_id: email.message_id.clone(),
+            received_at: email.received_at,
+            text: email.body.readable.clone(),
+            full_text: email.body.full_text.clone(),
+            original_text,
+            original_raw,
+        }
+    }
+}
+
+impl DraftEvent {
+    /// The event for `draft`, carrying the email it answers.
+    pub fn with_email(mut self, email: &InboundEmail) -> Self {
+        self.email = Some(DraftEmail::from(email));
+        self
+    }
 }
 
 impl From<&Draft> for DraftEvent {
@@ -49,6 +114,7 @@ impl From<&Draft> for DraftEvent {
             engine: draft.engine.clone(),
             trace_id: draft.trace_id.clone(),
             trace: draft.trace.clone(),
+            email: None,
         }
     }
 }

@@ -21,6 +21,10 @@ pub struct InboundEventDto {
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
     pub email: InboundEmailDto,
+    /// Set by the review service when it asks for a fresh draft of an email whose first
+    /// draft went stale: the event id of that email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redraft_of: Option<String>,
 }
 
 /// The `email` object of the event: exactly one of `text` and `raw`.
@@ -119,6 +123,12 @@ impl InboundEventDto {
         let event_id = EventId::parse(&self.event_id).map_err(invalid("event_id"))?;
         let case_id = CaseId::parse(&self.case_id).map_err(invalid("case_id"))?;
         let customer_id = CustomerId::parse(self.customer_id).map_err(invalid("customer_id"))?;
+        let redraft_of = self
+            .redraft_of
+            .as_deref()
+            .map(EventId::parse)
+            .transpose()
+            .map_err(invalid("redraft_of"))?;
         let email = self.email;
 
         let (original, parsed) = match (email.text, email.raw) {
@@ -182,6 +192,7 @@ impl InboundEventDto {
                 full_text,
                 readable,
             },
+            redraft_of,
         })
     }
 }

@@ -21,8 +21,10 @@ pub mod producer;
 pub mod reader;
 
 pub use admin::ensure_topics;
-pub use consumer::{dlq_headers, ConsumerSettings, EmailConsumer, EmailHandler, HandlerError};
-pub use draft_event::DraftEvent;
+pub use consumer::{
+    dlq_headers, ConsumerSettings, EventConsumer, EventHandler, HandlerError, Undecodable,
+};
+pub use draft_event::{DraftEmail, DraftEvent};
 pub use inbound::{decode_inbound, DecodeError, DecodeLimits};
 pub use producer::{ProducerSettings, Publisher};
 pub use reader::{ReadMessage, TopicReader};

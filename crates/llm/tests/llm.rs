@@ -46,6 +46,7 @@ fn email(text: &str) -> InboundEmail {
         from: "dana@example.com".into(),
         subject: Some("Parcel".into()),
         message_id: None,
+        redraft_of: None,
         body: EmailBody {
             original: OriginalMessage::Text(text.into()),
             full_text: text.into(),

@@ -5,15 +5,20 @@
 //! and strips quoted earlier replies and signatures from what the agent reads. The
 //! original bytes are never altered; callers keep them.
 //!
-//! Depends on `mail-parser` only; it knows nothing of Kafka, databases or the graph.
+//! Outbound ([`SmtpSender`]): approved replies over SMTP with lettre, threaded under the
+//! customer's message.
+//!
+//! It knows nothing of Kafka, databases or the graph.
 
 mod quotes;
+mod send;
 
 pub use quotes::readable_text;
+pub use send::{build_message, SmtpSender};
 
 use mail_parser::{MessageParser, PartType};
 
-/// Why a message could not be read. Always permanent: the same bytes fail the same way.
+/// Why a message could not be read, built or sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailError {
     #[error("not an RFC 822 message: {0}")]
@@ -22,6 +27,26 @@ pub enum MailError {
     TooDeep { max: usize },
     #[error("message has {parts} MIME parts, more than the limit of {max}")]
     TooManyParts { parts: usize, max: usize },
+    #[error("invalid mail configuration: {0}")]
+    Config(String),
+    #[error("cannot build the message: {0}")]
+    Invalid(String),
+    #[error("SMTP: {reason}")]
+    Send { permanent: bool, reason: String },
+}
+
+impl MailError {
+    /// Only a send that did not fail for good is worth retrying; reading and building
+    /// fail the same way every time.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            MailError::Send {
+                permanent: false,
+                ..
+            }
+        )
+    }
 }
 
 pub type Result<T, E = MailError> = std::result::Result<T, E>;

@@ -15,6 +15,7 @@ fn email(subject: &str, body: &str) -> InboundEmail {
         from: "a@b.c".into(),
         subject: Some(subject.into()),
         message_id: None,
+        redraft_of: None,
         body: EmailBody {
             original: OriginalMessage::Text(body.into()),
             full_text: body.into(),

@@ -31,6 +31,7 @@ async fn serve_answers_health_and_readiness_and_readiness_follows_the_database()
         settings,
         Roles {
             worker: true,
+            review: false,
             http: true,
         },
     )
@@ -64,6 +65,7 @@ async fn serve_answers_health_and_readiness_and_readiness_follows_the_database()
         settings,
         Roles {
             worker: false,
+            review: false,
             http: true,
         },
     )

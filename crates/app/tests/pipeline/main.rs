@@ -4,7 +4,9 @@
 mod agent;
 mod http;
 mod llm;
+mod review;
 mod support;
+mod ui;
 
 use base64::Engine as _;
 use deskhand_kafka::dlq_headers;

@@ -42,6 +42,7 @@ pub struct TestWorld {
     pub inbound: String,
     pub approval: String,
     pub dlq: String,
+    pub decided: String,
     pub publisher: Publisher,
 }
 
@@ -79,12 +80,16 @@ impl TestWorld {
         let inbound = unique("inbound");
         let approval = unique("approval");
         let dlq = unique("dlq");
+        let decided = unique("decided");
+        let review_dlq = format!("{approval}.dlq");
         deskhand_kafka::ensure_topics(
             &client,
             &[
                 (inbound.as_str(), partitions),
                 (approval.as_str(), partitions),
                 (dlq.as_str(), 1),
+                (decided.as_str(), partitions),
+                (review_dlq.as_str(), 1),
             ],
         )
         .await
@@ -102,6 +107,7 @@ impl TestWorld {
             inbound,
             approval,
             dlq,
+            decided,
             publisher,
         }
     }
@@ -121,6 +127,7 @@ impl TestWorld {
             ("DESKHAND_TOPIC_INBOUND", self.inbound.as_str()),
             ("DESKHAND_TOPIC_APPROVAL", self.approval.as_str()),
             ("DESKHAND_TOPIC_DLQ", self.dlq.as_str()),
+            ("DESKHAND_TOPIC_DECIDED", self.decided.as_str()),
             ("DESKHAND_GROUP_ID", group),
             ("DESKHAND__KAFKA__CREATE_TOPICS", "false"),
             ("DESKHAND__KAFKA__SESSION_TIMEOUT_MS", "6000"),
@@ -145,15 +152,9 @@ impl TestWorld {
 
     /// Starts a worker in this process.
     pub async fn start_worker(&self, group: &str, overrides: &[(&str, &str)]) -> RunningWorker {
-        let app = Application::build(
-            self.settings(group, overrides),
-            Roles {
-                worker: true,
-                http: false,
-            },
-        )
-        .await
-        .expect("build worker");
+        let app = Application::build(self.settings(group, overrides), Roles::WORKER)
+            .await
+            .expect("build worker");
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         RunningWorker { shutdown, handle }

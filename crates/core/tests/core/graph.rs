@@ -146,6 +146,7 @@ fn email(body: &str) -> InboundEmail {
         from: "dana@example.com".into(),
         subject: Some("Order".into()),
         message_id: None,
+        redraft_of: None,
         body: EmailBody {
             original: OriginalMessage::Text(body.into()),
             full_text: body.into(),

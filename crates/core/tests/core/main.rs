@@ -5,4 +5,5 @@ mod graph;
 mod grounding;
 mod memory;
 mod policy;
+mod review;
 mod tracking;

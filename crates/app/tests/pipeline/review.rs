@@ -1,0 +1,876 @@
+//! Human review end to end: the worker drafts from a real inbound email, the review
+//! service queues the draft from the approval topic, reviewers decide over HTTP, and an
+//! approval executes its actions, sends the reply to a real SMTP server (aiosmtpd) and
+//! publishes the decision event.
+
+use crate::agent::{load_shop, TODAY};
+use crate::support::*;
+use deskhand::{Application, Roles};
+use deskhand_core::review::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A real SMTP server (Debian's python3-aiosmtpd) storing what it receives in a Maildir.
+pub struct SmtpServer {
+    child: Child,
+    pub port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    pub async fn start(port: u16, maildir: PathBuf) -> Self {
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start aiosmtpd (apt install python3-aiosmtpd)");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "aiosmtpd did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The raw messages received so far.
+    pub fn received(&self) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect()
+    }
+
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let received = self.received();
+            if received.len() >= n || tokio::time::Instant::now() > deadline {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Worker and review service in one process (`deskhand serve`), with reviewers.
+pub struct ReviewApp {
+    pub world: TestWorld,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub reviewer: String,
+    pub lead: String,
+    running: RunningWorker,
+}
+
+impl ReviewApp {
+    pub async fn start(smtp_port: u16, overrides: &[(&str, &str)]) -> Self {
+        let world = TestWorld::new(2).await;
+        load_shop(&world).await;
+        Self::start_in(world, smtp_port, overrides).await
+    }
+
+    pub async fn start_in(world: TestWorld, smtp_port: u16, overrides: &[(&str, &str)]) -> Self {
+        // `RUST_LOG=deskhand=debug cargo nextest run …` shows what the service did.
+        if std::env::var_os("RUST_LOG").is_some() {
+            deskhand::telemetry::init("warn");
+        }
+        let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
+        // Tests share one broker: each review service gets its own consumer group.
+        let review_group = unique("review");
+        let mut all = vec![
+            ("DESKHAND__REVIEW__GROUP_ID", review_group.as_str()),
+            ("DESKHAND_HTTP_ADDR", "127.0.0.1:0"),
+            ("DESKHAND_SMTP_URL", smtp_url.as_str()),
+            ("DESKHAND_MAIL_FROM", "Shop Support <support@shop.example>"),
+            ("DESKHAND_TODAY", TODAY),
+            ("DESKHAND__SMTP__MAX_RETRY_BACKOFF_MS", "1000"),
+            ("DESKHAND__SMTP__TIMEOUT_MS", "3000"),
+        ];
+        all.extend_from_slice(overrides);
+        let settings = world.settings(&unique("group"), &all);
+        let app = Application::build(settings, Roles::ALL)
+            .await
+            .expect("build");
+        let port = app.http_port().unwrap();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let handle = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let reviewer = add_reviewer(&world, "rita", Role::Reviewer).await;
+        let lead = add_reviewer(&world, "leo", Role::Lead).await;
+        Self {
+            world,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            reviewer,
+            lead,
+            running: RunningWorker { shutdown, handle },
+        }
+    }
+
+    pub async fn stop(self) -> TestWorld {
+        self.running.stop().await;
+        self.world
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (
+            status,
+            response.json().await.unwrap_or(Value::Null),
+            headers,
+        )
+    }
+
+    /// Waits until the queue (status `all`) holds a draft of `event_id`; returns its line.
+    pub async fn queued(&self, event_id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, page) = self
+                .get(&self.lead, "/api/drafts?status=all&limit=200")
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            for item in page["items"].as_array().unwrap() {
+                let (_, detail) = self
+                    .get(
+                        &self.lead,
+                        &format!("/api/drafts/{}", item["draft_id"].as_str().unwrap()),
+                    )
+                    .await;
+                if detail["draft"]["event_id"] == event_id {
+                    return detail;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no draft of {event_id} reached the review queue"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.world.store.pool())
+            .await
+            .unwrap()
+    }
+}
+
+pub async fn add_reviewer(world: &TestWorld, name: &str, role: Role) -> String {
+    let token = deskhand_review::new_token();
+    world
+        .store
+        .add_reviewer(name, role, &deskhand_review::hash_token(&token))
+        .await
+        .unwrap();
+    token
+}
+
+/// Ann's parcel is 6 days late and another was late last month: the worker proposes a
+/// refund of the full $8.00 fee and a coupon.
+pub fn late_parcel_email(event_id: &str, case_id: &str) -> Value {
+    json!({
+        "event_id": event_id, "case_id": case_id, "customer_id": 1,
+        "customer_name": "Ann Lee",
+        "received_at": "2026-03-10T09:00:00Z",
+        "email": {"from": "Ann Lee <ann@example.com>", "subject": "Where is my parcel?",
+                  "message_id": "<ann-1@mail.example>",
+                  "text": "Hi, my order with tracking 1Z999AA10123456784 was due on March 4 and still has not arrived. Where is it?"}
+    })
+}
+
+fn draft_path(detail: &Value, verb: &str) -> String {
+    let id = detail["summary"]["draft_id"].as_str().unwrap();
+    if verb.is_empty() {
+        format!("/api/drafts/{id}")
+    } else {
+        format!("/api/drafts/{id}/{verb}")
+    }
+}
+
+fn version(detail: &Value) -> i64 {
+    detail["summary"]["version"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewers_must_sign_in_and_their_role_bounds_what_they_may_decide() {
+    let app = ReviewApp::start(
+        free_port(),
+        &[("DESKHAND__REVIEW__REVIEWER_MAX_ACTION_CENTS", "500")],
+    )
+    .await;
+    let event = unique("ev");
+    app.world
+        .publish(&[late_parcel_email(&event, &unique("case"))])
+        .await;
+    let detail = app.queued(&event).await;
+    assert_eq!(
+        detail["draft"]["proposed_actions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // No token, a wrong token: 401, and nothing about the queue is revealed.
+    let anonymous = app
+        .http
+        .get(format!("{}/api/drafts", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = app.get("dh_not-a-token", "/api/drafts").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = app
+        .post(
+            "dh_wrong",
+            &draft_path(&detail, "approve"),
+            Some("k"),
+            json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A reviewer may not read the audit log, nor approve the $8.00 refund over their $5 limit.
+    let (status, _) = app.get(&app.reviewer, "/api/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some(&unique("key")),
+            json!({"version": version(&detail)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("$5.00"),
+        "{body}"
+    );
+    // ... but may approve the coupon alone, which moves no money; here a lead approves all.
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+
+    // A browser session: the cookie alone cannot decide (CSRF), the cookie + token can.
+    let browser = reqwest::Client::new();
+    let signed_in = browser
+        .post(format!("{}/api/session", app.base))
+        .json(&json!({"token": app.lead}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let csrf = signed_in.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let without_csrf = browser
+        .post(format!("{}{}", app.base, draft_path(&detail, "approve")))
+        .header("cookie", &session)
+        .header("idempotency-key", unique("key"))
+        .json(&json!({"version": version(&detail)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_csrf.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+    let with_csrf = browser
+        .post(format!("{}{}", app.base, draft_path(&detail, "approve")))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .header("idempotency-key", unique("key"))
+        .json(&json!({"version": version(&detail)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_csrf.status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 1);
+
+    let (status, audit) = app.get(&app.lead, "/api/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in ["view_draft", "list_drafts", "sign_in", "approve"] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_to_the_customer() {
+    let smtp = SmtpServer::start(free_port(), temp_dir("maildir")).await;
+    let app = ReviewApp::start(smtp.port, &[]).await;
+    let event = unique("ev");
+    let case = unique("case");
+    app.world.publish(&[late_parcel_email(&event, &case)]).await;
+    let detail = app.queued(&event).await;
+    assert_eq!(detail["summary"]["status"], "pending");
+    let kinds: Vec<&str> = detail["draft"]["proposed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["refund_delivery_fee", "issue_coupon"]);
+    // Proposed is not done: no money moves before a person approves.
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM coupons").await, 0);
+
+    let edited = "Hi Ann,\n\nSorry for the wait. Your parcel 1Z999AA10123456784 is on its way; we refunded the $8.00 delivery fee and added a free express shipping coupon.\n\nBest, Rita";
+    let body = json!({"version": version(&detail), "reply_body": edited});
+    let (status, first, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some("key-1"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["status"], "approved");
+    assert_eq!(first["edited"], true);
+
+    // The same request again (a client retry): the same answer, nothing runs twice.
+    let (status, again, headers) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some("key-1"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again, first);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    // A second approval with another key: the draft is already decided.
+    let (status, conflict, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some("key-2"),
+            body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["error"], "already_decided");
+
+    assert_eq!(
+        app.count("SELECT count(*) FROM refunds WHERE customer_id = 1 AND amount_cents = 800")
+            .await,
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM coupons WHERE customer_id = 1")
+            .await,
+        1
+    );
+    let code: String = sqlx::query_scalar("SELECT code FROM coupons")
+        .fetch_one(app.world.store.pool())
+        .await
+        .unwrap();
+    let coupon = first["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "issue_coupon")
+        .unwrap();
+    assert_eq!(coupon["code"], code.as_str());
+    assert_eq!(
+        coupon["expires_on"], "2026-06-08",
+        "90 days from the pinned today"
+    );
+
+    // The reply reached the SMTP server once, threaded under Ann's message, as edited.
+    let received = smtp.wait_for(1, Duration::from_secs(30)).await;
+    let (_, now) = app.get(&app.reviewer, &draft_path(&detail, "")).await;
+    assert_eq!(received.len(), 1, "{}", now["outgoing"]);
+    let message = mail_parser::MessageParser::default()
+        .parse(&received[0])
+        .unwrap();
+    assert_eq!(message.in_reply_to().as_text(), Some("ann-1@mail.example"));
+    assert_eq!(message.references().as_text(), Some("ann-1@mail.example"));
+    assert_eq!(
+        message.to().unwrap().first().unwrap().address(),
+        Some("ann@example.com")
+    );
+    assert_eq!(
+        message.from().unwrap().first().unwrap().address(),
+        Some("support@shop.example")
+    );
+    let draft_id = detail["summary"]["draft_id"].as_str().unwrap();
+    assert_eq!(
+        message.message_id(),
+        Some(format!("draft-{draft_id}@shop.example").as_str())
+    );
+    assert_eq!(message.body_text(0).unwrap().trim_end(), edited);
+
+    // The decision event for the CRM.
+    let reader = deskhand_kafka::TopicReader::new(&app.world.client, &app.world.decided).unwrap();
+    let decided = reader
+        .read_until(Duration::from_secs(30), |read| !read.is_empty())
+        .await;
+    assert_eq!(decided.len(), 1);
+    let decision: Value = serde_json::from_slice(&decided[0].payload).unwrap();
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../../../docs/schemas/deskhand.draft.decided.schema.json"
+    ))
+    .unwrap();
+    let documented: std::collections::BTreeSet<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let sent: std::collections::BTreeSet<&str> = decision
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(sent, documented, "the decision event matches its schema");
+    assert_eq!(decision["decision"], "approve");
+    assert_eq!(decision["draft_id"], draft_id);
+    assert_eq!(decision["reviewer"]["name"], "rita");
+    assert_eq!(decision["edited"], true);
+    assert_eq!(decision["reply"]["body"], edited);
+    assert_eq!(decided[0].key.as_deref(), Some(case.as_str()));
+
+    // The case memory keeps a line about the reply, not the reply.
+    let memory: String = sqlx::query_scalar(
+        "SELECT summary FROM case_memory_entries WHERE case_id = $1 AND role = 'agent'",
+    )
+    .bind(&case)
+    .fetch_one(app.world.store.pool())
+    .await
+    .unwrap();
+    assert!(
+        memory.starts_with("Replied: Sorry for the wait."),
+        "{memory}"
+    );
+    assert!(memory.len() < edited.len());
+
+    // The draft view says it was sent; the queue no longer shows it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, now) = app.get(&app.reviewer, &draft_path(&detail, "")).await;
+        if now["outgoing"]["status"] == "sent" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{now}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, pending) = app.get(&app.reviewer, "/api/drafts").await;
+    assert_eq!(pending["total"], 0, "{pending}");
+    assert_eq!(pending["counts"]["approved"], 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_approvals_of_one_draft_have_exactly_one_winner() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let event = unique("ev");
+    app.world
+        .publish(&[late_parcel_email(&event, &unique("case"))])
+        .await;
+    let detail = app.queued(&event).await;
+    let attempts = (0..8).map(|n| {
+        let app = &app;
+        let detail = &detail;
+        async move {
+            app.post(
+                if n % 2 == 0 { &app.reviewer } else { &app.lead },
+                &draft_path(detail, "approve"),
+                Some(&format!("race-{n}")),
+                json!({"version": version(detail)}),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let won = results
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::OK)
+        .count();
+    let lost = results
+        .iter()
+        .filter(|(s, b, _)| *s == StatusCode::CONFLICT && b["error"] == "already_decided")
+        .count();
+    assert_eq!((won, lost), (1, 7), "{results:?}");
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM coupons").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM decisions").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM outgoing_emails").await, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_overtaken_by_a_newer_email_is_refused_as_stale_and_drafted_afresh() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let case = unique("case");
+    let first = unique("ev");
+    app.world.publish(&[late_parcel_email(&first, &case)]).await;
+    let old = app.queued(&first).await;
+
+    let second = unique("ev");
+    let mut newer = late_parcel_email(&second, &case);
+    newer["received_at"] = json!("2026-03-10T11:00:00Z");
+    newer["email"]["text"] = json!("Also, can you send it to my office instead?");
+    app.world.publish(&[newer]).await;
+    app.queued(&second).await;
+
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&old, "approve"),
+            Some(&unique("key")),
+            json!({"version": version(&old)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "stale");
+    assert!(
+        body["message"].as_str().unwrap().contains("newer email"),
+        "{body}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+    let (_, now) = app.get(&app.reviewer, &draft_path(&old, "")).await;
+    assert_eq!(now["summary"]["status"], "stale");
+
+    // The worker made a fresh draft of the first email, which can be approved.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let fresh = loop {
+        let (_, page) = app.get(&app.reviewer, "/api/drafts?limit=200").await;
+        let mut fresh = None;
+        for item in page["items"].as_array().unwrap() {
+            let path = format!("/api/drafts/{}", item["draft_id"].as_str().unwrap());
+            let (_, d) = app.get(&app.reviewer, &path).await;
+            let event_id = d["draft"]["event_id"].as_str().unwrap();
+            if event_id.starts_with(&format!("{first}~redraft-")) {
+                fresh = Some(d);
+            }
+        }
+        if let Some(fresh) = fresh {
+            break fresh;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no fresh draft");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // It is not counted as another customer email in the case memory.
+    let emails: i32 =
+        sqlx::query_scalar("SELECT customer_emails FROM case_memory WHERE case_id = $1")
+            .bind(&case)
+            .fetch_one(app.world.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(emails, 2);
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&fresh, "approve"),
+            Some(&unique("key")),
+            json!({"version": version(&fresh)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_waits_while_smtp_is_down_and_is_delivered_once_when_it_returns() {
+    let port = free_port();
+    let app = ReviewApp::start(port, &[]).await;
+    let event = unique("ev");
+    app.world
+        .publish(&[late_parcel_email(&event, &unique("case"))])
+        .await;
+    let detail = app.queued(&event).await;
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some(&unique("key")),
+            json!({"version": version(&detail)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Nothing listens on the SMTP port: the reply stays "sending" and is retried.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, now) = app.get(&app.reviewer, &draft_path(&detail, "")).await;
+        let outgoing = &now["outgoing"];
+        if outgoing["attempts"].as_i64().unwrap_or(0) >= 2 {
+            assert_eq!(outgoing["status"], "sending");
+            assert!(!outgoing["last_error"].is_null(), "{outgoing}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{now}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let smtp = SmtpServer::start(port, temp_dir("maildir")).await;
+    let received = smtp.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(received.len(), 1);
+    // Several more relay rounds: still exactly one message.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.received().len(), 1);
+    let (_, now) = app.get(&app.reviewer, &draft_path(&detail, "")).await;
+    assert_eq!(now["outgoing"]["status"], "sent");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejecting_sends_nothing_and_an_escalated_draft_waits_for_a_lead() {
+    let smtp = SmtpServer::start(free_port(), temp_dir("maildir")).await;
+    let app = ReviewApp::start(smtp.port, &[]).await;
+    let (a, b) = (unique("ev"), unique("ev"));
+    app.world
+        .publish(&[
+            late_parcel_email(&a, &unique("case")),
+            late_parcel_email(&b, &unique("case")),
+        ])
+        .await;
+    let rejected = app.queued(&a).await;
+    let escalated = app.queued(&b).await;
+
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&rejected, "reject"),
+            None,
+            json!({"version": version(&rejected), "reason": "  "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&rejected, "reject"),
+            None,
+            json!({"version": version(&rejected) + 1, "reason": "wrong"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("version_conflict"))
+    );
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&rejected, "reject"),
+            None,
+            json!({"version": version(&rejected), "reason": "Customer already called"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "rejected");
+
+    let (status, body, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&escalated, "escalate"),
+            None,
+            json!({"version": version(&escalated), "note": "Goodwill beyond policy?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let escalated_version = body["version"].as_i64().unwrap();
+    let (_, queue) = app.get(&app.reviewer, "/api/drafts?status=escalated").await;
+    assert_eq!(queue["total"], 1);
+    let (status, _, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&escalated, "approve"),
+            Some(&unique("k")),
+            json!({"version": escalated_version}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an escalated draft is a lead's"
+    );
+    let (status, body, _) = app
+        .post(
+            &app.lead,
+            &draft_path(&escalated, "approve"),
+            Some(&unique("k")),
+            json!({"version": escalated_version, "action_ids": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["actions"],
+        json!([]),
+        "the lead chose to run no action"
+    );
+
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+    assert_eq!(
+        smtp.wait_for(1, Duration::from_secs(30)).await.len(),
+        1,
+        "only the approval sends"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(smtp.received().len(), 1);
+
+    let reader = deskhand_kafka::TopicReader::new(&app.world.client, &app.world.decided).unwrap();
+    let decided = reader
+        .read_until(Duration::from_secs(30), |read| read.len() >= 3)
+        .await;
+    let kinds: Vec<String> = decided
+        .iter()
+        .map(|m| {
+            serde_json::from_slice::<Value>(&m.payload).unwrap()["decision"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["approve", "escalate", "reject"]);
+
+    let (status, stats) = app.get(&app.lead, "/api/stats").await;
+    assert_eq!(status, StatusCode::OK);
+    let delivery = stats["per_topic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == "delivery_delay")
+        .unwrap();
+    assert_eq!(delivery["rejected"], 1);
+    assert_eq!(delivery["approved_unedited"], 1);
+    assert_eq!(delivery["escalated"], 1);
+    assert_eq!(stats["email_to_draft"]["count"], 2);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_is_queued_once_however_often_it_arrives_whoever_produced_it() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let event = unique("ev");
+    app.world
+        .publish(&[late_parcel_email(&event, &unique("case"))])
+        .await;
+    app.queued(&event).await;
+    let drafts = app.world.read_drafts(1, Duration::from_secs(10)).await;
+    let (message, _) = &drafts[0];
+    // Redelivered twice (a replay), plus a draft from another producer without an email.
+    for _ in 0..2 {
+        app.world
+            .publisher
+            .send(
+                &app.world.approval,
+                message.key.as_deref().unwrap(),
+                &message.payload,
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+    let mut foreign: Value = serde_json::from_slice(&message.payload).unwrap();
+    foreign["draft_id"] = json!(uuid::Uuid::new_v4());
+    foreign["event_id"] = json!("crm-made-1");
+    foreign.as_object_mut().unwrap().remove("email");
+    app.world
+        .publisher
+        .send(
+            &app.world.approval,
+            "other-case",
+            &serde_json::to_vec(&foreign).unwrap(),
+            &[],
+        )
+        .await
+        .unwrap();
+    app.queued("crm-made-1").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.count("SELECT count(*) FROM reviews").await, 2);
+    app.stop().await;
+}

@@ -1,0 +1,84 @@
+//! The review web UI in headless Chromium (Playwright driving Debian's chromium): sign in,
+//! open the queue, edit and approve a draft, see it leave the queue.
+
+use crate::review::{late_parcel_email, ReviewApp, SmtpServer};
+use crate::support::unique;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn ui_tests_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui-tests")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_signs_in_edits_and_approves_a_draft_in_the_browser_and_it_leaves_the_queue() {
+    let dir = ui_tests_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "run `npm ci` in ui-tests/ first (.ci/run does)"
+    );
+    let smtp = SmtpServer::start(
+        crate::review::free_port(),
+        crate::review::temp_dir("maildir"),
+    )
+    .await;
+    let app = ReviewApp::start(smtp.port, &[]).await;
+    let (first, second) = (unique("ev"), unique("ev"));
+    app.world
+        .publish(&[
+            late_parcel_email(&first, &unique("case")),
+            late_parcel_email(&second, &unique("case")),
+        ])
+        .await;
+    app.queued(&first).await;
+    app.queued(&second).await;
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let edited = "Hi Ann,\n\nYour parcel is on its way and we refunded the delivery fee.\n\nRita (edited in the browser)";
+    let mut command = std::process::Command::new("timeout");
+    command
+        .args(["120", "node", "review-flow.mjs"])
+        .current_dir(&dir)
+        .env("BASE_URL", &app.base)
+        .env("TOKEN", &app.reviewer)
+        .env("EXPECT_QUEUE", "2")
+        .env("EDITED_REPLY", edited)
+        .env("SCREENSHOT_DIR", &shots);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("run node (the flow is killed after two minutes)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser flow failed:\n{stdout}\n{stderr}"
+    );
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(report["evidence"].as_i64().unwrap() >= 1, "{report}");
+    assert_eq!(report["actions"], 2, "{report}");
+
+    // What the browser did is what the store holds: one edited approval, one left.
+    let approved = report["approved"].as_str().unwrap();
+    let (kind, reply, was_edited): (String, String, bool) =
+        sqlx::query_as("SELECT kind, reply_body, edited FROM decisions WHERE draft_id = $1::uuid")
+            .bind(approved)
+            .fetch_one(app.world.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (kind.as_str(), reply.as_str(), was_edited),
+        ("approve", edited, true)
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM reviews WHERE status = 'pending'")
+            .await,
+        1
+    );
+    let sent = smtp.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(sent.len(), 1);
+    eprintln!("screenshots in {}", shots.display());
+    app.stop().await;
+}

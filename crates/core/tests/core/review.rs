@@ -1,0 +1,165 @@
+//! The rules of human review.
+
+use deskhand_core::review::*;
+use deskhand_core::{ProposedAction, Urgency};
+use serde_json::json;
+use time::macros::datetime;
+
+fn refund(id: &str, cents: i64) -> ProposedAction {
+    ProposedAction {
+        id: id.into(),
+        kind: "refund_delivery_fee".into(),
+        params: json!({"delivery_id": 1, "amount_cents": cents}),
+    }
+}
+
+fn coupon(id: &str) -> ProposedAction {
+    ProposedAction {
+        id: id.into(),
+        kind: "issue_coupon".into(),
+        params: json!({"delivery_id": 1, "valid_days": 90}),
+    }
+}
+
+const POLICY: ReviewPolicy = ReviewPolicy {
+    reviewer_max_action_cents: 1000,
+};
+
+#[test]
+fn a_reviewer_approves_refunds_up_to_the_limit_and_a_lead_any_amount() {
+    assert!(POLICY
+        .may_approve(
+            Role::Reviewer,
+            &[refund("a", 600), refund("b", 400), coupon("c")]
+        )
+        .is_ok());
+    let over = POLICY.may_approve(Role::Reviewer, &[refund("a", 600), refund("b", 401)]);
+    assert!(
+        matches!(&over, Err(Refusal::OverLimit { amount, .. }) if amount == "$10.01"),
+        "{over:?}"
+    );
+    assert!(POLICY
+        .may_approve(Role::Lead, &[refund("a", 90_000)])
+        .is_ok());
+    assert!(POLICY
+        .may_approve(Role::Admin, &[refund("a", 90_000)])
+        .is_ok());
+}
+
+#[test]
+fn only_leads_and_admins_decide_an_escalated_draft() {
+    assert_eq!(
+        POLICY.may_decide(Role::Reviewer, ReviewStatus::Escalated),
+        Err(Refusal::EscalatedToLead(Role::Reviewer))
+    );
+    assert!(POLICY
+        .may_decide(Role::Lead, ReviewStatus::Escalated)
+        .is_ok());
+    assert!(POLICY
+        .may_decide(Role::Reviewer, ReviewStatus::Pending)
+        .is_ok());
+}
+
+#[test]
+fn omitted_action_ids_select_every_action_and_unknown_ids_are_refused() {
+    let proposed = [refund("a1", 100), coupon("a2")];
+    assert_eq!(select_actions(&proposed, None).unwrap(), proposed.to_vec());
+    assert_eq!(
+        select_actions(&proposed, Some(&["a2".into(), "a2".into()])).unwrap(),
+        vec![coupon("a2")],
+        "a repeated id runs once"
+    );
+    assert!(select_actions(&proposed, Some(&[])).unwrap().is_empty());
+    assert!(matches!(
+        select_actions(&proposed, Some(&["a9".into()])),
+        Err(Refusal::UnknownAction(id, known)) if id == "a9" && known == "a1, a2"
+    ));
+}
+
+#[test]
+fn the_drafted_reply_counts_as_unedited_and_an_empty_edit_is_refused() {
+    assert_eq!(
+        reply_to_send(Some("Hi Ann,\nIt ships today."), None).unwrap(),
+        ("Hi Ann,\nIt ships today.".to_owned(), false)
+    );
+    assert_eq!(
+        reply_to_send(
+            Some("Hi Ann,\nIt ships today."),
+            Some("Hi Ann,\r\nIt ships today.\n")
+        )
+        .unwrap(),
+        ("Hi Ann,\nIt ships today.".to_owned(), false),
+        "line endings and trailing space are not an edit"
+    );
+    assert_eq!(
+        reply_to_send(Some("Hi"), Some("Hello Ann")).unwrap(),
+        ("Hello Ann".to_owned(), true)
+    );
+    assert_eq!(
+        reply_to_send(Some("Hi"), Some("  \n")),
+        Err(Refusal::EmptyReply)
+    );
+    assert_eq!(reply_to_send(None, None), Err(Refusal::NothingToSend));
+    assert_eq!(
+        reply_to_send(None, Some("Written by a person")).unwrap(),
+        ("Written by a person".to_owned(), true)
+    );
+}
+
+#[test]
+fn a_reply_threads_under_the_customers_message_and_cannot_inject_headers() {
+    let draft = uuid::Uuid::nil();
+    let reply = OutgoingEmail::reply(
+        "ann@example.com",
+        "Re: where\r\nBcc: evil@example.com",
+        "Body".into(),
+        draft,
+        "shop.example",
+        Some(" <CAF123@mail.example> "),
+    );
+    assert_eq!(reply.in_reply_to.as_deref(), Some("CAF123@mail.example"));
+    assert_eq!(reply.message_id, format!("draft-{draft}@shop.example"));
+    assert!(!reply.subject.contains(['\r', '\n']));
+    let hostile = OutgoingEmail::reply(
+        "ann@example.com",
+        "s",
+        "b".into(),
+        draft,
+        "shop.example",
+        Some("<a@b>\r\nBcc: x@y"),
+    );
+    assert_eq!(
+        hostile.in_reply_to, None,
+        "a malformed id is dropped, not sent"
+    );
+}
+
+#[test]
+fn the_sla_due_time_follows_the_urgency() {
+    let received = datetime!(2026-03-10 09:00 UTC);
+    let sla = SlaTargets::default();
+    assert_eq!(
+        sla.due(Urgency::Urgent, received),
+        datetime!(2026-03-10 10:00 UTC)
+    );
+    assert_eq!(
+        sla.due(Urgency::High, received),
+        datetime!(2026-03-10 13:00 UTC)
+    );
+    assert_eq!(
+        sla.due(Urgency::Low, received),
+        datetime!(2026-03-11 09:00 UTC)
+    );
+}
+
+#[test]
+fn the_memory_keeps_one_bounded_line_of_an_approved_reply_without_the_greeting() {
+    let summary = reply_summary(
+        "Hi Ann,\n\nYour parcel 1Z999 is 6 days late; we refunded $4.80.\nMore text.",
+        30,
+    );
+    assert_eq!(
+        summary, "Replied: Your parcel 1Z999 is 6 days la",
+        "30 characters kept"
+    );
+}

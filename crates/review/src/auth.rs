@@ -1,0 +1,173 @@
+//! Who is asking: a bearer token, or a browser session (cookie + CSRF header).
+
+use crate::{ApiError, ReviewState};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use deskhand_db::Reviewer;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+pub(crate) const SESSION_COOKIE: &str = "deskhand_session";
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A fresh secret: 244 random bits from two v4 UUIDs, as 64 hex characters.
+pub fn new_token() -> String {
+    format!(
+        "dh_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Tokens are high-entropy secrets, so one SHA-256 is enough to store them safely.
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.trim().as_bytes()).to_vec()
+}
+
+/// The reviewer behind a request. Rejects with 401 when nobody signed in, and with 403
+/// when a cookie session sends an unsafe method without its CSRF token.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub reviewer: Reviewer,
+    /// Set for cookie sessions.
+    pub csrf_token: Option<String>,
+}
+
+impl FromRequestParts<ReviewState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ReviewState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(ApiError::Unauthenticated)?;
+            let reviewer = state
+                .store
+                .reviewer_by_token(&hash_token(token))
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            return Ok(Self {
+                reviewer,
+                csrf_token: None,
+            });
+        }
+        let session = session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let (reviewer, csrf) = state
+            .store
+            .session(&hash_token(&session))
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if !sent.is_some_and(|sent| constant_time_eq(sent.as_bytes(), csrf.as_bytes())) {
+                return Err(ApiError::Csrf);
+            }
+        }
+        Ok(Self {
+            reviewer,
+            csrf_token: Some(csrf),
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignIn {
+    token: String,
+}
+
+/// `POST /api/session`: exchanges an API token for an HTTP-only session cookie.
+pub(crate) async fn sign_in(
+    State(state): State<ReviewState>,
+    Json(body): Json<SignIn>,
+) -> Result<Response, ApiError> {
+    let reviewer = state
+        .store
+        .reviewer_by_token(&hash_token(&body.token))
+        .await?;
+    let Some(reviewer) = reviewer else {
+        state
+            .store
+            .audit(None, "sign_in_failed", None, None, json!({}))
+            .await?;
+        return Err(ApiError::Unauthenticated);
+    };
+    let session = new_token();
+    let csrf = new_token();
+    let ttl = state.settings.session_ttl;
+    let expires_at = OffsetDateTime::now_utc() + ttl;
+    state
+        .store
+        .create_session(&hash_token(&session), reviewer.id, &csrf, expires_at)
+        .await?;
+    state
+        .store
+        .audit(Some(reviewer.id), "sign_in", None, None, json!({}))
+        .await?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        ttl.as_secs()
+    );
+    let mut response = Json(json!({ "reviewer": reviewer, "csrf_token": csrf })).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|_| ApiError::Internal)?,
+    );
+    Ok(response)
+}
+
+/// `DELETE /api/session`: signs the browser out.
+pub(crate) async fn sign_out(
+    State(state): State<ReviewState>,
+    who: Authenticated,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(session) = session_cookie(&headers) {
+        state.store.end_session(&hash_token(&session)).await?;
+    }
+    state
+        .store
+        .audit(Some(who.reviewer.id), "sign_out", None, None, json!({}))
+        .await?;
+    let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("deskhand_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// `GET /api/me`: who is signed in (and, for a browser session, its CSRF token).
+pub(crate) async fn me(who: Authenticated) -> Json<serde_json::Value> {
+    Json(json!({ "reviewer": who.reviewer, "csrf_token": who.csrf_token }))
+}

@@ -1,0 +1,586 @@
+//! Deciding: approve (runs the actions, sends the reply), reject, escalate.
+//!
+//! Each decision carries the draft version the reviewer saw and, for approvals, an
+//! `Idempotency-Key`. The draft's row is locked for the whole decision, so of two
+//! concurrent decisions exactly one wins; a repeated key gets the first answer back.
+
+use crate::api::parse_draft_id;
+use crate::auth::Authenticated;
+use crate::{ApiError, ReviewState};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use deskhand_core::review::{
+    reply_summary, reply_to_send, select_actions, DecisionKind, OutgoingEmail, Refusal,
+    ReviewStatus,
+};
+use deskhand_core::{Draft, ProposedAction};
+use deskhand_db::{
+    ActionToRun, Approval, DecisionStart, OutboxMessage, Outcome, PendingDecision,
+    RecordedDecision, Reviewer, Verdict,
+};
+use deskhand_kafka::inbound::{InboundEmailDto, InboundEventDto};
+use deskhand_kafka::{DraftEmail, DraftEvent};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Header on decision events and redraft requests (as on draft events).
+const EVENT_ID_HEADER: &str = "deskhand.event_id";
+const TRACE_ID_HEADER: &str = "deskhand.trace_id";
+const REDRAFT_OF_HEADER: &str = "deskhand.redraft_of";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApproveBody {
+    version: i32,
+    reply_body: Option<String>,
+    action_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RejectBody {
+    version: i32,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EscalateBody {
+    version: i32,
+    note: String,
+}
+
+fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, ApiError> {
+    match headers.get(IDEMPOTENCY_KEY) {
+        None if required => Err(ApiError::BadRequest(
+            "an Idempotency-Key header is required (any unique string, e.g. a UUID)".to_owned(),
+        )),
+        None => Ok(None),
+        Some(value) => {
+            let key = value
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::BadRequest("Idempotency-Key must be 1-200 visible characters".into())
+                })?;
+            Ok(Some(key.to_owned()))
+        }
+    }
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::Unprocessable(format!("request body: {e}")))
+}
+
+fn refusal(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::OverLimit { .. } | Refusal::EscalatedToLead(_) => {
+            ApiError::Forbidden(refusal.to_string())
+        }
+        _ => ApiError::Unprocessable(refusal.to_string()),
+    }
+}
+
+/// Locks the draft and runs the checks every decision shares. `Err(response)` is the
+/// answer to send instead (a replay, or a conflict).
+async fn open(
+    state: &ReviewState,
+    who: &Reviewer,
+    draft_id: Uuid,
+    key: Option<&str>,
+    version: i32,
+) -> Result<Result<Box<PendingDecision>, Response>, ApiError> {
+    let pending = match state.store.begin_decision(draft_id, key).await? {
+        DecisionStart::NotFound => return Err(ApiError::NotFound(format!("no draft {draft_id}"))),
+        DecisionStart::Replay {
+            draft_id: decided,
+            response,
+        } => {
+            if decided != draft_id {
+                return Err(ApiError::Unprocessable(format!(
+                    "this Idempotency-Key was already used for draft {decided}"
+                )));
+            }
+            let mut replay = Json(response).into_response();
+            replay.headers_mut().insert(
+                "idempotent-replayed",
+                "true".parse().expect("static header"),
+            );
+            return Ok(Err(replay));
+        }
+        DecisionStart::Open(pending) => pending,
+    };
+    if !pending.status.is_open() {
+        let verb = match pending.status {
+            ReviewStatus::Approved => "was already approved",
+            ReviewStatus::Rejected => "was already rejected",
+            _ => "is stale: a newer email arrived in its case, and a fresh draft was requested",
+        };
+        return Err(ApiError::Conflict {
+            code: "already_decided",
+            message: format!("draft {draft_id} {verb}; it cannot be decided again"),
+            current_version: Some(pending.version),
+        });
+    }
+    if pending.version != version {
+        return Err(ApiError::Conflict {
+            code: "version_conflict",
+            message: format!(
+                "draft {draft_id} changed since you opened it (you saw version {version}, it is at {}); reload it",
+                pending.version
+            ),
+            current_version: Some(pending.version),
+        });
+    }
+    state
+        .settings
+        .policy
+        .may_decide(who.role, pending.status)
+        .map_err(refusal)?;
+    let mut pending = pending;
+    if pending.is_stale().await? {
+        let redraft = redraft_request(state, &pending.draft);
+        let case_id = pending.case_id.clone();
+        let version = pending.mark_stale(redraft.as_ref()).await?;
+        state.wakeups.outbox.notify_one();
+        tracing::info!(%draft_id, "stale draft taken out of the queue; fresh draft requested");
+        return Err(ApiError::Conflict {
+            code: "stale",
+            message: format!(
+                "a newer email arrived in case {case_id} after this draft was made, so it may answer \
+                 the wrong question; it left the queue and a fresh draft was requested"
+            ),
+            current_version: Some(version),
+        });
+    }
+    Ok(Ok(pending))
+}
+
+/// `POST /api/drafts/{id}/approve`.
+pub(crate) async fn approve(
+    State(state): State<ReviewState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let draft_id = parse_draft_id(&id)?;
+    let key = idempotency_key(&headers, true)?;
+    let body: ApproveBody = parse_body(&body)?;
+    let reviewer = &who.reviewer;
+    let pending = match open(&state, reviewer, draft_id, key.as_deref(), body.version).await? {
+        Ok(pending) => pending,
+        Err(response) => return Ok(response),
+    };
+    let (email, draft) = stored_draft(&pending.draft)?;
+
+    let actions =
+        select_actions(&draft.proposed_actions, body.action_ids.as_deref()).map_err(refusal)?;
+    state
+        .settings
+        .policy
+        .may_approve(reviewer.role, &actions)
+        .map_err(refusal)?;
+    let (reply_body, edited) = reply_to_send(
+        draft.reply.as_ref().map(|r| r.body.as_str()),
+        body.reply_body.as_deref(),
+    )
+    .map_err(refusal)?;
+    let Some(email) = email else {
+        return Err(ApiError::Unprocessable(
+            "the draft event carries no email, so there is no address to reply to".into(),
+        ));
+    };
+    let to = sender_address(&email.from).ok_or_else(|| {
+        ApiError::Unprocessable(format!("cannot reply to {:?}: no address", email.from))
+    })?;
+    let subject = match &draft.reply {
+        Some(reply) => reply.subject.clone(),
+        None => reply_subject(email.subject.as_deref()),
+    };
+    let today = state
+        .settings
+        .today
+        .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let to_run = actions
+        .iter()
+        .map(|a| action_to_run(a, today))
+        .collect::<Result<Vec<_>, _>>()?;
+    let outgoing = OutgoingEmail::reply(
+        &to,
+        &subject,
+        reply_body.clone(),
+        draft_id,
+        &state.settings.mail_domain,
+        email.message_id.as_deref(),
+    );
+    let request = json!({
+        "version": body.version,
+        "reply_body": body.reply_body,
+        "action_ids": body.action_ids,
+    });
+    let approval = Approval {
+        reviewer,
+        idempotency_key: key.as_deref(),
+        request,
+        reply_body: &reply_body,
+        edited,
+        actions: to_run,
+        memory_line: reply_summary(&reply_body, state.settings.memory.max_summary_chars),
+        memory_settings: &state.settings.memory,
+        outgoing: serde_json::to_value(&outgoing).expect("an email serialises"),
+    };
+    let settings = state.settings.clone();
+    let outcome = pending
+        .approve(approval, |recorded| {
+            let response = json!({
+                "draft_id": draft_id,
+                "status": "approved",
+                "version": recorded.version,
+                "decision_id": recorded.decision_id,
+                "decided_at": rfc3339(recorded.decided_at),
+                "edited": edited,
+                "actions": recorded.actions,
+                "delivery": "sending",
+            });
+            let event = decision_event(
+                &settings.decided_topic,
+                &draft,
+                reviewer,
+                DecisionKind::Approve,
+                recorded,
+                json!({
+                    "edited": edited,
+                    "reply": {"to": outgoing.to, "subject": outgoing.subject,
+                              "body": outgoing.body, "message_id": outgoing.message_id},
+                    "actions": recorded.actions,
+                    "reason": null,
+                }),
+            );
+            Outcome { response, event }
+        })
+        .await?;
+    match outcome {
+        Ok(response) => {
+            state.wakeups.outbox.notify_one();
+            state.wakeups.mail.notify_one();
+            tracing::info!(%draft_id, reviewer = %reviewer.name, edited, "draft approved");
+            Ok(Json(response).into_response())
+        }
+        Err(refused) => Err(ApiError::conflict("action_refused", refused.to_string())),
+    }
+}
+
+/// `POST /api/drafts/{id}/reject`.
+pub(crate) async fn reject(
+    State(state): State<ReviewState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let body: RejectBody = parse_body(&body)?;
+    conclude(
+        state,
+        who,
+        id,
+        headers,
+        DecisionKind::Reject,
+        body.version,
+        body.reason,
+    )
+    .await
+}
+
+/// `POST /api/drafts/{id}/escalate`.
+pub(crate) async fn escalate(
+    State(state): State<ReviewState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let body: EscalateBody = parse_body(&body)?;
+    conclude(
+        state,
+        who,
+        id,
+        headers,
+        DecisionKind::Escalate,
+        body.version,
+        body.note,
+    )
+    .await
+}
+
+async fn conclude(
+    state: ReviewState,
+    who: Authenticated,
+    id: String,
+    headers: HeaderMap,
+    kind: DecisionKind,
+    version: i32,
+    reason: String,
+) -> Result<Response, ApiError> {
+    let draft_id = parse_draft_id(&id)?;
+    let key = idempotency_key(&headers, false)?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        let field = if kind == DecisionKind::Reject {
+            "reason"
+        } else {
+            "note"
+        };
+        return Err(ApiError::Unprocessable(format!(
+            "{field} must not be empty"
+        )));
+    }
+    let reviewer = &who.reviewer;
+    let pending = match open(&state, reviewer, draft_id, key.as_deref(), version).await? {
+        Ok(pending) => pending,
+        Err(response) => return Ok(response),
+    };
+    if kind == DecisionKind::Escalate && pending.status == ReviewStatus::Escalated {
+        return Err(ApiError::conflict(
+            "already_escalated",
+            "this draft is already with a lead",
+        ));
+    }
+    let (_, draft) = stored_draft(&pending.draft)?;
+    let status = if kind == DecisionKind::Escalate {
+        "escalated"
+    } else {
+        "rejected"
+    };
+    let settings = state.settings.clone();
+    let response = pending
+        .conclude(
+            Verdict {
+                reviewer,
+                kind,
+                idempotency_key: key.as_deref(),
+                request: json!({ "version": version, "reason": reason }),
+                reason: &reason,
+            },
+            |recorded| Outcome {
+                response: json!({
+                    "draft_id": draft_id,
+                    "status": status,
+                    "version": recorded.version,
+                    "decision_id": recorded.decision_id,
+                    "decided_at": rfc3339(recorded.decided_at),
+                }),
+                event: decision_event(
+                    &settings.decided_topic,
+                    &draft,
+                    reviewer,
+                    kind,
+                    recorded,
+                    json!({ "edited": null, "reply": null, "actions": [], "reason": reason }),
+                ),
+            },
+        )
+        .await?;
+    state.wakeups.outbox.notify_one();
+    tracing::info!(%draft_id, reviewer = %reviewer.name, decision = kind.as_str(), "draft decided");
+    Ok(Json(response).into_response())
+}
+
+/// The queued draft event, parsed again at this edge: its email and the domain draft.
+fn stored_draft(stored: &Value) -> Result<(Option<DraftEmail>, Draft), ApiError> {
+    let event: DraftEvent = serde_json::from_value(stored.clone())
+        .map_err(|e| ApiError::Unprocessable(format!("stored draft is unreadable: {e}")))?;
+    let email = event.email.clone();
+    let draft = Draft::try_from(event)
+        .map_err(|e| ApiError::Unprocessable(format!("stored draft is invalid: {e}")))?;
+    Ok((email, draft))
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .expect("a timestamp formats")
+}
+
+/// The `deskhand.draft.decided` event (see `docs/events.md`).
+fn decision_event(
+    topic: &str,
+    draft: &Draft,
+    reviewer: &Reviewer,
+    kind: DecisionKind,
+    recorded: &RecordedDecision,
+    details: Value,
+) -> OutboxMessage {
+    let mut payload = json!({
+        "decision_id": recorded.decision_id,
+        "draft_id": draft.draft_id.as_uuid(),
+        "event_id": draft.event_id.as_str(),
+        "case_id": draft.case_id.as_str(),
+        "customer_id": draft.customer_id.get(),
+        "decision": kind.as_str(),
+        "decided_at": rfc3339(recorded.decided_at),
+        "reviewer": {"name": reviewer.name, "role": reviewer.role},
+        "draft_version": recorded.version,
+        "trace_id": draft.trace_id,
+    });
+    if let (Some(target), Value::Object(extra)) = (payload.as_object_mut(), details) {
+        target.extend(extra);
+    }
+    OutboxMessage {
+        topic: topic.to_owned(),
+        key: draft.case_id.to_string(),
+        payload: serde_json::to_vec(&payload).expect("a JSON value serialises"),
+        headers: BTreeMap::from([
+            (EVENT_ID_HEADER.to_owned(), draft.event_id.to_string()),
+            (TRACE_ID_HEADER.to_owned(), draft.trace_id.clone()),
+        ]),
+    }
+}
+
+/// The inbound event asking the worker for a fresh draft of a stale draft's email, or
+/// `None` when the draft carries no email to re-send.
+fn redraft_request(state: &ReviewState, stored: &Value) -> Option<OutboxMessage> {
+    let event: DraftEvent = serde_json::from_value(stored.clone()).ok()?;
+    let email = event.email?;
+    let (text, raw) = match (email.original_text, email.original_raw) {
+        (Some(text), _) => (Some(text), None),
+        (None, Some(raw)) => (None, Some(raw)),
+        (None, None) => (Some(email.full_text), None),
+    };
+    let original_event = event
+        .event_id
+        .split("~redraft-")
+        .next()
+        .unwrap_or(&event.event_id)
+        .to_owned();
+    let request = InboundEventDto {
+        event_id: format!(
+            "{original_event}~redraft-{}",
+            &Uuid::new_v4().simple().to_string()[..12]
+        ),
+        case_id: event.case_id.clone(),
+        customer_id: event.customer_id,
+        customer_name: email.customer_name,
+        received_at: email.received_at,
+        email: InboundEmailDto {
+            from: email.from,
+            subject: email.subject,
+            message_id: email.message_id,
+            text,
+            raw,
+        },
+        redraft_of: Some(original_event.clone()),
+    };
+    Some(OutboxMessage {
+        topic: state.settings.inbound_topic.clone(),
+        key: event.case_id,
+        payload: serde_json::to_vec(&request).expect("an event serialises"),
+        headers: BTreeMap::from([
+            (REDRAFT_OF_HEADER.to_owned(), original_event),
+            (TRACE_ID_HEADER.to_owned(), event.trace_id),
+        ]),
+    })
+}
+
+/// The address in `Name <address>` or a bare address.
+fn sender_address(from: &str) -> Option<String> {
+    let address = match (from.rfind('<'), from.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &from[open + 1..close],
+        _ => from,
+    }
+    .trim();
+    let valid = address.contains('@')
+        && !address.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',');
+    valid.then(|| address.to_owned())
+}
+
+fn reply_subject(subject: Option<&str>) -> String {
+    match subject.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) if s.to_lowercase().starts_with("re:") => s.to_owned(),
+        Some(s) => format!("Re: {s}"),
+        None => "Re: your message".to_owned(),
+    }
+}
+
+/// Turns a proposed action into what the store runs; a malformed action refuses the
+/// whole approval rather than run half of it.
+fn action_to_run(action: &ProposedAction, today: time::Date) -> Result<ActionToRun, ApiError> {
+    let invalid = |what: &str| {
+        ApiError::Unprocessable(format!(
+            "action {} ({}) has no valid {what}",
+            action.id, action.kind
+        ))
+    };
+    let delivery_id = action
+        .params
+        .get("delivery_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| invalid("delivery_id"))?;
+    let reason = action
+        .params
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("approved by a reviewer")
+        .to_owned();
+    match action.kind.as_str() {
+        "refund_delivery_fee" => {
+            let amount_cents = action
+                .params
+                .get("amount_cents")
+                .and_then(Value::as_i64)
+                .filter(|a| *a > 0)
+                .ok_or_else(|| invalid("amount_cents"))?;
+            Ok(ActionToRun::Refund {
+                action_id: action.id.clone(),
+                delivery_id,
+                amount_cents,
+                reason,
+            })
+        }
+        "issue_coupon" => {
+            let valid_days = action
+                .params
+                .get("valid_days")
+                .and_then(Value::as_i64)
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| invalid("valid_days"))?;
+            let kind = action
+                .params
+                .get("coupon")
+                .and_then(Value::as_str)
+                .unwrap_or("free_expedited_shipping")
+                .to_owned();
+            Ok(ActionToRun::Coupon {
+                action_id: action.id.clone(),
+                delivery_id,
+                code: coupon_code(),
+                kind,
+                issued_on: today,
+                expires_on: today + time::Duration::days(valid_days),
+            })
+        }
+        other => Err(ApiError::Unprocessable(format!(
+            "action {} has unknown type {other:?}; only refund_delivery_fee and issue_coupon run",
+            action.id
+        ))),
+    }
+}
+
+/// `SHIP-` and 12 characters from a v4 UUID, without look-alikes (0/O, 1/I).
+fn coupon_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let bytes = Uuid::new_v4().into_bytes();
+    let code: String = bytes
+        .iter()
+        .take(12)
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect();
+    format!("SHIP-{code}")
+}

@@ -1,0 +1,102 @@
+//! # deskhand-review
+//!
+//! The human side of Deskhand: a JSON review API (see `docs/openapi.json`) and the web UI
+//! that uses it, served by one axum router. Reviewers authenticate with personal API
+//! tokens (`Authorization: Bearer …`) or, in the browser, a session cookie made from the
+//! same token plus a CSRF header. Every view of customer data and every decision is
+//! written to the audit log.
+//!
+//! A decision runs in one database transaction (see `deskhand_db::PendingDecision`):
+//! approving executes the selected actions, stores the reply's summary in the case
+//! memory, and queues the outgoing email and the decision event; relays in the binary
+//! send them. The rules (roles, limits, staleness, what is sent) come from
+//! `deskhand_core::review`.
+
+mod api;
+mod assets;
+mod auth;
+mod decide;
+mod error;
+
+pub use assets::OPENAPI_JSON;
+pub use auth::{hash_token, new_token};
+pub use error::ApiError;
+
+use axum::routing::{get, post};
+use axum::Router;
+use deskhand_core::memory::MemorySettings;
+use deskhand_core::review::{ReviewPolicy, SlaTargets};
+use deskhand_db::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// What the review service is configured with.
+#[derive(Debug, Clone)]
+pub struct ReviewSettings {
+    pub policy: ReviewPolicy,
+    pub sla: SlaTargets,
+    pub memory: MemorySettings,
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (serve over HTTPS in production).
+    pub secure_cookies: bool,
+    /// The domain of our `Message-ID`s (the part after `@` in `DESKHAND_MAIL_FROM`).
+    pub mail_domain: String,
+    /// Where decision events go (`DESKHAND_TOPIC_DECIDED`).
+    pub decided_topic: String,
+    /// Where requests for a fresh draft go (the inbound topic).
+    pub inbound_topic: String,
+    /// The business date for coupons, when pinned.
+    pub today: Option<time::Date>,
+}
+
+/// Wakes the relays when a decision queued something for them.
+#[derive(Debug, Clone, Default)]
+pub struct Wakeups {
+    pub outbox: Arc<Notify>,
+    pub mail: Arc<Notify>,
+}
+
+/// Shared by every handler.
+#[derive(Debug, Clone)]
+pub struct ReviewState {
+    pub store: Store,
+    pub settings: Arc<ReviewSettings>,
+    pub wakeups: Wakeups,
+}
+
+/// Every route of the API, as `(method, path)`; `docs/openapi.json` documents exactly
+/// these (a test holds them together).
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("post", "/api/session"),
+    ("delete", "/api/session"),
+    ("get", "/api/me"),
+    ("get", "/api/drafts"),
+    ("get", "/api/drafts/{id}"),
+    ("post", "/api/drafts/{id}/approve"),
+    ("post", "/api/drafts/{id}/reject"),
+    ("post", "/api/drafts/{id}/escalate"),
+    ("get", "/api/audit"),
+    ("get", "/api/stats"),
+    ("get", "/api/openapi.json"),
+];
+
+/// The review API and the web UI.
+pub fn router(state: ReviewState) -> Router {
+    Router::new()
+        .route("/api/session", post(auth::sign_in).delete(auth::sign_out))
+        .route("/api/me", get(auth::me))
+        .route("/api/drafts", get(api::list_drafts))
+        .route("/api/drafts/{id}", get(api::draft_detail))
+        .route("/api/drafts/{id}/approve", post(decide::approve))
+        .route("/api/drafts/{id}/reject", post(decide::reject))
+        .route("/api/drafts/{id}/escalate", post(decide::escalate))
+        .route("/api/audit", get(api::audit))
+        .route("/api/stats", get(api::stats))
+        .route("/api/openapi.json", get(assets::openapi))
+        .route("/", get(assets::index))
+        .route("/app.js", get(assets::script))
+        .route("/app.css", get(assets::style))
+        .with_state(state)
+}
