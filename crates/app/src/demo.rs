@@ -16,33 +16,42 @@ const INBOX: &str = include_str!("../../../eval/demo/inbox.jsonl");
 /// The demo's customers and deliveries, dated relative to today.
 const FIXTURES: &str = include_str!("../../../eval/demo/fixtures.sql");
 
+/// When no broker is configured: starts librdkafka's mock cluster on a local port with
+/// the worker's topics and points `settings` at it. Keep the cluster alive as long as the
+/// broker is needed; dropping it stops the broker.
+pub(crate) fn embedded_broker(
+    settings: &mut Settings,
+) -> anyhow::Result<
+    Option<rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>>,
+> {
+    if !settings.kafka.brokers.trim().is_empty() {
+        println!("Using the Kafka broker at {}", settings.kafka.brokers);
+        return Ok(None);
+    }
+    let cluster = rdkafka::mocking::MockCluster::new(1).context("starting the embedded broker")?;
+    // librdkafka's mock cluster does not implement CreateTopics; it has its own call.
+    let partitions = settings.kafka.partitions;
+    for (topic, partitions) in [
+        (&settings.topics.inbound, partitions),
+        (&settings.topics.approval, partitions),
+        (&settings.topics.dlq, 1),
+    ] {
+        cluster
+            .create_topic(topic, partitions, 1)
+            .context("creating embedded topics")?;
+    }
+    settings.kafka.brokers = cluster.bootstrap_servers();
+    settings.kafka.create_topics = false;
+    println!(
+        "Embedded Kafka-protocol broker listening on {}",
+        settings.kafka.brokers
+    );
+    Ok(Some(cluster))
+}
+
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // Kept alive until the end of the demo: dropping it stops the embedded broker.
-    let embedded = if settings.kafka.brokers.trim().is_empty() {
-        let cluster =
-            rdkafka::mocking::MockCluster::new(1).context("starting the embedded broker")?;
-        // librdkafka's mock cluster does not implement CreateTopics; it has its own call.
-        let partitions = settings.kafka.partitions;
-        for (topic, partitions) in [
-            (&settings.topics.inbound, partitions),
-            (&settings.topics.approval, partitions),
-            (&settings.topics.dlq, 1),
-        ] {
-            cluster
-                .create_topic(topic, partitions, 1)
-                .context("creating embedded topics")?;
-        }
-        settings.kafka.brokers = cluster.bootstrap_servers();
-        settings.kafka.create_topics = false;
-        println!(
-            "Embedded Kafka-protocol broker listening on {}",
-            settings.kafka.brokers
-        );
-        Some(cluster)
-    } else {
-        println!("Using the Kafka broker at {}", settings.kafka.brokers);
-        None
-    };
+    let embedded = embedded_broker(&mut settings)?;
     // Each run is its own world: fresh ids, so earlier runs' drafts do not count.
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     settings.kafka.group_id = format!("deskhand-demo-{run_id}");

@@ -11,6 +11,7 @@
 pub mod application;
 pub mod demo;
 pub mod engine;
+pub mod eval;
 pub mod mail_relay;
 pub mod relay;
 pub mod review_intake;

@@ -28,11 +28,46 @@ enum Command {
     /// Manage reviewers.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Replay a labelled dataset through the pipeline and score every step.
+    Eval(EvalArgs),
     /// Replace the shop's business data with a deterministic synthetic one.
     Seed(SeedArgs),
     /// Run the whole pipeline on sample emails, with an embedded broker when KAFKA_BROKERS
     /// is unset, and print the drafts.
     Demo,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct EvalArgs {
+    #[command(subcommand)]
+    command: Option<EvalCommand>,
+    /// The dataset (JSON Lines; see docs/schemas/eval.case.schema.json).
+    #[arg(long)]
+    dataset: Option<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value = "offline")]
+    engine: deskhand::eval::EngineChoice,
+    /// kafka: through the broker (KAFKA_BROKERS, or an embedded one); direct: in-process.
+    #[arg(long, value_enum, default_value = "kafka")]
+    via: deskhand::eval::run::Via,
+    /// Runs per case; reports pass^k (every run passed).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Where report.json, report.md and report.html go.
+    #[arg(long, default_value = "eval/out")]
+    out: std::path::PathBuf,
+    /// Fail when a metric falls below this report's (e.g. eval/baselines/dev.json).
+    #[arg(long)]
+    baseline: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// What got better or worse between two reports, case by case.
+    Compare {
+        old: std::path::PathBuf,
+        new: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +101,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(match cli.command {
         Command::Demo => "warn,deskhand=info",
+        Command::Eval(_) => "warn",
         _ => "info",
     });
     let settings = Settings::load().context("loading configuration")?;
@@ -81,6 +117,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Demo => deskhand::demo::run(settings).await,
+            Command::Eval(args) => eval(settings, args).await,
         }
     })
 }
@@ -107,6 +144,28 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     }
     tracing::info!("database is up to date");
     Ok(())
+}
+
+async fn eval(settings: Settings, args: EvalArgs) -> anyhow::Result<()> {
+    if let Some(EvalCommand::Compare { old, new }) = args.command {
+        return deskhand::eval::compare(&old, &new);
+    }
+    let dataset = args
+        .dataset
+        .context("--dataset PATH.jsonl is required (or `deskhand eval compare OLD NEW`)")?;
+    deskhand::eval::evaluate(
+        settings,
+        &deskhand::eval::EvalOptions {
+            dataset,
+            engine: args.engine,
+            via: args.via,
+            repeat: args.repeat,
+            out: args.out,
+            baseline: args.baseline,
+        },
+    )
+    .await
+    .map(drop)
 }
 
 async fn add_user(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> {

@@ -1,0 +1,144 @@
+//! `deskhand eval`: the same dataset scored through the broker and in-process, the
+//! report's contract, comparisons and the baseline gate.
+
+use crate::support::{brokers, config_dir};
+use deskhand::eval::dataset::Dataset;
+use deskhand::eval::run::Via;
+use deskhand::eval::{evaluate, report, EngineChoice, EvalOptions};
+use deskhand::Settings;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+const METRICS: [&str; 22] = [
+    "topic_accuracy",
+    "urgency_accuracy",
+    "urgent_precision",
+    "urgent_recall",
+    "route_accuracy",
+    "escalation_precision",
+    "escalation_recall",
+    "tracking_precision",
+    "tracking_recall",
+    "tracking_f1",
+    "product_precision",
+    "product_recall",
+    "action_exact_match",
+    "reply_checks_pass",
+    "leaks",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "llm_calls_per_case",
+    "prompt_tokens_per_case",
+    "cost_usd_per_case",
+    "pass_rate",
+    "pass_hat_k",
+];
+
+fn dev_dataset() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../eval/datasets/dev.jsonl")
+}
+
+fn settings() -> Settings {
+    let env = vec![
+        (
+            "DATABASE_URL".to_owned(),
+            std::env::var("DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        ),
+        ("KAFKA_BROKERS".to_owned(), brokers()),
+    ];
+    Settings::load_from(&config_dir(), None, &env).unwrap()
+}
+
+fn options(via: Via, repeat: usize) -> EvalOptions {
+    EvalOptions {
+        dataset: dev_dataset(),
+        engine: EngineChoice::Offline,
+        via,
+        repeat,
+        out: std::env::temp_dir().join(crate::support::unique("eval-out")),
+        baseline: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_engine_scores_the_same_through_the_broker_as_in_process() {
+    let direct = evaluate(settings(), &options(Via::Direct, 2))
+        .await
+        .unwrap();
+    let kafka = evaluate(settings(), &options(Via::Kafka, 1)).await.unwrap();
+
+    let cases = Dataset::load(&dev_dataset(), time::macros::date!(2026 - 03 - 10))
+        .unwrap()
+        .cases
+        .len();
+    assert_eq!(direct["cases"], cases);
+    for name in METRICS {
+        assert!(direct["metrics"].get(name).is_some(), "report lacks {name}");
+        if !name.starts_with("latency") {
+            assert_eq!(direct["metrics"][name], kafka["metrics"][name], "{name}");
+        }
+    }
+    // A deterministic engine passes all or none of its repeats.
+    assert_eq!(
+        direct["metrics"]["pass_rate"],
+        direct["metrics"]["pass_hat_k"]
+    );
+    let per_case = |report: &Value| -> Vec<(Value, Value, Value)> {
+        report["per_case"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].clone(), c["pass"].clone(), c["got"].clone()))
+            .collect()
+    };
+    assert_eq!(per_case(&direct), per_case(&kafka));
+    assert_eq!(direct["metrics"]["leaks"], 0, "{}", direct["metrics"]);
+}
+
+#[test]
+fn a_metric_with_nothing_to_score_is_null_and_compare_names_what_got_worse() {
+    let old = json!({"metrics": {"route_accuracy": 0.9, "leaks": 0, "urgent_recall": null},
+        "per_case": [{"id": "a", "pass": true, "failures": []}, {"id": "b", "pass": false, "failures": ["x"]}]});
+    let new = json!({"metrics": {"route_accuracy": 0.8, "leaks": 1, "urgent_recall": null},
+        "per_case": [{"id": "a", "pass": false, "failures": ["route"]}, {"id": "b", "pass": true, "failures": []}]});
+    let (text, worse) = report::compare(&old, &new);
+    assert_eq!(worse, ["leaks", "route_accuracy"]);
+    assert!(text.contains("now FAILS  a"), "{text}");
+    assert!(text.contains("now passes b"), "{text}");
+    let below = report::below_baseline(&new, &old);
+    assert_eq!(below.len(), 2, "{below:?}");
+    assert!(report::below_baseline(&old, &old).is_empty());
+}
+
+#[test]
+fn a_dataset_with_a_dangling_reference_is_refused_with_its_line() {
+    let path = std::env::temp_dir().join(format!("{}.jsonl", crate::support::unique("bad")));
+    std::fs::write(
+        &path,
+        "{\"defaults\": {\"today\": \"2026-03-10\"}}\n\
+         {\"id\": \"a\", \"email\": {\"text\": \"hi\"}, \"expect\": {\"products\": [\"p9\"]}}\n",
+    )
+    .unwrap();
+    let error = Dataset::load(&path, time::macros::date!(2026 - 01 - 01)).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(":2") && message.contains("p9"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_datasets_score_at_or_above_their_committed_baselines() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../eval");
+    for name in ["train", "dev"] {
+        let options = EvalOptions {
+            dataset: root.join(format!("datasets/{name}.jsonl")),
+            baseline: Some(root.join(format!("baselines/{name}.json"))),
+            ..options(Via::Direct, 1)
+        };
+        if let Err(error) = evaluate(settings(), &options).await {
+            panic!("{name}: {error:#}");
+        }
+    }
+}
