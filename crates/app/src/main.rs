@@ -59,6 +59,12 @@ struct EvalArgs {
     /// Fail when a metric falls below this report's (e.g. eval/baselines/dev.json).
     #[arg(long)]
     baseline: Option<std::path::PathBuf>,
+    /// Save every model request and response in DIR (with --engine llm).
+    #[arg(long, value_name = "DIR")]
+    record: Option<std::path::PathBuf>,
+    /// Serve the model's responses from DIR only; a request without one fails its case.
+    #[arg(long, value_name = "DIR")]
+    replay: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +168,8 @@ async fn eval(settings: Settings, args: EvalArgs) -> anyhow::Result<()> {
             repeat: args.repeat,
             out: args.out,
             baseline: args.baseline,
+            record: args.record,
+            replay: args.replay,
         },
     )
     .await

@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod report;
 pub mod run;
 pub mod score;
+pub mod tape;
 pub mod world;
 
 use crate::Settings;
@@ -36,6 +37,10 @@ pub struct EvalOptions {
     pub out: PathBuf,
     /// Fail (exit non-zero) when a metric falls below this report's.
     pub baseline: Option<PathBuf>,
+    /// Save every model request and response here (LLM engine).
+    pub record: Option<PathBuf>,
+    /// Serve model responses from these recordings only (LLM engine, offline).
+    pub replay: Option<PathBuf>,
 }
 
 /// Runs the evaluation, writes the reports, prints the summary. Returns the report.
@@ -49,8 +54,31 @@ pub async fn evaluate(
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let dataset = Dataset::load(&options.dataset, fallback_today)?;
     if options.engine == EngineChoice::Offline {
+        anyhow::ensure!(
+            options.record.is_none() && options.replay.is_none(),
+            "--record and --replay are for --engine llm"
+        );
         settings.llm.api_key = crate::settings::Secret::new("");
-    } else if settings.llm.engine().is_none() {
+    }
+    let tape = match (&options.record, &options.replay) {
+        (Some(_), Some(_)) => anyhow::bail!("--record and --replay exclude each other"),
+        (Some(dir), None) => {
+            let upstream = settings.llm.base_url.clone();
+            Some(tape::ModelTape::start(dir.clone(), tape::TapeMode::Record { upstream }).await?)
+        }
+        (None, Some(dir)) => {
+            // A replay needs no key; the engine only needs one to exist.
+            if settings.llm.api_key.is_empty() {
+                settings.llm.api_key = crate::settings::Secret::new("replay");
+            }
+            Some(tape::ModelTape::start(dir.clone(), tape::TapeMode::Replay).await?)
+        }
+        (None, None) => None,
+    };
+    if let Some(tape) = &tape {
+        settings.llm.base_url = tape.base_url().to_owned();
+    }
+    if options.engine == EngineChoice::Llm && settings.llm.engine().is_none() {
         anyhow::bail!(
             "--engine llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for other endpoints)"
         );
@@ -67,6 +95,7 @@ pub async fn evaluate(
         &dataset,
         options.via,
         options.repeat.max(1),
+        tape.as_ref(),
         |case, run| {
             done += 1;
             let verdict = if score::failures(case, run).is_empty() {

@@ -153,8 +153,16 @@ pub async fn run_cases(
     dataset: &Dataset,
     via: Via,
     repeat: usize,
+    tape: Option<&super::tape::ModelTape>,
     mut progress: impl FnMut(&Case, &CaseRun),
 ) -> anyhow::Result<Vec<Vec<CaseRun>>> {
+    // A replayed run fails the case whose model request had no recording.
+    let checked = |mut run: CaseRun| {
+        if let Some(misses) = tape.map(|t| t.take_misses()).filter(|m| *m > 0) {
+            run.error = Some(format!("{misses} model request(s) had no recording"));
+        }
+        run
+    };
     let database = EvalDatabase::create(settings.database.url.expose()).await?;
     let outcome = async {
         load_catalog_union(&database.store, dataset).await?;
@@ -181,14 +189,16 @@ pub async fn run_cases(
                     for k in 0..repeat {
                         for &n in &indices {
                             let case = &dataset.cases[n];
-                            let run = run_direct(
-                                &settings,
-                                &graph,
-                                &database.store,
-                                case,
-                                &format!("{nonce}-{k}"),
-                            )
-                            .await?;
+                            let run = checked(
+                                run_direct(
+                                    &settings,
+                                    &graph,
+                                    &database.store,
+                                    case,
+                                    &format!("{nonce}-{k}"),
+                                )
+                                .await?,
+                            );
                             progress(case, &run);
                             runs[n].push(run);
                         }
@@ -208,9 +218,11 @@ pub async fn run_cases(
                     for k in 0..repeat {
                         for &n in &indices {
                             let case = &dataset.cases[n];
-                            let run = kafka
-                                .run(&database.store, case, &format!("{nonce}-{k}"))
-                                .await?;
+                            let run = checked(
+                                kafka
+                                    .run(&database.store, case, &format!("{nonce}-{k}"))
+                                    .await?,
+                            );
                             progress(case, &run);
                             runs[n].push(run);
                         }

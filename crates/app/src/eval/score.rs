@@ -51,6 +51,7 @@ pub fn got(run: &CaseRun) -> Got {
         };
     };
     let mut got = Got {
+        error: run.error.clone(),
         topic: Some(draft.classification.topic.as_str().to_owned()),
         urgency: Some(draft.classification.urgency.as_str().to_owned()),
         route: Some(draft.route.as_str().to_owned()),
@@ -157,8 +158,10 @@ pub fn failures(case: &Case, run: &CaseRun) -> Vec<String> {
     let got = got(run);
     let expect = &case.expect;
     let mut failures = Vec::new();
-    if let Some(error) = &got.error {
-        failures.push(format!("no draft: {error}"));
+    if let Some(error) = &run.error {
+        failures.push(error.clone());
+    }
+    if run.draft.is_none() {
         return failures;
     }
     let mut check = |name: &str, expected: &Option<String>, actual: &Option<String>| {

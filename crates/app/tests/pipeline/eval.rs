@@ -58,6 +58,8 @@ fn options(via: Via, repeat: usize) -> EvalOptions {
         repeat,
         out: std::env::temp_dir().join(crate::support::unique("eval-out")),
         baseline: None,
+        record: None,
+        replay: None,
     }
 }
 
@@ -141,4 +143,93 @@ async fn the_shipped_datasets_score_at_or_above_their_committed_baselines() {
             panic!("{name}: {error:#}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_llm_run_replays_offline_and_a_missing_recording_fails_its_case() {
+    let dataset = std::env::temp_dir().join(format!("{}.jsonl", crate::support::unique("tape")));
+    std::fs::write(
+        &dataset,
+        r#"{"defaults": {"today": "2026-03-10"}}
+{"id": "late", "given": {"deliveries": [{"ref": "d1", "tracking_number": "1Z999AA10123456784", "carrier": "UPS", "status": "in_transit", "expected_start": "2026-03-02", "expected_end": "2026-03-04", "fee_cents": 800}]}, "email": {"subject": "Late parcel", "text": "My parcel 1Z999AA10123456784 is late."}, "expect": {"route": "delivery", "actions": [{"type": "refund_delivery_fee", "delivery": "d1", "amount_cents": 800}]}}
+{"id": "thanks", "email": {"subject": "thanks", "text": "Thank you, all good now."}, "expect": {"route": "no_reply"}}
+"#,
+    )
+    .unwrap();
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = deskhand_llm_script::ScriptedLlm::start(move |request, _| {
+        crate::llm::script(request, &flag)
+    })
+    .await;
+    let llm_settings = |base_url: &str, key: &str| {
+        let mut settings = settings();
+        settings.llm.base_url = base_url.to_owned();
+        settings.llm.api_key = deskhand::settings::Secret::new(key);
+        settings.llm.call_timeout_ms = 3000;
+        settings
+    };
+    let tapes = std::env::temp_dir().join(crate::support::unique("tapes"));
+    let run = |record: Option<PathBuf>, replay: Option<PathBuf>| EvalOptions {
+        dataset: dataset.clone(),
+        engine: EngineChoice::Llm,
+        record,
+        replay,
+        ..options(Via::Direct, 1)
+    };
+    let recorded = evaluate(
+        llm_settings(&server.base_url(), "test-key"),
+        &run(Some(tapes.clone()), None),
+    )
+    .await
+    .unwrap();
+    let served = server.requests().len();
+    assert!(served >= 3, "the model was called ({served} requests)");
+    assert_eq!(std::fs::read_dir(&tapes).unwrap().count(), served);
+    assert_eq!(
+        recorded["metrics"]["pass_rate"], 1.0,
+        "{}",
+        recorded["per_case"]
+    );
+    drop(server);
+
+    // Offline: no key, and the endpoint is gone.
+    let replayed = evaluate(
+        llm_settings("http://127.0.0.1:9/v1", ""),
+        &run(None, Some(tapes.clone())),
+    )
+    .await
+    .unwrap();
+    let gots = |r: &Value| {
+        r["per_case"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["got"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(gots(&replayed), gots(&recorded));
+    assert_eq!(
+        replayed["metrics"]["llm_calls_per_case"],
+        recorded["metrics"]["llm_calls_per_case"]
+    );
+
+    // Take one recording away: its case fails, saying why.
+    let victim = std::fs::read_dir(&tapes)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).unwrap().contains("Late parcel"))
+        .unwrap();
+    std::fs::remove_file(victim).unwrap();
+    let broken = evaluate(
+        llm_settings("http://127.0.0.1:9/v1", ""),
+        &run(None, Some(tapes)),
+    )
+    .await
+    .unwrap();
+    let late = &broken["per_case"][0];
+    assert_eq!(late["pass"], false);
+    assert!(
+        late["failures"].to_string().contains("no recording"),
+        "{late}"
+    );
 }

@@ -16,7 +16,7 @@ fn label(topic: &str, urgency: &str, needs_reply: bool) -> Turn {
 }
 
 /// Answers like a careful model would, except where a test wants it to misbehave.
-fn script(request: &Value, rate_limited_once: &AtomicBool) -> Turn {
+pub(crate) fn script(request: &Value, rate_limited_once: &AtomicBool) -> Turn {
     if !rate_limited_once.swap(true, Ordering::SeqCst) {
         return Turn::Status {
             status: 429,
