@@ -20,6 +20,8 @@ const URGENT: &[(&str, &str)] = &[
     ("fourth time", "fourth time asking"),
     ("4th time", "fourth time asking"),
     ("better business bureau", "public complaint threat"),
+    ("journalist", "press inquiry"),
+    ("on the record", "press inquiry"),
 ];
 
 const NO_REPLY: &[&str] = &[
@@ -31,9 +33,20 @@ const NO_REPLY: &[&str] = &[
     "unsubscribe",
     "newsletter",
     "this is an automated message",
+    "undeliverable",
+    "delivery has failed to these recipients",
+    "your message was read",
+    "you have been invited to the following event",
+    "claim your prize",
+    "you have been selected as the winner",
 ];
 
 const THANKS: &[&str] = &["thank you", "thanks", "thx", "much appreciated", "got it"];
+
+/// Whole replies that only acknowledge ("ok", "👍").
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    "ok", "okay", "ok.", "okay.", "ok!", "👍", "great", "perfect",
+];
 
 const TOPIC_WORDS: &[(Topic, &[&str])] = &[
     (
@@ -41,6 +54,18 @@ const TOPIC_WORDS: &[(Topic, &[&str])] = &[
         &[
             "where is my order",
             "where is my package",
+            "where's",
+            "arrive",
+            "arriving",
+            "on its way",
+            // The languages customers write in most after English.
+            "lieferung",
+            "paket",
+            "verspätet",
+            "colis",
+            "en retard",
+            "pedido",
+            "retras",
             "tracking",
             "package",
             "parcel",
@@ -74,6 +99,7 @@ const TOPIC_WORDS: &[(Topic, &[&str])] = &[
             "restock",
             "back in stock",
             "recommend",
+            "do you sell",
             "looking for",
             "which shoe",
             "wide",
@@ -100,6 +126,9 @@ const TOPIC_WORDS: &[(Topic, &[&str])] = &[
             "unauthorized",
             "refund my money",
             "billed twice",
+            "difference back",
+            "price dropped",
+            "price drop",
         ],
     ),
     (
@@ -114,6 +143,13 @@ const TOPIC_WORDS: &[(Topic, &[&str])] = &[
             "change my order",
             "return",
             "exchange",
+            "refund status",
+            "get my refund",
+            "promo code",
+            "discount code",
+            "gift card",
+            "confirmation",
+            "checkout",
         ],
     ),
 ];
@@ -139,13 +175,28 @@ pub fn classify(email: &InboundEmail) -> Classified {
         .iter()
         .map(|(topic, words)| (*topic, words.iter().filter(|w| text.contains(*w)).count()))
         .collect();
+    // A carrier-format tracking number is the strongest sign of a delivery question.
+    if !deskhand_core::tracking::find_numbers(&text)
+        .tracking
+        .is_empty()
+    {
+        if let Some(delivery) = scores.iter_mut().find(|(t, _)| *t == Topic::DeliveryDelay) {
+            delivery.1 += 2;
+        }
+    }
     scores.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
     let (topic, best) = scores[0];
     let second = scores[1].1;
 
-    let automated = NO_REPLY.iter().any(|p| text.contains(p));
+    // An automated phrase in the subject marks the whole email; in the body only when the
+    // email asks nothing else (a customer may mention the newsletter in a real request).
+    let automated = NO_REPLY
+        .iter()
+        .any(|p| subject.to_lowercase().contains(p) || (best == 0 && text.contains(p)));
+    let readable = email.body.readable.trim().to_lowercase();
     let only_thanks = best == 0
-        && THANKS.iter().any(|p| text.contains(p))
+        && (THANKS.iter().any(|p| text.contains(p))
+            || ACKNOWLEDGEMENTS.contains(&readable.as_str()))
         && email.body.readable.chars().count() < 200;
     let needs_reply = !(automated || only_thanks);
 

@@ -188,7 +188,7 @@ fn html(report: &Value) -> String {
     format!(
         r#"<!doctype html><html><head><meta charset="utf-8"><title>Deskhand evaluation: {dataset}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#1d2330}}table.m td,table.m th{{border:1px solid #e2e5ea;padding:.3rem .5rem;font-size:.85rem;text-align:center}}
-svg text{{font-size:12px;fill:#374151}}pre{{background:#f5f6f8;padding:1rem}}td ul{{margin:0}}</style></head><body>
+svg text{{font-size:12px;fill:#374151}}pre{{background:#f5f6f8;padding:1rem;white-space:pre-wrap}}td ul{{margin:0}}</style></head><body>
 <h1>Evaluation: {dataset}</h1><pre>{summary}</pre>
 <h2>Per-step scores</h2><svg width="680" height="{height}">{bars}</svg>
 <h2>Confusion</h2>{matrices}
