@@ -233,3 +233,61 @@ async fn a_recorded_llm_run_replays_offline_and_a_missing_recording_fails_its_ca
         "{late}"
     );
 }
+
+#[test]
+fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
+    use deskhand::eval::dataset::{Case, CaseEmail, Expect, ExpectedAction, Given};
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../../../docs/schemas/eval.case.schema.json"
+    ))
+    .unwrap();
+    let keys = |v: &Value| -> std::collections::BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    let case_schema = &schema["oneOf"][1]["properties"];
+    let case = Case {
+        id: "x".into(),
+        today: None,
+        customer: None,
+        given: Given::default(),
+        email: CaseEmail {
+            subject: None,
+            text: Some("t".into()),
+            raw: None,
+            from: None,
+        },
+        expect: Expect {
+            topic: Some("other".into()),
+            urgency: Some("low".into()),
+            urgent: Some(false),
+            route: Some("no_reply".into()),
+            tracking_numbers: Some(vec![]),
+            products: Some(vec![]),
+            actions: Some(vec![ExpectedAction {
+                kind: "issue_coupon".into(),
+                delivery: "d1".into(),
+                amount_cents: Some(1),
+            }]),
+            reply_contains: Some(vec![]),
+            reply_excludes: Some(vec![]),
+        },
+    };
+    let written = serde_json::to_value(&case).unwrap();
+    assert_eq!(keys(&written), keys(case_schema));
+    assert_eq!(
+        keys(&written["given"]),
+        keys(&case_schema["given"]["properties"])
+    );
+    assert_eq!(
+        keys(&written["email"]),
+        keys(&case_schema["email"]["properties"])
+    );
+    assert_eq!(
+        keys(&written["expect"]),
+        keys(&case_schema["expect"]["properties"])
+    );
+    assert_eq!(
+        keys(&written["expect"]["actions"][0]),
+        keys(&case_schema["expect"]["properties"]["actions"]["items"]["properties"])
+    );
+}
