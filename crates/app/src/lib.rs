@@ -9,6 +9,7 @@
 //! so tests start the real application in-process.
 
 pub mod application;
+pub mod bench;
 pub mod demo;
 pub mod engine;
 pub mod eval;

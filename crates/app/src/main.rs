@@ -30,11 +30,35 @@ enum Command {
     Users(UsersCommand),
     /// Replay a labelled dataset through the pipeline and score every step.
     Eval(EvalArgs),
+    /// Measure inbound event → draft on a real broker against a consume→insert→produce floor.
+    Bench(BenchArgs),
     /// Replace the shop's business data with a deterministic synthetic one.
     Seed(SeedArgs),
     /// Run the whole pipeline on sample emails, with an embedded broker when KAFKA_BROKERS
     /// is unset, and print the drafts.
     Demo,
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Synthetic emails to publish.
+    #[arg(long, default_value_t = 10_000)]
+    emails: usize,
+    /// Simulate an LLM answering every call after this many milliseconds.
+    #[arg(long)]
+    llm_latency_ms: Option<u64>,
+    /// The worker's in-flight bound (DESKHAND_MAX_IN_FLIGHT).
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
+    /// Customers in the seeded shop (two deliveries each).
+    #[arg(long, default_value_t = 100_000)]
+    customers: i64,
+    /// Publish at this many emails per second (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Emails per case; per-case order is checked.
+    #[arg(long, default_value_t = 5)]
+    emails_per_case: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,7 +131,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(match cli.command {
         Command::Demo => "warn,deskhand=info",
-        Command::Eval(_) => "warn",
+        Command::Eval(_) | Command::Bench(_) => "warn",
         _ => "info",
     });
     let settings = Settings::load().context("loading configuration")?;
@@ -124,6 +148,20 @@ fn main() -> anyhow::Result<()> {
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Demo => deskhand::demo::run(settings).await,
             Command::Eval(args) => eval(settings, args).await,
+            Command::Bench(args) => {
+                deskhand::bench::run(
+                    settings,
+                    &deskhand::bench::BenchOptions {
+                        emails: args.emails,
+                        llm_latency_ms: args.llm_latency_ms,
+                        in_flight: args.in_flight,
+                        customers: args.customers,
+                        rate: args.rate,
+                        emails_per_case: args.emails_per_case,
+                    },
+                )
+                .await
+            }
         }
     })
 }

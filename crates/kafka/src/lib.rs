@@ -80,7 +80,9 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
-    pub(crate) fn client_config(&self) -> rdkafka::ClientConfig {
+    /// A librdkafka configuration with the brokers and the pass-through properties, for
+    /// clients beyond the ones this crate builds (the benchmark's floor loop).
+    pub fn client_config(&self) -> rdkafka::ClientConfig {
         let mut config = rdkafka::ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
         for (key, value) in &self.extra {

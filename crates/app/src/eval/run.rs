@@ -65,19 +65,20 @@ pub fn inbound_event(case: &Case, event_id: &str) -> serde_json::Value {
     })
 }
 
-/// A fresh database for one evaluation run, dropped afterwards.
+/// A fresh database for one evaluation or benchmark run, dropped afterwards.
 #[derive(Debug)]
-pub struct EvalDatabase {
+pub struct ScratchDatabase {
     admin_url: String,
     name: String,
     pub url: String,
     pub store: Store,
 }
 
-impl EvalDatabase {
-    pub async fn create(base_url: &str) -> anyhow::Result<Self> {
+impl ScratchDatabase {
+    /// `prefix` names the database (`<prefix>_<random>`), on the server of `base_url`.
+    pub async fn create(base_url: &str, prefix: &str) -> anyhow::Result<Self> {
         let name = format!(
-            "deskhand_eval_{}",
+            "{prefix}_{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         let cut = base_url
@@ -163,7 +164,7 @@ pub async fn run_cases(
         }
         run
     };
-    let database = EvalDatabase::create(settings.database.url.expose()).await?;
+    let database = ScratchDatabase::create(settings.database.url.expose(), "deskhand_eval").await?;
     let outcome = async {
         load_catalog_union(&database.store, dataset).await?;
         let vocabulary = database.store.catalog_vocabulary().await?;

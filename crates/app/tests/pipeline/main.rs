@@ -2,6 +2,7 @@
 //! (`DATABASE_URL`): events in, drafts out, at least once, idempotent, ordered per case.
 
 mod agent;
+mod bench;
 mod eval;
 mod http;
 mod llm;
