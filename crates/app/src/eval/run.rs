@@ -127,21 +127,14 @@ impl ScratchDatabase {
 /// Loads every case's products at once, so the catalog vocabulary the engine starts with
 /// covers the whole dataset (as a real shop's catalog would), the same for both `via`s.
 async fn load_catalog_union(store: &Store, dataset: &Dataset) -> anyhow::Result<()> {
+    let mut conn = store.pool().acquire().await?;
     for (n, case) in dataset.cases.iter().enumerate() {
         for product in &case.given.products {
-            sqlx::query(
-                "INSERT INTO products (sku, name, brand, model, size, width, color, material, price_cents)
-                 VALUES ($1, $2, $3, $2, $4::float8::numeric, $5, $6, $7, $8)",
+            super::world::insert_product(
+                &mut conn,
+                &format!("UNION-{n}-{}", product.reference),
+                product,
             )
-            .bind(format!("UNION-{n}-{}", product.reference))
-            .bind(&product.name)
-            .bind(&product.brand)
-            .bind(product.size)
-            .bind(&product.width)
-            .bind(&product.color)
-            .bind(&product.material)
-            .bind(product.price_cents)
-            .execute(store.pool())
             .await?;
         }
     }

@@ -50,23 +50,9 @@ pub async fn load_case(store: &Store, case: &Case) -> anyhow::Result<LoadedCase>
     let mut loaded = LoadedCase::default();
     let mut product_ids = BTreeMap::new();
     for product in &case.given.products {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO products (sku, name, brand, model, size, width, color, material,
-                 price_cents, description)
-             VALUES ($1, $2, $3, $2, $4::float8::numeric, $5, $6, $7, $8, $9) RETURNING product_id",
-        )
-        .bind(format!("EVAL-{}", product.reference))
-        .bind(&product.name)
-        .bind(&product.brand)
-        .bind(product.size)
-        .bind(&product.width)
-        .bind(&product.color)
-        .bind(&product.material)
-        .bind(product.price_cents)
-        .bind(&product.description)
-        .fetch_one(&mut *tx)
-        .await
-        .with_context(|| format!("product {}", product.reference))?;
+        let id = insert_product(&mut tx, &format!("EVAL-{}", product.reference), product)
+            .await
+            .with_context(|| format!("product {}", product.reference))?;
         sqlx::query("INSERT INTO inventory VALUES ($1, $2)")
             .bind(id)
             .bind(product.quantity)
@@ -201,6 +187,30 @@ pub async fn load_case(store: &Store, case: &Case) -> anyhow::Result<LoadedCase>
     }
     tx.commit().await?;
     Ok(loaded)
+}
+
+/// Adds a catalog row (the model is the product's name) and returns its id.
+pub(crate) async fn insert_product(
+    conn: &mut sqlx::PgConnection,
+    sku: &str,
+    product: &super::dataset::Product,
+) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO products (sku, name, brand, model, size, width, color, material,
+             price_cents, description)
+         VALUES ($1, $2, $3, $2, $4::float8::numeric, $5, $6, $7, $8, $9) RETURNING product_id",
+    )
+    .bind(sku)
+    .bind(&product.name)
+    .bind(&product.brand)
+    .bind(product.size)
+    .bind(&product.width)
+    .bind(&product.color)
+    .bind(&product.material)
+    .bind(product.price_cents)
+    .bind(&product.description)
+    .fetch_one(conn)
+    .await?)
 }
 
 /// The CRM case id of a dataset case.
