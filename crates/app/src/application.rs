@@ -366,7 +366,7 @@ fn consumer_settings(
     }
 }
 
-fn decode_limits(settings: &Settings) -> DecodeLimits {
+pub(crate) fn decode_limits(settings: &Settings) -> DecodeLimits {
     DecodeLimits {
         max_event_bytes: settings.worker.max_event_bytes,
         mail: MailLimits {

@@ -4,11 +4,11 @@
 //! same run. Prints a table, then one JSON line (a contract for scripts).
 
 use crate::application::client_settings;
-use crate::eval::run::ScratchDatabase;
+use crate::eval::run::{wait_for_draft, ScratchDatabase};
 use crate::settings::Secret;
 use crate::{Application, Roles, Settings};
 use anyhow::Context as _;
-use deskhand_kafka::{DraftEvent, ProducerSettings, Publisher, TopicReader};
+use deskhand_kafka::{ProducerSettings, Publisher, TopicReader};
 use futures_util::StreamExt as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::Message as _;
@@ -171,7 +171,7 @@ async fn measure(
             &[],
         )
         .await?;
-    wait_for(&reader, "bench-0-99999").await?;
+    wait_for_draft(&reader, "bench-0-99999", Duration::from_secs(120)).await?;
 
     let mut events = Vec::with_capacity(options.emails);
     for n in 0..options.emails {
@@ -195,7 +195,7 @@ async fn measure(
     shutdown.cancel();
     worker.await.context("worker panicked")??;
 
-    let floor = measure_floor(settings, database, options).await?;
+    let floor = measure_floor(settings, database, options, &publisher).await?;
     let rss_mb = peak_rss_mb();
     let ratio = emails.emails_per_s / floor.emails_per_s.max(f64::MIN_POSITIVE);
 
@@ -259,19 +259,6 @@ async fn measure(
 
 fn round(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
-}
-
-async fn wait_for(reader: &TopicReader, event_id: &str) -> anyhow::Result<DraftEvent> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Some(message) = reader.next(Duration::from_millis(500)).await {
-            let draft: DraftEvent = serde_json::from_slice(&message.payload)?;
-            if draft.event_id == event_id {
-                return Ok(draft);
-            }
-        }
-    }
-    anyhow::bail!("no draft for {event_id} within two minutes")
 }
 
 /// Publishes `events` (at `rate` per second, or at once) and reads the drafts back.
@@ -390,7 +377,12 @@ async fn prompt_tokens_at_1_and_20(
         publisher
             .send(topic, "bench-memory-case", &serde_json::to_vec(&e)?, &[])
             .await?;
-        tokens.push(wait_for(reader, &id).await?.trace.prompt_tokens);
+        tokens.push(
+            wait_for_draft(reader, &id, Duration::from_secs(120))
+                .await?
+                .trace
+                .prompt_tokens,
+        );
     }
     Ok(Some((tokens[0], tokens[19])))
 }
@@ -401,6 +393,7 @@ async fn measure_floor(
     settings: &Settings,
     database: &ScratchDatabase,
     options: &BenchOptions,
+    publisher: &Publisher,
 ) -> anyhow::Result<Measured> {
     let client = client_settings(settings);
     let floor_in = format!("{}-floor-in", settings.topics.inbound);
@@ -415,11 +408,8 @@ async fn measure_floor(
         .set("enable.auto.commit", "true")
         .create()?;
     consumer.subscribe(&[floor_in.as_str()])?;
-    let producer = Publisher::new(&ProducerSettings {
-        client: client.clone(),
-        message_timeout: Duration::from_secs(60),
-        max_message_bytes: settings.kafka.max_message_bytes,
-    })?;
+    // The same idempotent producer the pipeline's measurement used.
+    let producer = publisher.clone();
     let stop = CancellationToken::new();
     let loop_stop = stop.clone();
     let store = database.store.clone();
@@ -463,11 +453,6 @@ async fn measure_floor(
             .await;
     });
     let reader = TopicReader::new(&client, &format!("{}-floor-out", settings.topics.inbound))?;
-    let publisher = Publisher::new(&ProducerSettings {
-        client,
-        message_timeout: Duration::from_secs(60),
-        max_message_bytes: settings.kafka.max_message_bytes,
-    })?;
     let cases = options.emails.div_ceil(options.emails_per_case.max(1));
     let events: Vec<(usize, usize)> = (0..options.emails)
         .map(|n| (n % cases, n / cases))
@@ -494,15 +479,8 @@ async fn measure_floor(
             }
         }
     }
-    let measured = measure_pipeline(
-        &publisher,
-        &reader,
-        &floor_in,
-        &events,
-        &event,
-        options.rate,
-    )
-    .await;
+    let measured =
+        measure_pipeline(publisher, &reader, &floor_in, &events, &event, options.rate).await;
     stop.cancel();
     let _ = looping.await;
     measured

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 /// Header carrying the inbound event id on the draft message, so consumers can correlate
 /// without parsing the payload.
-pub const EVENT_ID_HEADER: &str = "deskhand.event_id";
+pub const EVENT_ID_HEADER: &str = deskhand_kafka::headers::EVENT_ID;
 
 /// Runs the graph on an email and records the draft with its outbox message.
 pub struct TriageHandler<C> {

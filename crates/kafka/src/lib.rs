@@ -25,6 +25,16 @@ pub use consumer::{
     dlq_headers, ConsumerSettings, EventConsumer, EventHandler, HandlerError, Undecodable,
 };
 pub use draft_event::{DraftEmail, DraftEvent};
+
+/// Header names Deskhand puts on the messages it publishes (a contract, `docs/events.md`).
+pub mod headers {
+    /// The inbound event a draft or decision belongs to.
+    pub const EVENT_ID: &str = "deskhand.event_id";
+    /// The draft's trace, so a decision joins the email's trace.
+    pub const TRACE_ID: &str = "deskhand.trace_id";
+    /// On a redraft request: the event whose draft went stale.
+    pub const REDRAFT_OF: &str = "deskhand.redraft_of";
+}
 pub use inbound::{decode_inbound, DecodeError, DecodeLimits};
 pub use producer::{ProducerSettings, Publisher};
 pub use reader::{ReadMessage, TopicReader};

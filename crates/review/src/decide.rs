@@ -21,7 +21,7 @@ use deskhand_db::{
     RecordedDecision, Reviewer, Verdict,
 };
 use deskhand_kafka::inbound::{InboundEmailDto, InboundEventDto};
-use deskhand_kafka::{DraftEmail, DraftEvent};
+use deskhand_kafka::{headers, DraftEmail, DraftEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -29,10 +29,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// Header on decision events and redraft requests (as on draft events).
-const EVENT_ID_HEADER: &str = "deskhand.event_id";
-const TRACE_ID_HEADER: &str = "deskhand.trace_id";
-const REDRAFT_OF_HEADER: &str = "deskhand.redraft_of";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -438,8 +434,8 @@ fn decision_event(
         key: draft.case_id.to_string(),
         payload: serde_json::to_vec(&payload).expect("a JSON value serialises"),
         headers: BTreeMap::from([
-            (EVENT_ID_HEADER.to_owned(), draft.event_id.to_string()),
-            (TRACE_ID_HEADER.to_owned(), draft.trace_id.clone()),
+            (headers::EVENT_ID.to_owned(), draft.event_id.to_string()),
+            (headers::TRACE_ID.to_owned(), draft.trace_id.clone()),
         ]),
     }
 }
@@ -483,8 +479,8 @@ fn redraft_request(state: &ReviewState, stored: &Value) -> Option<OutboxMessage>
         key: event.case_id,
         payload: serde_json::to_vec(&request).expect("an event serialises"),
         headers: BTreeMap::from([
-            (REDRAFT_OF_HEADER.to_owned(), original_event),
-            (TRACE_ID_HEADER.to_owned(), event.trace_id),
+            (headers::REDRAFT_OF.to_owned(), original_event),
+            (headers::TRACE_ID.to_owned(), event.trace_id),
         ]),
     })
 }

@@ -11,9 +11,7 @@ use crate::{Application, Roles, Settings};
 use anyhow::Context as _;
 use deskhand_core::{DraftId, RunContext, TriageGraph};
 use deskhand_db::{DatabaseSettings, Store};
-use deskhand_kafka::{
-    decode_inbound, DecodeLimits, DraftEvent, ProducerSettings, Publisher, TopicReader,
-};
+use deskhand_kafka::{decode_inbound, DraftEvent, ProducerSettings, Publisher, TopicReader};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -243,13 +241,7 @@ async fn run_direct(
     let event_id = format!("{}-{run_tag}", case_id(case));
     let payload = serde_json::to_vec(&inbound_event(case, &event_id))?;
     let started = Instant::now();
-    let limits = DecodeLimits {
-        max_event_bytes: settings.worker.max_event_bytes,
-        mail: deskhand_mail::MailLimits {
-            max_depth: settings.worker.mime_max_depth,
-            max_parts: settings.worker.mime_max_parts,
-        },
-    };
+    let limits = crate::application::decode_limits(settings);
     let email = match decode_inbound(&payload, &limits) {
         Ok(email) => email,
         Err(error) => {
@@ -285,6 +277,24 @@ async fn run_direct(
             loaded,
         },
     })
+}
+
+/// Reads the approval topic until the draft of `event_id` arrives (others are skipped).
+pub(crate) async fn wait_for_draft(
+    reader: &TopicReader,
+    event_id: &str,
+    timeout: Duration,
+) -> anyhow::Result<DraftEvent> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(message) = reader.next(Duration::from_millis(500)).await {
+            let draft: DraftEvent = serde_json::from_slice(&message.payload)?;
+            if draft.event_id == event_id {
+                return Ok(draft);
+            }
+        }
+    }
+    anyhow::bail!("no draft for {event_id} within {} s", timeout.as_secs())
 }
 
 /// A worker on its own topics, fed one case at a time.
@@ -363,16 +373,10 @@ impl KafkaRunner {
                 &[],
             )
             .await?;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if let Some(message) = self.reader.next(Duration::from_millis(500)).await {
-                let draft: DraftEvent = serde_json::from_slice(&message.payload)?;
-                if draft.event_id == event_id {
-                    return Ok(());
-                }
-            }
-        }
-        anyhow::bail!("the evaluation worker did not start within two minutes")
+        wait_for_draft(&self.reader, &event_id, Duration::from_secs(120))
+            .await
+            .context("the evaluation worker did not start")?;
+        Ok(())
     }
 
     async fn run(&mut self, store: &Store, case: &Case, run_tag: &str) -> anyhow::Result<CaseRun> {
