@@ -150,8 +150,6 @@ pub enum Refusal {
     NothingToSend,
     #[error("the reply is empty")]
     EmptyReply,
-    #[error("{0}")]
-    Invalid(String),
 }
 
 impl ReviewPolicy {

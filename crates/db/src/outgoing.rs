@@ -43,15 +43,6 @@ impl Store {
             attempts: row.try_get("attempts")?,
         }))
     }
-
-    /// Replies approved but not yet accepted by the SMTP server.
-    pub async fn outgoing_backlog(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT count(*) FROM outgoing_emails WHERE status = 'sending'")
-                .fetch_one(self.pool())
-                .await?,
-        )
-    }
 }
 
 impl DueEmail {

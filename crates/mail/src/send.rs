@@ -36,11 +36,6 @@ impl SmtpSender {
         Ok(Self { transport, from })
     }
 
-    /// The domain of the sender address, for our `Message-ID`s.
-    pub fn from_domain(&self) -> String {
-        self.from.email.domain().to_owned()
-    }
-
     /// Hands one reply to the SMTP server.
     pub async fn send(&self, email: &OutgoingEmail) -> Result<()> {
         let message = build_message(&self.from, email)?;
