@@ -32,16 +32,22 @@ pub struct Roles {
     pub worker: bool,
     /// Materialise drafts for review, serve the review API and UI, send approved replies.
     pub review: bool,
-    /// Serve HTTP (health and readiness; the review API and UI when `review`).
+    /// Serve HTTP (health, readiness and metrics; the review API and UI when `review`).
     pub http: bool,
 }
 
 impl Roles {
-    /// `deskhand worker`.
+    /// A worker without HTTP, for embedding (demo, evaluation, benchmark).
     pub const WORKER: Roles = Roles {
         worker: true,
         review: false,
         http: false,
+    };
+    /// `deskhand worker`: a worker with health, readiness and metrics endpoints.
+    pub const WORKER_SERVICE: Roles = Roles {
+        worker: true,
+        review: false,
+        http: true,
     };
     /// `deskhand review`.
     pub const REVIEW: Roles = Roles {
@@ -71,6 +77,8 @@ pub struct Application {
 impl Application {
     /// Builds every client; binds the HTTP port when `roles.http` (port 0 picks a free one).
     pub async fn build(settings: Settings, roles: Roles) -> anyhow::Result<Self> {
+        // Installed before any component records (a no-op when already installed).
+        crate::telemetry::metrics();
         anyhow::ensure!(
             !settings.kafka.brokers.trim().is_empty(),
             "KAFKA_BROKERS is not set: point it at a Kafka-protocol broker \
@@ -359,6 +367,7 @@ fn consumer_settings(
         dlq_topic: dlq_topic.to_owned(),
         max_in_flight: settings.worker.max_in_flight,
         session_timeout: Settings::ms(settings.kafka.session_timeout_ms),
+        fetch_wait_max: Settings::ms(settings.kafka.fetch_wait_max_ms),
         max_poll_interval: Settings::ms(settings.kafka.max_poll_interval_ms),
         auto_commit_interval: Settings::ms(settings.kafka.auto_commit_interval_ms),
         drain_timeout: Settings::ms(settings.worker.drain_timeout_ms),
@@ -386,6 +395,7 @@ fn health_router(state: Health) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(render_metrics))
         .with_state(state)
 }
 
@@ -401,6 +411,17 @@ async fn ready(State(state): State<Health>) -> (StatusCode, String) {
     (
         status,
         format!("database: {}\nbroker: {}\n", up(database), up(broker)),
+    )
+}
+
+/// The Prometheus text exposition of every metric this process recorded.
+async fn render_metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::telemetry::metrics().render(),
     )
 }
 

@@ -290,7 +290,14 @@ async fn measure_pipeline(
             for (n, (event_id, key, payload)) in payloads.iter().enumerate() {
                 if let Some(rate) = rate {
                     let due = started + Duration::from_secs_f64(n as f64 / rate);
-                    tokio::time::sleep_until(due.into()).await;
+                    // A send is enqueued when first polled: keep polling the started ones
+                    // while waiting, or they would all leave at the end.
+                    loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(due.into()) => break,
+                            Some(result) = pending.next(), if !pending.is_empty() => result?,
+                        }
+                    }
                 }
                 sent_at
                     .lock()
@@ -406,6 +413,10 @@ async fn measure_floor(
         .set("group.id", format!("{}-floor", settings.kafka.group_id))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "true")
+        .set(
+            "fetch.wait.max.ms",
+            settings.kafka.fetch_wait_max_ms.to_string(),
+        )
         .create()?;
     consumer.subscribe(&[floor_in.as_str()])?;
     // The same idempotent producer the pipeline's measurement used.

@@ -2,6 +2,7 @@
 //! exponential backoff while the SMTP server is away. A reply is marked sent only after
 //! the server accepted it; while it waits, the UI shows it as "sending".
 
+use crate::telemetry::names::SMTP_ATTEMPTS;
 use deskhand_core::review::OutgoingEmail;
 use deskhand_db::{DueEmail, Store};
 use deskhand_mail::SmtpSender;
@@ -69,15 +70,18 @@ async fn deliver(
     };
     match sender.send(&email).await {
         Ok(()) => {
+            metrics::counter!(SMTP_ATTEMPTS, "outcome" => "sent").increment(1);
             tracing::info!(draft_id = %due.draft_id, message_id = %email.message_id, "reply sent");
             due.sent().await
         }
         Err(error) if error.is_transient() => {
+            metrics::counter!(SMTP_ATTEMPTS, "outcome" => "retry").increment(1);
             let retry_in = backoff(due.attempts, config.max_retry_backoff);
             tracing::warn!(draft_id = %due.draft_id, attempts = due.attempts + 1, retry_in_s = retry_in.as_secs_f64(), %error, "SMTP send failed; will retry");
             due.failed(&error.to_string(), retry_in).await
         }
         Err(error) => {
+            metrics::counter!(SMTP_ATTEMPTS, "outcome" => "rejected").increment(1);
             tracing::error!(draft_id = %due.draft_id, %error, "SMTP server refused the reply for good; a person must handle it");
             due.rejected(&error.to_string()).await
         }

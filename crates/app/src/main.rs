@@ -18,7 +18,7 @@ struct Cli {
 enum Command {
     /// Create the database if missing and apply migrations.
     Migrate,
-    /// Consume inbound emails and publish drafts (no HTTP).
+    /// Consume inbound emails and publish drafts (HTTP: health, readiness, metrics).
     Worker,
     /// Everything: worker, review service (API, UI, SMTP relay) and HTTP server.
     Serve,
@@ -129,7 +129,8 @@ struct SeedArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(match cli.command {
+    // Lives until main returns: dropping it flushes the spans still buffered.
+    let _telemetry = telemetry::init(match cli.command {
         Command::Demo => "warn,deskhand=info",
         Command::Eval(_) | Command::Bench(_) => "warn",
         _ => "info",
@@ -139,7 +140,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Migrate => migrate(&settings).await,
-            Command::Worker => serve(settings, Roles::WORKER).await,
+            Command::Worker => serve(settings, Roles::WORKER_SERVICE).await,
             Command::Serve => serve(settings, Roles::ALL).await,
             Command::Review => serve(settings, Roles::REVIEW).await,
             Command::Users(UsersCommand::Add { name, role }) => {

@@ -4,11 +4,16 @@
 //! processes. A message is marked published only after the broker acknowledged it, so a
 //! crash between the two re-sends the same message (same draft id), never a different one.
 
+use crate::telemetry::names;
 use deskhand_db::Store;
 use deskhand_kafka::Publisher;
 use futures_util::future::join_all;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing::Instrument as _;
+
+/// How often the backlog gauge is refreshed (a count over the pending index).
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -29,8 +34,16 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let mut failures = 0u32;
+    let backlog = metrics::gauge!(names::OUTBOX_BACKLOG);
+    let mut backlog_measured: Option<Instant> = None;
     loop {
         let outcome = relay_once(&store, &publisher, config.batch_size).await;
+        if backlog_measured.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
+            backlog_measured = Some(Instant::now());
+            if let Ok(pending) = store.outbox_backlog().await {
+                backlog.set(pending as f64);
+            }
+        }
         let pause = match outcome {
             Ok(sent) if sent as i64 >= config.batch_size => {
                 failures = 0;
@@ -106,12 +119,23 @@ pub async fn relay_once(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        // The publish continues the trace of the email (or decision) that wrote it.
+        let span = tracing::info_span!(
+            "publish",
+            otel.name = %format!("publish {}", message.topic),
+            otel.kind = "producer",
+            messaging.system = "kafka",
+            messaging.destination.name = %message.topic,
+            deskhand.outbox_id = pending.id,
+        );
+        deskhand_kafka::trace_context::continue_trace(&span, &message.headers);
         async move {
             let result = publisher
                 .send(&message.topic, &message.key, &message.payload, &headers)
                 .await;
             (pending.id, result)
         }
+        .instrument(span)
     });
     let results = join_all(sends).await;
     let total = results.len();
@@ -124,6 +148,7 @@ pub async fn relay_once(
         }
     }
     let first_failure = failed.first().map(|(_, e)| e.clone());
+    metrics::counter!(names::OUTBOX_PUBLISHED).increment(published.len() as u64);
     batch.finish(&published, &failed).await?;
     match first_failure {
         None => Ok(published.len()),

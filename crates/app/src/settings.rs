@@ -137,6 +137,7 @@ pub struct KafkaSettings {
     pub create_topics: bool,
     pub partitions: i32,
     pub session_timeout_ms: u64,
+    pub fetch_wait_max_ms: u64,
     pub max_poll_interval_ms: u64,
     pub auto_commit_interval_ms: u64,
     pub max_message_bytes: usize,

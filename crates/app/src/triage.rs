@@ -6,7 +6,6 @@ use deskhand_db::{OutboxMessage, Recorded, Store};
 use deskhand_kafka::{
     decode_inbound, DecodeLimits, DraftEvent, EventHandler, HandlerError, Undecodable,
 };
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -58,6 +57,20 @@ impl<C: Cognition> TriageHandler<C> {
     }
 }
 
+/// What the run decided, on the email's span.
+fn record_on_span(draft: &deskhand_core::Draft) {
+    let span = tracing::Span::current();
+    span.record("deskhand.topic", draft.classification.topic.to_string());
+    span.record("deskhand.urgency", draft.classification.urgency.to_string());
+    span.record("deskhand.route", draft.route.to_string());
+    if let Some(escalation) = &draft.escalation {
+        span.record("deskhand.escalation", escalation.kind.as_str());
+    }
+    span.record("gen_ai.usage.input_tokens", draft.trace.prompt_tokens);
+    span.record("gen_ai.usage.output_tokens", draft.trace.completion_tokens);
+    span.record("deskhand.cost_usd", draft.trace.cost_usd);
+}
+
 fn db_failure(error: deskhand_db::Error) -> HandlerError {
     if error.is_transient() {
         HandlerError::Transient(error.to_string())
@@ -80,12 +93,32 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
         email.event_id.to_string()
     }
 
-    #[tracing::instrument(skip_all, fields(event_id = %email.event_id, case_id = %email.case_id, customer_id = %email.customer_id))]
+    /// One trace per email: this span is its root, the graph's nodes, tools, database and
+    /// model calls are its children, and the relay's publish continues it.
+    #[tracing::instrument(name = "email", skip_all, fields(
+        otel.name = "triage email",
+        otel.kind = "consumer",
+        messaging.system = "kafka",
+        messaging.destination.name = %source.topic,
+        messaging.destination.partition.id = source.partition,
+        messaging.kafka.offset = source.offset,
+        deskhand.event_id = %email.event_id,
+        deskhand.case_id = %email.case_id,
+        deskhand.customer_id = %email.customer_id,
+        deskhand.topic = tracing::field::Empty,
+        deskhand.urgency = tracing::field::Empty,
+        deskhand.route = tracing::field::Empty,
+        deskhand.escalation = tracing::field::Empty,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+        deskhand.cost_usd = tracing::field::Empty,
+    ))]
     async fn handle(
         &self,
         email: &InboundEmail,
         source: SourcePosition,
     ) -> Result<(), HandlerError> {
+        let started = std::time::Instant::now();
         // A redelivered event skips the graph (and any model cost) entirely.
         if self
             .store
@@ -101,7 +134,9 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
             draft_id: DraftId::new(),
             now,
             today: self.today.unwrap_or(now.date()),
-            trace_id: uuid::Uuid::new_v4().simple().to_string(),
+            // The exported trace's id, so the draft and the decision name the same trace.
+            trace_id: deskhand_kafka::trace_context::current_trace_id()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
             deadline: deskhand_core::ports::Deadline::after(self.budget),
         };
         let triage = self
@@ -110,6 +145,7 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
             .await
             .map_err(|e| HandlerError::Transient(e.to_string()))?;
         let draft = triage.draft;
+        record_on_span(&draft);
         let event = DraftEvent::from(&draft).with_email(email);
         let event_json = serde_json::to_value(&event)
             .map_err(|e| HandlerError::Permanent(format!("draft does not serialise: {e}")))?;
@@ -117,7 +153,11 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
             topic: self.approval_topic.clone(),
             key: draft.case_id.to_string(),
             payload: serde_json::to_vec(&event_json).expect("a JSON value serialises"),
-            headers: BTreeMap::from([(EVENT_ID_HEADER.to_owned(), draft.event_id.to_string())]),
+            headers: {
+                let mut headers = deskhand_kafka::trace_context::trace_headers();
+                headers.insert(EVENT_ID_HEADER.to_owned(), draft.event_id.to_string());
+                headers
+            },
         };
         match self
             .store
@@ -126,6 +166,7 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
         {
             Ok(Recorded::New) => {
                 tracing::info!(draft_id = %draft.draft_id, route = %draft.route, topic = %draft.classification.topic, "draft recorded");
+                crate::telemetry::record_draft(&draft, started.elapsed());
                 self.relay_wakeup.notify_one();
                 Ok(())
             }

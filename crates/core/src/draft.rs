@@ -150,7 +150,75 @@ pub struct ProposedAction {
 /// Why a person must take over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Escalation {
+    /// The sentence a reviewer reads.
     pub reason: String,
+    /// The same reason as a small fixed set, for dashboards and metrics labels.
+    #[serde(default)]
+    pub kind: EscalationKind,
+}
+
+impl Escalation {
+    pub fn new(kind: EscalationKind, reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            kind,
+        }
+    }
+}
+
+/// The kinds of escalation (a contract: `docs/schemas/deskhand.draft.proposed.schema.json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationKind {
+    /// Legal threats, chargebacks, safety: urgent by policy.
+    Urgent,
+    SeveralRequests,
+    LowConfidence,
+    /// The customer asked the same thing too many times in the case.
+    Repeated,
+    /// Too long to read automatically.
+    TooLong,
+    /// The classification step failed (model errors, budget exhausted, invalid labels).
+    ClassificationFailed,
+    /// The product flow found nothing it could stand behind.
+    ProductLookupFailed,
+    /// The reply could not be composed.
+    ComposeFailed,
+    /// Topics with no automatic flow (transactions, billing disputes, other requests).
+    NeedsPerson,
+    /// Set by a producer that predates kinds.
+    #[default]
+    Unspecified,
+}
+
+impl EscalationKind {
+    pub const ALL: [EscalationKind; 10] = [
+        Self::Urgent,
+        Self::SeveralRequests,
+        Self::LowConfidence,
+        Self::Repeated,
+        Self::TooLong,
+        Self::ClassificationFailed,
+        Self::ProductLookupFailed,
+        Self::ComposeFailed,
+        Self::NeedsPerson,
+        Self::Unspecified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Urgent => "urgent",
+            Self::SeveralRequests => "several_requests",
+            Self::LowConfidence => "low_confidence",
+            Self::Repeated => "repeated",
+            Self::TooLong => "too_long",
+            Self::ClassificationFailed => "classification_failed",
+            Self::ProductLookupFailed => "product_lookup_failed",
+            Self::ComposeFailed => "compose_failed",
+            Self::NeedsPerson => "needs_person",
+            Self::Unspecified => "unspecified",
+        }
+    }
 }
 
 /// One node the graph ran, and how long it took.

@@ -7,8 +7,8 @@
 
 use crate::delivery::{assess, format_cents, DeliveryFacts, PolicyAction, PolicySettings};
 use crate::draft::{
-    Classification, Confidence, Draft, Escalation, NodeRun, Observation, ProposedAction, Reply,
-    Route, Topic, Trace, Urgency,
+    Classification, Confidence, Draft, Escalation, EscalationKind, NodeRun, Observation,
+    ProposedAction, Reply, Route, Topic, Trace, Urgency,
 };
 use crate::email::InboundEmail;
 use crate::grounding::check_reply;
@@ -24,6 +24,7 @@ use crate::tracking::find_numbers;
 use serde_json::json;
 use std::time::Instant;
 use time::{Date, OffsetDateTime};
+use tracing::Instrument as _;
 
 /// The graph's knobs.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,32 +96,41 @@ pub fn decide_route(
     settings: &GraphSettings,
     asked_before: u32,
 ) -> RouteDecision {
-    let escalate = |reason: String| RouteDecision {
+    let escalate = |kind: EscalationKind, reason: String| RouteDecision {
         route: Route::Escalate,
-        escalation: Some(Escalation { reason }),
+        escalation: Some(Escalation::new(kind, reason)),
     };
     if classified.urgency == Urgency::Urgent {
         let why = classified
             .urgent_reason
             .as_deref()
             .unwrap_or("marked urgent");
-        return escalate(format!("urgent: {why}"));
+        return escalate(EscalationKind::Urgent, format!("urgent: {why}"));
     }
     if classified.multiple_requests {
-        return escalate("several requests in one email".to_owned());
+        return escalate(
+            EscalationKind::SeveralRequests,
+            "several requests in one email".to_owned(),
+        );
     }
     if classified.confidence < settings.min_confidence {
-        return escalate(format!(
-            "low classification confidence ({:.2} < {:.2})",
-            classified.confidence, settings.min_confidence
-        ));
+        return escalate(
+            EscalationKind::LowConfidence,
+            format!(
+                "low classification confidence ({:.2} < {:.2})",
+                classified.confidence, settings.min_confidence
+            ),
+        );
     }
     if classified.needs_reply && asked_before + 1 >= settings.repeat_limit {
-        return escalate(format!(
-            "customer is asking about {} for the {} time in this case",
-            classified.topic,
-            ordinal(asked_before + 1)
-        ));
+        return escalate(
+            EscalationKind::Repeated,
+            format!(
+                "customer is asking about {} for the {} time in this case",
+                classified.topic,
+                ordinal(asked_before + 1)
+            ),
+        );
     }
     if !classified.needs_reply {
         return RouteDecision {
@@ -137,9 +147,18 @@ pub fn decide_route(
             route: Route::Delivery,
             escalation: None,
         },
-        Topic::TransactionInquiry => escalate("transaction inquiry: needs a person".to_owned()),
-        Topic::BillingDispute => escalate("billing dispute: needs a person".to_owned()),
-        Topic::Other => escalate("no automatic flow for this request".to_owned()),
+        Topic::TransactionInquiry => escalate(
+            EscalationKind::NeedsPerson,
+            "transaction inquiry: needs a person".to_owned(),
+        ),
+        Topic::BillingDispute => escalate(
+            EscalationKind::NeedsPerson,
+            "billing dispute: needs a person".to_owned(),
+        ),
+        Topic::Other => escalate(
+            EscalationKind::NeedsPerson,
+            "no automatic flow for this request".to_owned(),
+        ),
     }
 }
 
@@ -155,6 +174,11 @@ fn ordinal(n: u32) -> String {
 }
 
 /// Collects node timings and model usage while the graph runs.
+/// A span for one node of the graph; its tool, database and model calls nest under it.
+fn node_span(node: &'static str) -> tracing::Span {
+    tracing::info_span!("node", otel.name = node, deskhand.node = node)
+}
+
 struct TraceRecorder {
     trace: Trace,
 }
@@ -255,7 +279,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let scope = CustomerScope::of(email);
 
         let started = Instant::now();
-        let memory = match self.data.recall(scope, &email.case_id).await {
+        let memory = match self
+            .data
+            .recall(scope, &email.case_id)
+            .instrument(node_span("recall"))
+            .await
+        {
             Ok(memory) => memory,
             Err(DataError::Unavailable(reason)) => return Err(GraphError(reason)),
             Err(DataError::Failed(reason)) => {
@@ -326,9 +355,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             return Ok(Outcome::unclassified(
                 Route::Escalate,
                 format!("Long email ({chars} characters), not read automatically."),
-                Some(Escalation {
-                    reason: "too long for automatic handling".to_owned(),
-                }),
+                Some(Escalation::new(
+                    EscalationKind::TooLong,
+                    "too long for automatic handling",
+                )),
             ));
         }
         recorder.node("guard", started, None);
@@ -343,7 +373,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         );
 
         let started = Instant::now();
-        let classified = match self.cognition.classify(email, memory, ctx.deadline).await {
+        let classified = match self
+            .cognition
+            .classify(email, memory, ctx.deadline)
+            .instrument(node_span("classify"))
+            .await
+        {
             Ok(metered) => {
                 recorder.usage(metered.usage);
                 metered.value
@@ -355,9 +390,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 return Ok(Outcome::unclassified(
                     Route::Escalate,
                     "Email could not be classified automatically.".to_owned(),
-                    Some(Escalation {
-                        reason: format!("classification failed: {error}"),
-                    }),
+                    Some(Escalation::new(
+                        EscalationKind::ClassificationFailed,
+                        format!("classification failed: {error}"),
+                    )),
                 ));
             }
         };
@@ -391,7 +427,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             Route::NoReply => return Ok(outcome),
             Route::Escalate => {
                 let started = Instant::now();
-                let findings = self.escalation_context(email, scope).await?;
+                let findings = self
+                    .escalation_context(email, scope)
+                    .instrument(node_span("context"))
+                    .await?;
                 recorder.node(
                     "context",
                     started,
@@ -402,7 +441,11 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
             Route::Product => {
                 let started = Instant::now();
-                match self.product_flow(email, ctx.deadline, recorder).await? {
+                match self
+                    .product_flow(email, ctx.deadline, recorder)
+                    .instrument(node_span("product_lookup"))
+                    .await?
+                {
                     Ok(findings) => {
                         recorder.node(
                             "product_lookup",
@@ -414,14 +457,18 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     Err(reason) => {
                         recorder.node("product_lookup", started, Some(reason.clone()));
                         outcome.route = Route::Escalate;
-                        outcome.escalation = Some(Escalation { reason });
+                        outcome.escalation =
+                            Some(Escalation::new(EscalationKind::ProductLookupFailed, reason));
                         return Ok(outcome);
                     }
                 }
             }
             Route::Delivery => {
                 let started = Instant::now();
-                let findings = self.delivery_flow(email, scope, ctx.today).await?;
+                let findings = self
+                    .delivery_flow(email, scope, ctx.today)
+                    .instrument(node_span("delivery_lookup"))
+                    .await?;
                 recorder.node(
                     "delivery_lookup",
                     started,
@@ -442,7 +489,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             facts: &findings.facts,
             ask_for: findings.ask_for,
         };
-        match self.cognition.compose(input, ctx.deadline).await {
+        match self
+            .cognition
+            .compose(input, ctx.deadline)
+            .instrument(node_span("compose"))
+            .await
+        {
             Ok(metered) => {
                 recorder.usage(metered.usage);
                 let problems = check_reply(&metered.value.body, &outcome.observations);
@@ -474,9 +526,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 recorder.node("compose", started, Some(error.to_string()));
                 outcome.route = Route::Escalate;
                 outcome.actions.clear();
-                outcome.escalation = Some(Escalation {
-                    reason: format!("reply could not be composed: {error}"),
-                });
+                outcome.escalation = Some(Escalation::new(
+                    EscalationKind::ComposeFailed,
+                    format!("reply could not be composed: {error}"),
+                ));
             }
         }
         Ok(outcome)

@@ -134,6 +134,7 @@ fn lookup_arrays(lookup: &DeliveryLookup) -> (Vec<String>, Vec<String>) {
 }
 
 impl ShopData for Store {
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db recall", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "recall"))]
     async fn recall(
         &self,
         scope: CustomerScope,
@@ -146,6 +147,7 @@ impl ShopData for Store {
         )
     }
 
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db deliveries", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "deliveries"))]
     async fn deliveries(
         &self,
         scope: CustomerScope,
@@ -183,6 +185,7 @@ impl ShopData for Store {
         })
     }
 
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db activity", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "activity"))]
     async fn activity(
         &self,
         scope: CustomerScope,
@@ -243,6 +246,7 @@ impl ShopData for Store {
         })
     }
 
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db search_products", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "search_products"))]
     async fn search_products(
         &self,
         query: &ProductQuery,

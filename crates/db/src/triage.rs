@@ -16,6 +16,7 @@ pub enum Recorded {
 
 impl Store {
     /// True when this event already has its draft, so a redelivery can skip the graph.
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db is_recorded", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "is_recorded"))]
     pub async fn is_recorded(&self, event_id: &EventId) -> Result<bool> {
         let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM drafts WHERE event_id = $1")
             .bind(event_id.as_str())
@@ -28,7 +29,7 @@ impl Store {
     /// case memory after it (checked against the version it was read at) and the message
     /// the relay will publish. A second call for the same event writes nothing,
     /// even when two workers race (the email's primary key decides who wins).
-    #[tracing::instrument(skip_all, fields(event_id = %email.event_id, case_id = %email.case_id))]
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db record_triage", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "record_triage"))]
     pub async fn record_triage(
         &self,
         email: &InboundEmail,

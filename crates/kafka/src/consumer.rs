@@ -6,10 +6,18 @@
 //!   from the last commit, and the handler deduplicates on the event id.
 //! - **Ordered per case.** Messages with the same key (the case id) run one after the
 //!   other, in offset order; different cases run concurrently.
-//! - **Bounded.** At most `max_in_flight` messages are held at once. When that bound is
-//!   reached the assigned partitions are paused while the loop keeps polling, so a slow
-//!   engine or a database outage never makes the consumer miss `max.poll.interval.ms` and
-//!   fall out of its group.
+//! - **Bounded.** At most `max_in_flight` messages are being handled at once, and at most
+//!   as many more wait in a local buffer. While the buffer is full the loop stops taking
+//!   messages, and librdkafka's own fetch queue fills and stops fetching: backpressure
+//!   without a seek. Only when the buffer stays full for a third of
+//!   `max.poll.interval.ms` (a model or database outage) are the assigned partitions
+//!   paused, and polling resumes so the consumer never falls out of its group; they are
+//!   resumed when the buffer is half empty.
+//!
+//!   Pausing is the last resort because librdkafka drops its prefetched messages on pause
+//!   and fetches again from the next offset on resume: a fetch round trip per message
+//!   when done at every busy moment, and a fetch that starts inside a record batch, which
+//!   tansu 0.6 answers by skipping to the next batch (see `docs/operations.md`).
 //! - **Nothing lost.** Transient handler failures are retried with backoff until they pass
 //!   or shutdown begins (then the offset stays uncommitted); permanent failures and
 //!   undecodable events go to the dead-letter topic with the reason in headers.
@@ -42,6 +50,8 @@ pub struct ConsumerSettings {
     pub max_in_flight: usize,
     pub session_timeout: Duration,
     pub max_poll_interval: Duration,
+    /// How long the broker may hold a fetch when there is nothing new.
+    pub fetch_wait_max: Duration,
     /// How often librdkafka commits the stored offsets.
     pub auto_commit_interval: Duration,
     /// On shutdown or partition revocation: how long in-flight messages may take to finish.
@@ -96,6 +106,24 @@ pub mod dlq_headers {
     pub const PAYLOAD_OMITTED: &str = "deskhand.dlq.payload_omitted";
 }
 
+/// The metrics the consumer records (through the `metrics` facade; the binary renders
+/// them at `/metrics`).
+pub mod names {
+    /// Counter, by `topic`: events taken from the topic.
+    pub const CONSUMED: &str = "deskhand_events_consumed_total";
+    /// Gauge, by `topic`: events being handled now.
+    pub const IN_FLIGHT: &str = "deskhand_events_in_flight";
+    /// Gauge, by `topic`: events fetched and waiting for a handler slot.
+    pub const BUFFERED: &str = "deskhand_events_buffered";
+    /// Counter, by `topic` and `reason` (the dead-letter reason code).
+    pub const DEAD_LETTERS: &str = "deskhand_dead_letters_total";
+    /// Counter, by `topic`: transient handler failures that were retried.
+    pub const RETRIES: &str = "deskhand_handler_retries_total";
+    /// Gauge, by `topic` and `group`: messages behind the partition ends, from librdkafka's
+    /// statistics.
+    pub const LAG: &str = "deskhand_consumer_lag";
+}
+
 /// A consumer group member that hands each event to `H`.
 pub struct EventConsumer<H> {
     settings: ConsumerSettings,
@@ -119,6 +147,9 @@ type Partition = (String, i32);
 struct OffsetTracker {
     partitions: Mutex<HashMap<Partition, PartitionOffsets>>,
     changed: Condvar,
+    /// Partitions revoked since the loop last looked: their buffered messages belong to
+    /// the next owner now.
+    revoked: Mutex<Vec<Partition>>,
 }
 
 #[derive(Debug, Default)]
@@ -154,6 +185,11 @@ impl OffsetTracker {
         }
         state.stored = Some(done_through);
         Some(done_through)
+    }
+
+    /// Takes the partitions revoked since the last call.
+    fn take_revoked(&self) -> Vec<Partition> {
+        std::mem::take(&mut *self.revoked.lock().expect("offset tracker poisoned"))
     }
 
     /// Forgets a partition that was revoked: its late completions store nothing.
@@ -198,9 +234,27 @@ impl OffsetTracker {
 struct RebalanceContext {
     tracker: Arc<OffsetTracker>,
     drain_timeout: Duration,
+    topic: String,
+    group: String,
 }
 
-impl ClientContext for RebalanceContext {}
+impl ClientContext for RebalanceContext {
+    /// librdkafka's periodic statistics: the lag of the partitions this member owns.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let Some(topic) = statistics.topics.get(&self.topic) else {
+            return;
+        };
+        let lag: i64 = topic
+            .partitions
+            .values()
+            // -1 is librdkafka's internal partition; a negative lag is "not known yet".
+            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|p| p.consumer_lag)
+            .sum();
+        metrics::gauge!(names::LAG, "topic" => self.topic.clone(), "group" => self.group.clone())
+            .set(lag as f64);
+    }
+}
 
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -213,6 +267,11 @@ impl ConsumerContext for RebalanceContext {
             for partition in &revoked {
                 self.tracker.forget(partition);
             }
+            self.tracker
+                .revoked
+                .lock()
+                .expect("offset tracker poisoned")
+                .extend(revoked);
         }
     }
 
@@ -276,6 +335,8 @@ impl<H: EventHandler> EventConsumer<H> {
         let context = RebalanceContext {
             tracker: tracker.clone(),
             drain_timeout: self.settings.drain_timeout,
+            topic: self.settings.topic.clone(),
+            group: self.settings.group_id.clone(),
         };
         let mut config = self.settings.client.client_config();
         config
@@ -287,6 +348,12 @@ impl<H: EventHandler> EventConsumer<H> {
                 self.settings.auto_commit_interval.as_millis().to_string(),
             )
             .set("auto.offset.reset", "earliest")
+            .set(
+                "fetch.wait.max.ms",
+                self.settings.fetch_wait_max.as_millis().to_string(),
+            )
+            // Feeds the consumer-lag gauge.
+            .set("statistics.interval.ms", "5000")
             .set(
                 "session.timeout.ms",
                 self.settings.session_timeout.as_millis().to_string(),
@@ -313,36 +380,49 @@ impl<H: EventHandler> EventConsumer<H> {
         let capacity = Arc::new(Semaphore::new(shared.settings.max_in_flight.max(1)));
         let tasks = TaskTracker::new();
         let mut case_tails: HashMap<Vec<u8>, JoinHandle<()>> = HashMap::new();
-        let mut held: VecDeque<OwnedMessage> = VecDeque::new();
+        let mut buffer = FetchBuffer::new(
+            shared.settings.max_in_flight.max(1),
+            (shared.settings.max_poll_interval / 3).max(Duration::from_millis(100)),
+        );
+        let buffered = metrics::gauge!(names::BUFFERED, "topic" => shared.settings.topic.clone());
 
         loop {
-            let permit = match capacity.clone().try_acquire_owned() {
-                Ok(permit) => permit,
-                Err(_) => match wait_for_capacity(&shared, &capacity, &mut held).await {
-                    Some(permit) => permit,
-                    None => break,
-                },
-            };
-            let message = match held.pop_front() {
-                Some(message) => message,
-                None => {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        received = tokio::time::timeout(Duration::from_secs(1), shared.consumer.recv()) => {
-                            match received {
-                                Err(_idle) => continue,
-                                Ok(Err(error)) => {
-                                    tracing::warn!(%error, "consumer error");
-                                    tokio::time::sleep(Duration::from_millis(200)).await;
-                                    continue;
-                                }
-                                Ok(Ok(message)) => message.detach(),
-                            }
-                        }
-                    }
+            // Hand out every buffered message a free slot can take.
+            while !buffer.is_empty() {
+                let Ok(permit) = capacity.clone().try_acquire_owned() else {
+                    break;
+                };
+                let message = buffer.pop().expect("the buffer is not empty");
+                dispatch(&shared, &tasks, &mut case_tails, message, permit);
+            }
+            buffer.apply_flow_control(shared.consumer.as_ref(), Instant::now());
+            buffered.set(buffer.messages.len() as f64);
+            let pause_at = buffer.pause_due();
+
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                permit = capacity.clone().acquire_owned(), if !buffer.is_empty() => {
+                    let Ok(permit) = permit else { break };
+                    let message = buffer.pop().expect("the buffer is not empty");
+                    dispatch(&shared, &tasks, &mut case_tails, message, permit);
                 }
-            };
-            dispatch(&shared, &tasks, &mut case_tails, message, permit);
+                // Time to pause: the loop comes round and flow control acts.
+                _ = tokio::time::sleep_until(pause_at.unwrap_or_else(Instant::now).into()), if pause_at.is_some() => {}
+                // Polling goes on while paused: it keeps the group membership alive.
+                received = tokio::time::timeout(Duration::from_secs(1), shared.consumer.recv()), if buffer.accepting() => {
+                    match received {
+                        Err(_idle) => {}
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "consumer error");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Ok(Ok(message)) => buffer.push(message.detach()),
+                    }
+                    // Rebalance callbacks run inside `recv`.
+                    buffer.drop_revoked(&shared.tracker.take_revoked());
+                }
+            }
         }
 
         tracing::info!(
@@ -366,36 +446,130 @@ impl<H: EventHandler> EventConsumer<H> {
     }
 }
 
-/// Pauses the assignment and keeps polling until a slot frees up. Returns `None` on
-/// shutdown. Messages that were already fetched before the pause are kept, not dropped.
-async fn wait_for_capacity<H>(
-    shared: &Shared<H>,
-    capacity: &Arc<Semaphore>,
-    held: &mut VecDeque<OwnedMessage>,
-) -> Option<OwnedSemaphorePermit> {
-    let paused = shared.consumer.assignment().ok();
-    if let Some(list) = &paused {
-        if let Err(error) = shared.consumer.pause(list) {
-            tracing::warn!(%error, "pausing partitions failed");
+/// Messages fetched but not yet handed to a handler, with the flow control around them:
+/// no more messages are taken while the buffer is full; the assignment is paused when it
+/// stays full for `pause_after`, and resumed when it is half empty.
+struct FetchBuffer {
+    messages: VecDeque<OwnedMessage>,
+    bound: usize,
+    pause_after: Duration,
+    full_since: Option<Instant>,
+    paused: bool,
+}
+
+impl FetchBuffer {
+    fn new(bound: usize, pause_after: Duration) -> Self {
+        Self {
+            messages: VecDeque::with_capacity(bound),
+            bound,
+            pause_after,
+            full_since: None,
+            paused: false,
         }
     }
-    let permit = loop {
-        tokio::select! {
-            _ = shared.shutdown.cancelled() => break None,
-            permit = capacity.clone().acquire_owned() => break permit.ok(),
-            received = tokio::time::timeout(Duration::from_secs(1), shared.consumer.recv()) => {
-                if let Ok(Ok(message)) = received {
-                    held.push_back(message.detach());
-                }
+
+    fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Whether the loop should take another message from librdkafka. While paused it
+    /// keeps polling (that is what keeps the membership alive) and keeps what arrives.
+    fn accepting(&self) -> bool {
+        self.paused || self.messages.len() < self.bound
+    }
+
+    fn push(&mut self, message: OwnedMessage) {
+        self.messages.push_back(message);
+        if self.messages.len() >= self.bound && self.full_since.is_none() {
+            self.full_since = Some(Instant::now());
+        }
+    }
+
+    fn pop(&mut self) -> Option<OwnedMessage> {
+        let message = self.messages.pop_front();
+        if self.messages.len() < self.bound {
+            self.full_since = None;
+        }
+        message
+    }
+
+    /// When the buffer will have been full long enough to pause, if it is full.
+    fn pause_due(&self) -> Option<Instant> {
+        match (self.paused, self.full_since) {
+            (false, Some(since)) => Some(since + self.pause_after),
+            _ => None,
+        }
+    }
+
+    /// What the consumer should do now, given how full the buffer is and for how long.
+    fn flow(&self, now: Instant) -> Flow {
+        if self.pause_due().is_some_and(|due| now >= due) {
+            Flow::Pause
+        } else if self.paused && self.messages.len() <= self.bound / 2 {
+            Flow::Resume
+        } else {
+            Flow::Keep
+        }
+    }
+
+    fn apply_flow_control<C: Consumer<X>, X: ConsumerContext>(
+        &mut self,
+        consumer: &C,
+        now: Instant,
+    ) {
+        let flow = self.flow(now);
+        if flow == Flow::Keep {
+            return;
+        }
+        // The current assignment: a rebalance while paused may have changed it.
+        let Ok(assignment) = consumer.assignment() else {
+            return;
+        };
+        let result = if flow == Flow::Pause {
+            consumer.pause(&assignment)
+        } else {
+            consumer.resume(&assignment)
+        };
+        match result {
+            Ok(()) => {
+                self.paused = flow == Flow::Pause;
+                tracing::info!(
+                    buffered = self.messages.len(),
+                    paused = self.paused,
+                    "flow control"
+                );
             }
-        }
-    };
-    if let Some(list) = &paused {
-        if let Err(error) = shared.consumer.resume(list) {
-            tracing::warn!(%error, "resuming partitions failed");
+            Err(error) => tracing::warn!(%error, ?flow, "pausing or resuming partitions failed"),
         }
     }
-    permit
+
+    /// Drops buffered messages of revoked partitions: their next owner fetches them again
+    /// from the committed offset, so handling them here would race it.
+    fn drop_revoked(&mut self, revoked: &[Partition]) {
+        if revoked.is_empty() {
+            return;
+        }
+        // Newly assigned partitions start unpaused; the next flow check pauses them again
+        // if the buffer is still full.
+        self.paused = false;
+        let before = self.messages.len();
+        self.messages.retain(|m| {
+            !revoked
+                .iter()
+                .any(|(topic, partition)| m.partition() == *partition && m.topic() == topic)
+        });
+        let dropped = before - self.messages.len();
+        if dropped > 0 {
+            tracing::info!(dropped, "dropped buffered messages of revoked partitions");
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Pause,
+    Resume,
+    Keep,
 }
 
 fn dispatch<H: EventHandler>(
@@ -407,6 +581,9 @@ fn dispatch<H: EventHandler>(
 ) {
     let partition = (message.topic().to_owned(), message.partition());
     shared.tracker.started(&partition, message.offset());
+    metrics::counter!(names::CONSUMED, "topic" => partition.0.clone()).increment(1);
+    let in_flight = metrics::gauge!(names::IN_FLIGHT, "topic" => partition.0.clone());
+    in_flight.increment(1.0);
     // Events without a key have no case to order by; each runs on its own.
     let ordering_key = message.key().map(<[u8]>::to_vec);
     let predecessor = ordering_key.as_ref().and_then(|key| case_tails.remove(key));
@@ -418,6 +595,7 @@ fn dispatch<H: EventHandler>(
             let _ = previous.await;
         }
         process(&task_shared, message).await;
+        in_flight.decrement(1.0);
         drop(permit);
     });
     if let Some(key) = ordering_key {
@@ -486,6 +664,7 @@ async fn handle_with_retries<H: EventHandler>(
             }
             Err(HandlerError::Transient(reason)) => {
                 let delay = backoff.next();
+                metrics::counter!(names::RETRIES, "topic" => source.topic.clone()).increment(1);
                 tracing::warn!(event = %H::describe(event), %reason, retry_in_ms = delay.as_millis() as u64, "event failed transiently; retrying");
                 tokio::select! {
                     _ = shared.shutdown.cancelled() => return false,
@@ -550,7 +729,11 @@ async fn dead_letter<H>(
             .send(&shared.settings.dlq_topic, &key, body, &refs)
             .await
         {
-            Ok(()) => return true,
+            Ok(()) => {
+                metrics::counter!(names::DEAD_LETTERS, "topic" => message.topic().to_owned(), "reason" => code.to_owned())
+                    .increment(1);
+                return true;
+            }
             Err(error) if !error.is_transient() && !omit_payload => {
                 // The source topic still holds the payload at the offset in the headers.
                 tracing::warn!(%error, "dead-letter publish refused; retrying without the payload");
@@ -618,6 +801,76 @@ mod tests {
         tracker.started(&p(), 5);
         tracker.forget(&p());
         assert_eq!(tracker.finished(&p(), 5), None);
+    }
+
+    fn message(topic: &str, partition: i32, offset: i64) -> OwnedMessage {
+        OwnedMessage::new(
+            Some(b"{}".to_vec()),
+            None,
+            topic.to_owned(),
+            rdkafka::Timestamp::NotAvailable,
+            partition,
+            offset,
+            None,
+        )
+    }
+
+    #[test]
+    fn a_full_buffer_stops_taking_messages_and_pauses_only_after_staying_full() {
+        let mut buffer = FetchBuffer::new(4, Duration::from_secs(10));
+        for offset in 0..3 {
+            buffer.push(message("t", 0, offset));
+        }
+        assert!(buffer.accepting());
+        assert_eq!(buffer.pause_due(), None);
+        buffer.push(message("t", 0, 3));
+        assert!(!buffer.accepting(), "a full buffer takes no more");
+        let now = Instant::now();
+        assert_eq!(buffer.flow(now), Flow::Keep, "full but not for long");
+        assert_eq!(buffer.flow(now + Duration::from_secs(11)), Flow::Pause);
+
+        buffer.paused = true;
+        assert!(buffer.accepting(), "a paused consumer keeps polling");
+        buffer.pop();
+        assert_eq!(
+            buffer.flow(now),
+            Flow::Keep,
+            "one free slot does not resume"
+        );
+        buffer.pop();
+        assert_eq!(buffer.flow(now), Flow::Resume, "half empty resumes");
+    }
+
+    #[test]
+    fn a_buffer_that_drains_below_full_starts_its_pause_clock_afresh() {
+        let mut buffer = FetchBuffer::new(2, Duration::from_secs(10));
+        buffer.push(message("t", 0, 0));
+        buffer.push(message("t", 0, 1));
+        let first_due = buffer.pause_due().expect("full");
+        buffer.pop();
+        assert_eq!(buffer.pause_due(), None);
+        std::thread::sleep(Duration::from_millis(5));
+        buffer.push(message("t", 0, 2));
+        assert!(buffer.pause_due().expect("full again") > first_due);
+    }
+
+    #[test]
+    fn buffered_messages_of_revoked_partitions_are_dropped_and_the_rest_kept_in_order() {
+        let mut buffer = FetchBuffer::new(8, Duration::from_secs(10));
+        buffer.push(message("t", 0, 1));
+        buffer.push(message("t", 1, 1));
+        buffer.push(message("t", 0, 2));
+        buffer.push(message("u", 0, 1));
+        buffer.paused = true;
+        buffer.drop_revoked(&[("t".to_owned(), 0)]);
+        let left: Vec<(String, i32, i64)> = std::iter::from_fn(|| buffer.pop())
+            .map(|m| (m.topic().to_owned(), m.partition(), m.offset()))
+            .collect();
+        assert_eq!(left, vec![("t".into(), 1, 1), ("u".into(), 0, 1)]);
+        assert!(
+            !buffer.paused,
+            "a rebalance starts the new assignment unpaused"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`producer`]: a small publisher used for dead letters and by the outbox relay.
 //! - [`reader`]: reads a topic back (demo, evaluation, tests).
 //! - [`admin`]: creates the topics Deskhand uses.
+//! - [`trace_context`]: the `traceparent` header that carries an email's trace.
 //!
 //! Depends on `deskhand-core` (domain) and `deskhand-mail` (MIME); never on the database.
 
@@ -19,6 +20,7 @@ pub mod draft_event;
 pub mod inbound;
 pub mod producer;
 pub mod reader;
+pub mod trace_context;
 
 pub use admin::ensure_topics;
 pub use consumer::{

@@ -36,6 +36,8 @@ impl TopicReader {
             .set("group.id", &group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
+            // Readers wait on tests and demos, not the other way round.
+            .set("fetch.wait.max.ms", "10")
             .create()
             .map_err(Error::Config)?;
         consumer.subscribe(&[topic]).map_err(Error::Subscribe)?;

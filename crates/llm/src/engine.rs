@@ -1,12 +1,15 @@
 //! The engine: one chat-completions call per cognitive step, validated and metered.
 
 use crate::prompts;
+use crate::transport::{capturing_retry_after, RetryAfterAware};
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
+use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    CreateChatCompletionRequestArgs, ResponseFormat, ResponseFormatJsonSchema,
+    CreateChatCompletionRequestArgs, CreateChatCompletionResponse, ResponseFormat,
+    ResponseFormatJsonSchema,
 };
 use async_openai::Client;
 use deskhand_core::email::InboundEmail;
@@ -21,6 +24,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 /// Which model each step uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +120,11 @@ impl LlmEngine {
         let config = OpenAIConfig::new()
             .with_api_key(settings.api_key.clone())
             .with_api_base(settings.base_url.trim_end_matches('/').to_owned());
-        let client = Client::with_config(config).with_http_client(http);
+        // Our transport, not async-openai's default one with its own retries (see
+        // `transport`): every request is one metered call within the email's budget.
+        let client = Client::with_config(config)
+            .with_http_client(http.clone())
+            .with_http_service(RetryAfterAware(ReqwestService::new(http)));
         Ok(Self {
             client,
             settings,
@@ -234,11 +242,33 @@ impl LlmEngine {
                 break;
             }
             usage.calls += 1;
-            let outcome = tokio::time::timeout(
+            // One span per request, in the GenAI semantic conventions.
+            let span = tracing::info_span!(
+                "chat",
+                otel.name = %format!("chat {model}"),
+                otel.kind = "client",
+                otel.status_code = tracing::field::Empty,
+                gen_ai.operation.name = "chat",
+                gen_ai.provider.name = "openai",
+                gen_ai.request.model = %model,
+                gen_ai.request.temperature = 0.0,
+                gen_ai.response.model = tracing::field::Empty,
+                gen_ai.usage.input_tokens = tracing::field::Empty,
+                gen_ai.usage.output_tokens = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+                deskhand.step = step,
+                deskhand.attempt = attempt,
+                deskhand.cost_usd = tracing::field::Empty,
+            );
+            let (outcome, retry_after) = capturing_retry_after(tokio::time::timeout(
                 remaining.min(self.settings.call_timeout),
                 self.client.chat().create(request.clone()),
-            )
+            ))
+            .instrument(span.clone())
             .await;
+            record_call(&span, &outcome, |input, output| {
+                self.cost(model, input, output)
+            });
             match outcome {
                 Err(_) => last_error = "timed out".to_owned(),
                 Ok(Ok(response)) => {
@@ -270,13 +300,53 @@ impl LlmEngine {
                 },
             }
             tracing::warn!(step, attempt, error = %last_error, "model call failed");
-            tokio::time::sleep(backoff.min(deadline.remaining())).await;
+            // The server's Retry-After wins over our own backoff.
+            let wait = retry_after.unwrap_or(backoff);
+            tokio::time::sleep(wait.min(deadline.remaining())).await;
             backoff *= 2;
         }
         Err(CognitionError::Transient(format!(
             "{step}: no usable answer within the email's budget ({} calls): {last_error}",
             usage.calls
         )))
+    }
+}
+
+/// Puts what one model call returned (tokens, cost) or how it failed on its span.
+fn record_call<T>(
+    span: &tracing::Span,
+    outcome: &Result<Result<CreateChatCompletionResponse, OpenAIError>, T>,
+    cost: impl Fn(u32, u32) -> f64,
+) {
+    match outcome {
+        Ok(Ok(response)) => {
+            span.record("gen_ai.response.model", response.model.as_str());
+            if let Some(tokens) = &response.usage {
+                span.record("gen_ai.usage.input_tokens", tokens.prompt_tokens);
+                span.record("gen_ai.usage.output_tokens", tokens.completion_tokens);
+                span.record(
+                    "deskhand.cost_usd",
+                    cost(tokens.prompt_tokens, tokens.completion_tokens),
+                );
+            }
+        }
+        Ok(Err(error)) => {
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", error_type(error));
+        }
+        Err(_) => {
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", "timeout");
+        }
+    }
+}
+
+fn error_type(error: &OpenAIError) -> String {
+    match error {
+        OpenAIError::ApiError(api) => api.status_code.as_u16().to_string(),
+        OpenAIError::Reqwest(_) => "transport".to_owned(),
+        OpenAIError::JSONDeserialize(..) => "malformed_response".to_owned(),
+        _ => "other".to_owned(),
     }
 }
 

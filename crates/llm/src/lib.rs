@@ -22,5 +22,6 @@
 
 mod engine;
 mod prompts;
+mod transport;
 
 pub use engine::{LlmEngine, LlmSettings, Price, StepModels};

@@ -433,11 +433,30 @@ fn decision_event(
         topic: topic.to_owned(),
         key: draft.case_id.to_string(),
         payload: serde_json::to_vec(&payload).expect("a JSON value serialises"),
-        headers: BTreeMap::from([
-            (headers::EVENT_ID.to_owned(), draft.event_id.to_string()),
-            (headers::TRACE_ID.to_owned(), draft.trace_id.clone()),
-        ]),
+        headers: decision_headers(draft, reviewer, kind),
     }
+}
+
+/// The decision joins the trace of the email its draft came from: a span for it, and
+/// that span's `traceparent` on the event, which the relay's publish continues.
+fn decision_headers(
+    draft: &Draft,
+    reviewer: &Reviewer,
+    kind: DecisionKind,
+) -> BTreeMap<String, String> {
+    let span = tracing::info_span!(
+        "decision",
+        otel.name = %format!("review {}", kind.as_str()),
+        deskhand.decision = kind.as_str(),
+        deskhand.draft_id = %draft.draft_id,
+        deskhand.case_id = %draft.case_id,
+        deskhand.reviewer_role = %reviewer.role,
+    );
+    deskhand_kafka::trace_context::join_trace(&span, &draft.trace_id);
+    let mut headers = deskhand_kafka::trace_context::headers_of(&span);
+    headers.insert(headers::EVENT_ID.to_owned(), draft.event_id.to_string());
+    headers.insert(headers::TRACE_ID.to_owned(), draft.trace_id.clone());
+    headers
 }
 
 /// The inbound event asking the worker for a fresh draft of a stale draft's email, or

@@ -1,4 +1,4 @@
-//! The HTTP side of `serve`: liveness and readiness.
+//! The HTTP side: liveness, readiness and metrics.
 
 use crate::support::*;
 use deskhand::{Application, Roles};
@@ -80,4 +80,120 @@ async fn serve_answers_health_and_readiness_and_readiness_follows_the_database()
     assert!(ready.contains("database: down"), "{ready}");
     shutdown.cancel();
     running.await.unwrap().unwrap();
+}
+
+/// The value of the sample of `name` whose labels include every pair of `labels`.
+fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        let (label_part, value) = match rest.strip_prefix('{') {
+            Some(labelled) => labelled.split_once("} ")?,
+            None => ("", rest.strip_prefix(' ')?),
+        };
+        labels
+            .iter()
+            .all(|(k, v)| label_part.contains(&format!("{k}=\"{v}\"")))
+            .then(|| value.trim().parse().ok())
+            .flatten()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_service_exposes_what_it_consumed_drafted_escalated_and_dead_lettered_at_metrics()
+{
+    let world = TestWorld::new(1).await;
+    let group = unique("group");
+    let app = Application::build(world.settings(&group, &[]), Roles::WORKER_SERVICE)
+        .await
+        .unwrap();
+    let port = app.http_port().expect("a worker service binds a port");
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    let p = unique("ev");
+    world
+        .publish(&[
+            text_event(&format!("{p}-1"), "case-m1", 1, "Thank you, got it!"),
+            text_event(
+                &format!("{p}-2"),
+                "case-m2",
+                2,
+                "My lawyer will hear about this parcel. I am filing a chargeback.",
+            ),
+        ])
+        .await;
+    world.publish_raw("case-m3", b"{ not json").await;
+    world.wait_caught_up(&group, Duration::from_secs(60)).await;
+
+    // The lag gauge comes from librdkafka's statistics, every 5 s.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let response = get(port, "/metrics").await;
+        let published = sample(&response, "deskhand_outbox_published_total", &[]);
+        let lag = sample(
+            &response,
+            "deskhand_consumer_lag",
+            &[("topic", &world.inbound), ("group", &group)],
+        );
+        if published == Some(2.0) && lag.is_some() || tokio::time::Instant::now() > deadline {
+            break response;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+
+    let topic = world.inbound.as_str();
+    let value = |name: &str, labels: &[(&str, &str)]| sample(&metrics, name, labels);
+    assert_eq!(
+        value("deskhand_events_consumed_total", &[("topic", topic)]),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        value(
+            "deskhand_dead_letters_total",
+            &[("topic", topic), ("reason", "invalid_json")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("deskhand_escalations_total", &[("kind", "urgent")]),
+        Some(1.0),
+        "{metrics}"
+    );
+    let drafts: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("deskhand_drafts_total{"))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum();
+    assert_eq!(drafts, 2.0, "{metrics}");
+    assert_eq!(
+        value(
+            "deskhand_node_duration_seconds_count",
+            &[("node", "classify")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        value("deskhand_email_duration_seconds_count", &[]),
+        Some(2.0)
+    );
+    assert_eq!(value("deskhand_outbox_published_total", &[]), Some(2.0));
+    assert_eq!(
+        value("deskhand_events_in_flight", &[("topic", topic)]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            "deskhand_consumer_lag",
+            &[("topic", topic), ("group", &group)]
+        ),
+        Some(0.0),
+        "{metrics}"
+    );
+    assert!(
+        value("deskhand_llm_calls_total", &[]).is_none(),
+        "the offline engine calls no model"
+    );
 }

@@ -15,6 +15,26 @@ fn label(topic: &str, urgency: &str, needs_reply: bool) -> Turn {
     )
 }
 
+/// A worker on the LLM engine against `server` (gpt-4o-mini classifies, gpt-4o composes),
+/// with the shop's pinned date and `extra` settings.
+pub(crate) async fn start_llm_worker(
+    world: &TestWorld,
+    group: &str,
+    server: &ScriptedLlm,
+    extra: &[(&str, &str)],
+) -> RunningWorker {
+    let base_url = server.base_url();
+    let mut settings = vec![
+        ("DESKHAND_TODAY", TODAY),
+        ("OPENAI_API_KEY", "test-key"),
+        ("OPENAI_BASE_URL", base_url.as_str()),
+        ("DESKHAND_MODEL", "gpt-4o-mini"),
+        ("DESKHAND__LLM__COMPOSE_MODEL", "gpt-4o"),
+    ];
+    settings.extend_from_slice(extra);
+    world.start_worker(group, &settings).await
+}
+
 /// Answers like a careful model would, except where a test wants it to misbehave.
 pub(crate) fn script(request: &Value, rate_limited_once: &AtomicBool) -> Turn {
     if !rate_limited_once.swap(true, Ordering::SeqCst) {
@@ -70,21 +90,16 @@ async fn every_route_works_on_the_llm_engine_with_metered_calls_and_guarded_repl
     let rate_limited_once = Arc::new(AtomicBool::new(false));
     let flag = rate_limited_once.clone();
     let server = ScriptedLlm::start(move |request, _| script(request, &flag)).await;
-    let base_url = server.base_url();
-    let worker = world
-        .start_worker(
-            &unique("group"),
-            &[
-                ("DESKHAND_TODAY", TODAY),
-                ("OPENAI_API_KEY", "test-key"),
-                ("OPENAI_BASE_URL", base_url.as_str()),
-                ("DESKHAND_MODEL", "gpt-4o-mini"),
-                ("DESKHAND__LLM__COMPOSE_MODEL", "gpt-4o"),
-                ("DESKHAND__LLM__CALL_TIMEOUT_MS", "3000"),
-                ("DESKHAND__LLM__EMAIL_BUDGET_MS", "15000"),
-            ],
-        )
-        .await;
+    let worker = start_llm_worker(
+        &world,
+        &unique("group"),
+        &server,
+        &[
+            ("DESKHAND__LLM__CALL_TIMEOUT_MS", "3000"),
+            ("DESKHAND__LLM__EMAIL_BUDGET_MS", "15000"),
+        ],
+    )
+    .await;
     let p = unique("ev");
     let events = vec![
         email(
@@ -155,13 +170,20 @@ async fn every_route_works_on_the_llm_engine_with_metered_calls_and_guarded_repl
             draft.trace
         );
     }
-    // Delivery: classify + compose; product: classify + extract + compose (one may carry
-    // the rate-limited retry, invisible here because the client retried inside the call).
-    assert_eq!(drafts[0].trace.llm_calls, 2);
-    assert_eq!(drafts[1].trace.llm_calls, 3);
-    assert_eq!(
-        drafts[3].trace.llm_calls, 1,
+    // Delivery: classify + compose; product: classify + extract + compose; no reply:
+    // classify. One email (whichever met it) also carries the rate-limited request.
+    let retried = |n: u32| n..=n + 1;
+    assert!(retried(2).contains(&drafts[0].trace.llm_calls));
+    assert!(retried(3).contains(&drafts[1].trace.llm_calls));
+    assert!(
+        retried(1).contains(&drafts[3].trace.llm_calls),
         "no reply needed: classification only"
+    );
+    let metered: u32 = drafts.iter().map(|d| d.trace.llm_calls).sum();
+    assert_eq!(
+        metered as usize,
+        server.requests().len(),
+        "every request the endpoint saw is metered, the rate-limited one included"
     );
 
     let delivery = &drafts[0];

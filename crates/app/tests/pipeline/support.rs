@@ -16,6 +16,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub type MockCluster =
+    rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
+
 pub fn brokers() -> String {
     std::env::var("KAFKA_BROKERS").expect(
         "KAFKA_BROKERS must point at a Kafka-protocol broker for these tests \
@@ -47,8 +50,18 @@ pub struct TestWorld {
 }
 
 impl TestWorld {
-    /// A new database (migrated) and new topics with `partitions` partitions.
+    /// A new database (migrated) and new topics with `partitions` partitions on the
+    /// broker of `KAFKA_BROKERS`.
     pub async fn new(partitions: i32) -> Self {
+        Self::assemble(partitions, brokers(), None).await
+    }
+
+    /// The same on librdkafka's mock cluster, whose broker can be taken down.
+    pub async fn on_mock_cluster(partitions: i32, cluster: &MockCluster) -> Self {
+        Self::assemble(partitions, cluster.bootstrap_servers(), Some(cluster)).await
+    }
+
+    async fn assemble(partitions: i32, brokers: String, mock: Option<&MockCluster>) -> Self {
         let db_name = unique("deskhand_test").replace('-', "_");
         let admin = PgPoolOptions::new()
             .max_connections(1)
@@ -74,7 +87,7 @@ impl TestWorld {
         store.migrate().await.expect("migrate");
 
         let client = ClientSettings {
-            brokers: brokers(),
+            brokers,
             extra: Default::default(),
         };
         let inbound = unique("inbound");
@@ -82,18 +95,26 @@ impl TestWorld {
         let dlq = unique("dlq");
         let decided = unique("decided");
         let review_dlq = format!("{approval}.dlq");
-        deskhand_kafka::ensure_topics(
-            &client,
-            &[
-                (inbound.as_str(), partitions),
-                (approval.as_str(), partitions),
-                (dlq.as_str(), 1),
-                (decided.as_str(), partitions),
-                (review_dlq.as_str(), 1),
-            ],
-        )
-        .await
-        .expect("create topics");
+        let topics = [
+            (inbound.as_str(), partitions),
+            (approval.as_str(), partitions),
+            (dlq.as_str(), 1),
+            (decided.as_str(), partitions),
+            (review_dlq.as_str(), 1),
+        ];
+        match mock {
+            // The mock cluster does not implement CreateTopics; it has its own call.
+            Some(cluster) => {
+                for (topic, partitions) in topics {
+                    cluster
+                        .create_topic(topic, partitions, 1)
+                        .expect("create topic");
+                }
+            }
+            None => deskhand_kafka::ensure_topics(&client, &topics)
+                .await
+                .expect("create topics"),
+        }
         let publisher = Publisher::new(&ProducerSettings {
             client: client.clone(),
             message_timeout: Duration::from_secs(30),
@@ -134,6 +155,8 @@ impl TestWorld {
             ("DESKHAND__WORKER__DRAIN_TIMEOUT_MS", "10000"),
             ("DESKHAND__WORKER__MAX_RETRY_BACKOFF_MS", "1000"),
             ("DESKHAND__RELAY__POLL_INTERVAL_MS", "50"),
+            // `deskhand worker` serves metrics; tests run side by side on free ports.
+            ("DESKHAND_HTTP_ADDR", "127.0.0.1:0"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -229,7 +252,8 @@ impl TestWorld {
         }
     }
 
-    async fn group_position(&self, group: &str) -> (BTreeMap<i32, i64>, BTreeMap<i32, i64>) {
+    /// Per partition: the group's committed offset and the partition's end.
+    pub async fn group_position(&self, group: &str) -> (BTreeMap<i32, i64>, BTreeMap<i32, i64>) {
         let brokers = self.client.brokers.clone();
         let topic = self.inbound.clone();
         let group = group.to_owned();
@@ -273,6 +297,41 @@ impl TestWorld {
         })
         .await
         .expect("probe task")
+    }
+}
+
+/// The end state every fault test wants: each event has exactly one draft, on the topic
+/// and in the store, and nothing was dead-lettered (`why` says why nothing should be).
+pub async fn assert_exactly_one_draft_each(
+    world: &TestWorld,
+    drafts: &[(ReadMessage, DraftEvent)],
+    events: &[Value],
+    why: &str,
+) {
+    assert_one_draft_per_event(drafts, &event_ids(events));
+    assert_eq!(
+        world.store.count_drafts().await.unwrap(),
+        events.len() as i64
+    );
+    assert!(
+        world.dead_letters(Duration::from_secs(3)).await.is_empty(),
+        "{why}"
+    );
+}
+
+/// Waits until the store holds at least `at_least` drafts (two minutes at most).
+pub async fn wait_for_drafts(world: &TestWorld, at_least: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let done = world.store.count_drafts().await.unwrap();
+        if done >= at_least {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no progress ({done} drafts)"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -370,4 +429,74 @@ pub fn event_ids(events: &[Value]) -> BTreeSet<String> {
         .iter()
         .map(|e| e["event_id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// A TCP forwarder whose link can be cut: an outage of whatever stands behind it, as the
+/// client sees one (existing connections reset, new ones refused).
+pub struct CuttableLink {
+    pub port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: JoinHandle<()>,
+}
+
+impl CuttableLink {
+    pub async fn to(target: &str) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let target = target.to_owned();
+        let accept = {
+            let up = up.clone();
+            let connections = connections.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut inbound, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    if !up.load(Ordering::SeqCst) {
+                        // Refused: the client sees the connection closed at once.
+                        drop(inbound);
+                        continue;
+                    }
+                    let target = target.clone();
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    connections.lock().unwrap().push(task.abort_handle());
+                }
+            })
+        };
+        Self {
+            port,
+            up,
+            connections,
+            accept,
+        }
+    }
+
+    /// Drops every open connection and refuses new ones until [`CuttableLink::restore`].
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for CuttableLink {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
 }

@@ -91,6 +91,27 @@ fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
 }
 
 #[test]
+fn the_draft_schema_lists_every_escalation_kind_as_the_code_spells_it() {
+    let schema = schema("deskhand.draft.proposed.schema.json");
+    let listed: Vec<&str> = schema["properties"]["escalation"]["oneOf"][1]["properties"]["kind"]
+        ["enum"]
+        .as_array()
+        .expect("an enum of kinds")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let code: Vec<&str> = EscalationKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(listed, code);
+    for kind in EscalationKind::ALL {
+        assert_eq!(
+            serde_json::to_value(kind).unwrap(),
+            serde_json::json!(kind.as_str()),
+            "the wire name is the metrics label"
+        );
+    }
+}
+
+#[test]
 fn the_inbound_schema_requires_what_the_decoder_requires() {
     let schema = schema("crm.email.received.schema.json");
     let required: BTreeSet<&str> = schema["required"]
