@@ -1,7 +1,9 @@
 //! The use-case behind the consumer: one inbound email in, one draft recorded.
 
 use deskhand_core::ports::Cognition;
-use deskhand_core::{DraftId, InboundEmail, RunContext, SourcePosition, TriageGraph};
+use deskhand_core::{
+    DraftId, Escalation, EscalationKind, InboundEmail, RunContext, SourcePosition, TriageGraph,
+};
 use deskhand_db::{OutboxMessage, Recorded, Store};
 use deskhand_kafka::{
     decode_inbound, DecodeLimits, DraftEvent, EventHandler, HandlerError, Undecodable,
@@ -145,10 +147,43 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
             .await
             .map_err(|e| HandlerError::Transient(e.to_string()))?;
         let draft = triage.draft;
+        let first = self
+            .record(email, &source, draft.clone(), &triage.memory, started)
+            .await;
+        match first {
+            Err(error) if !error.is_transient() => {
+                // Retrying cannot store this draft; a person gets the email without it.
+                tracing::error!(%error, "the draft cannot be stored; handing the email to a person");
+                let handed_over = draft.handed_over(Escalation::new(
+                    EscalationKind::StorageFailed,
+                    format!("the draft could not be stored: {error}"),
+                ));
+                self.record(email, &source, handed_over, &triage.memory, started)
+                    .await
+                    .map_err(|second| {
+                        HandlerError::Permanent(format!(
+                            "the draft could not be stored ({error}), nor its hand-over ({second})"
+                        ))
+                    })
+            }
+            other => other.map_err(db_failure),
+        }
+    }
+}
+
+impl<C: Cognition> TriageHandler<C> {
+    /// Records one draft with its outbox message; `Ok` also when another worker was first.
+    async fn record(
+        &self,
+        email: &InboundEmail,
+        source: &SourcePosition,
+        draft: deskhand_core::Draft,
+        memory: &deskhand_core::CaseMemory,
+        started: std::time::Instant,
+    ) -> Result<(), deskhand_db::Error> {
         record_on_span(&draft);
         let event = DraftEvent::from(&draft).with_email(email);
-        let event_json = serde_json::to_value(&event)
-            .map_err(|e| HandlerError::Permanent(format!("draft does not serialise: {e}")))?;
+        let event_json = serde_json::to_value(&event).expect("a draft event serialises");
         let outbox = OutboxMessage {
             topic: self.approval_topic.clone(),
             key: draft.case_id.to_string(),
@@ -161,20 +196,16 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
         };
         match self
             .store
-            .record_triage(email, &source, &draft, &event_json, &triage.memory, &outbox)
-            .await
+            .record_triage(email, source, &draft, &event_json, memory, &outbox)
+            .await?
         {
-            Ok(Recorded::New) => {
+            Recorded::New => {
                 tracing::info!(draft_id = %draft.draft_id, route = %draft.route, topic = %draft.classification.topic, "draft recorded");
                 crate::telemetry::record_draft(&draft, started.elapsed());
                 self.relay_wakeup.notify_one();
-                Ok(())
             }
-            Ok(Recorded::Duplicate) => {
-                tracing::debug!("another worker recorded this event first");
-                Ok(())
-            }
-            Err(error) => Err(db_failure(error)),
+            Recorded::Duplicate => tracing::debug!("another worker recorded this event first"),
         }
+        Ok(())
     }
 }

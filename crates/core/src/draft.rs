@@ -186,13 +186,15 @@ pub enum EscalationKind {
     ComposeFailed,
     /// Topics with no automatic flow (transactions, billing disputes, other requests).
     NeedsPerson,
+    /// The draft could not be stored as made; a person gets the email without it.
+    StorageFailed,
     /// Set by a producer that predates kinds.
     #[default]
     Unspecified,
 }
 
 impl EscalationKind {
-    pub const ALL: [EscalationKind; 10] = [
+    pub const ALL: [EscalationKind; 11] = [
         Self::Urgent,
         Self::SeveralRequests,
         Self::LowConfidence,
@@ -202,6 +204,7 @@ impl EscalationKind {
         Self::ProductLookupFailed,
         Self::ComposeFailed,
         Self::NeedsPerson,
+        Self::StorageFailed,
         Self::Unspecified,
     ];
 
@@ -216,6 +219,7 @@ impl EscalationKind {
             Self::ProductLookupFailed => "product_lookup_failed",
             Self::ComposeFailed => "compose_failed",
             Self::NeedsPerson => "needs_person",
+            Self::StorageFailed => "storage_failed",
             Self::Unspecified => "unspecified",
         }
     }
@@ -266,4 +270,17 @@ pub struct Draft {
     pub trace: Trace,
     /// The distributed-trace id of the email's processing.
     pub trace_id: String,
+}
+
+impl Draft {
+    /// The same email handed to a person: no reply, no actions, no evidence, and why.
+    /// For when the draft as made cannot go on (it could not be stored).
+    pub fn handed_over(mut self, escalation: Escalation) -> Self {
+        self.route = Route::Escalate;
+        self.reply = None;
+        self.proposed_actions.clear();
+        self.observations.clear();
+        self.escalation = Some(escalation);
+        self
+    }
 }

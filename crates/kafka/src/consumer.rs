@@ -10,9 +10,9 @@
 //!   as many more wait in a local buffer. While the buffer is full the loop stops taking
 //!   messages, and librdkafka's own fetch queue fills and stops fetching: backpressure
 //!   without a seek. Only when the buffer stays full for a third of
-//!   `max.poll.interval.ms` (a model or database outage) are the assigned partitions
-//!   paused, and polling resumes so the consumer never falls out of its group; they are
-//!   resumed when the buffer is half empty.
+//!   `max.poll.interval.ms` (at most 10 s: a model or database outage) are the assigned
+//!   partitions paused, and polling resumes so the consumer never falls out of its group
+//!   and rebalances are answered; they are resumed when the buffer is half empty.
 //!
 //!   Pausing is the last resort because librdkafka drops its prefetched messages on pause
 //!   and fetches again from the next offset on resume: a fetch round trip per message
@@ -382,7 +382,9 @@ impl<H: EventHandler> EventConsumer<H> {
         let mut case_tails: HashMap<Vec<u8>, JoinHandle<()>> = HashMap::new();
         let mut buffer = FetchBuffer::new(
             shared.settings.max_in_flight.max(1),
-            (shared.settings.max_poll_interval / 3).max(Duration::from_millis(100)),
+            // Rebalance callbacks wait while we do not poll: keep that short.
+            (shared.settings.max_poll_interval / 3)
+                .clamp(Duration::from_millis(100), Duration::from_secs(10)),
         );
         let buffered = metrics::gauge!(names::BUFFERED, "topic" => shared.settings.topic.clone());
 
@@ -411,16 +413,17 @@ impl<H: EventHandler> EventConsumer<H> {
                 _ = tokio::time::sleep_until(pause_at.unwrap_or_else(Instant::now).into()), if pause_at.is_some() => {}
                 // Polling goes on while paused: it keeps the group membership alive.
                 received = tokio::time::timeout(Duration::from_secs(1), shared.consumer.recv()), if buffer.accepting() => {
-                    match received {
-                        Err(_idle) => {}
+                    let message = match received {
+                        Err(_idle) => None,
                         Ok(Err(error)) => {
                             tracing::warn!(%error, "consumer error");
                             tokio::time::sleep(Duration::from_millis(200)).await;
+                            None
                         }
-                        Ok(Ok(message)) => buffer.push(message.detach()),
-                    }
-                    // Rebalance callbacks run inside `recv`.
-                    buffer.drop_revoked(&shared.tracker.take_revoked());
+                        Ok(Ok(message)) => Some(message.detach()),
+                    };
+                    // Rebalance callbacks ran inside `recv`.
+                    buffer.receive(&shared.tracker.take_revoked(), message);
                 }
             }
         }
@@ -540,6 +543,17 @@ impl FetchBuffer {
                 );
             }
             Err(error) => tracing::warn!(%error, ?flow, "pausing or resuming partitions failed"),
+        }
+    }
+
+    /// Takes in what one poll brought: the partitions revoked during it, then the message
+    /// it returned. The order matters: buffered messages of a revoked partition belong to
+    /// its next owner, but the returned message is of the new assignment, and dropping it
+    /// would skip it for good while later offsets of its partition get committed.
+    fn receive(&mut self, revoked: &[Partition], message: Option<OwnedMessage>) {
+        self.drop_revoked(revoked);
+        if let Some(message) = message {
+            self.push(message);
         }
     }
 
@@ -871,6 +885,19 @@ mod tests {
             !buffer.paused,
             "a rebalance starts the new assignment unpaused"
         );
+    }
+
+    #[test]
+    fn a_message_polled_with_a_revocation_is_kept_while_the_stale_ones_go() {
+        let mut buffer = FetchBuffer::new(8, Duration::from_secs(10));
+        buffer.push(message("t", 0, 7));
+        buffer.push(message("t", 0, 8));
+        // The poll revoked partition 0, assigned it back, and returned its committed offset.
+        buffer.receive(&[("t".to_owned(), 0)], Some(message("t", 0, 5)));
+        let left: Vec<i64> = std::iter::from_fn(|| buffer.pop())
+            .map(|m| m.offset())
+            .collect();
+        assert_eq!(left, vec![5]);
     }
 
     #[test]

@@ -378,3 +378,78 @@ async fn ten_runs_of_1000_events_with_sigkills_at_random_points_leave_1000_disti
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_the_database_refuses_for_good_is_handed_to_a_person_and_only_a_double_refusal_dead_letters(
+) {
+    let world = TestWorld::new(1).await;
+    // A check the drafts break: events ending in `-refused` may only be stored escalated,
+    // events ending in `-refused-always` not at all (SQLSTATE 23514, a permanent error).
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_drafts() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.event_id LIKE '%-refused-always' OR NEW.route <> 'escalate' THEN
+             RAISE EXCEPTION 'refused by the test trigger' USING ERRCODE = '23514';
+           END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_drafts BEFORE INSERT ON drafts FOR EACH ROW
+           WHEN (NEW.event_id LIKE '%-refused' OR NEW.event_id LIKE '%-refused-always')
+           EXECUTE FUNCTION refuse_drafts();",
+    )
+    .execute(world.store.pool())
+    .await
+    .unwrap();
+    let group = unique("group");
+    let worker = world.start_worker(&group, &[]).await;
+    let p = unique("ev");
+    let text = "Hi, my package has not arrived yet. Can you check the tracking?";
+    let events = [
+        text_event(&format!("{p}-refused"), "case-r1", 1, text),
+        text_event(&format!("{p}-refused-always"), "case-r2", 2, text),
+        text_event(&format!("{p}-fine"), "case-r3", 3, text),
+    ];
+    world.publish(&events).await;
+    let drafts = world.read_drafts(2, IDLE).await;
+    let dead = world.dead_letters(Duration::from_secs(5)).await;
+    world.wait_caught_up(&group, Duration::from_secs(30)).await;
+    worker.stop().await;
+
+    let by_event: BTreeMap<&str, &deskhand_kafka::DraftEvent> = drafts
+        .iter()
+        .map(|(_, d)| (d.event_id.as_str(), d))
+        .collect();
+    let handed_over = by_event[format!("{p}-refused").as_str()];
+    let escalation = handed_over.escalation.as_ref().expect("escalated");
+    assert_eq!(
+        escalation.kind,
+        deskhand_core::EscalationKind::StorageFailed
+    );
+    assert!(
+        escalation.reason.contains("refused by the test trigger"),
+        "{}",
+        escalation.reason
+    );
+    assert!(handed_over.reply.is_none() && handed_over.proposed_actions.is_empty());
+    assert!(
+        handed_over.email.is_some(),
+        "the reviewer still gets the email"
+    );
+    assert_ne!(
+        by_event[format!("{p}-fine").as_str()].route,
+        deskhand_core::Route::Escalate,
+        "other emails are untouched"
+    );
+    assert!(!by_event.contains_key(format!("{p}-refused-always").as_str()));
+
+    assert_eq!(dead.len(), 1, "only the email nothing could store");
+    let reason = &dead[0].headers[deskhand_kafka::dlq_headers::REASON];
+    assert!(
+        reason.contains("nor its hand-over"),
+        "both refusals are named: {reason}"
+    );
+    assert_eq!(
+        dead[0].headers[deskhand_kafka::dlq_headers::REASON_CODE],
+        "handler_failed"
+    );
+}
