@@ -383,6 +383,12 @@ async fn reviewers_must_sign_in_and_their_role_bounds_what_they_may_decide() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_to_the_customer() {
+    // Spans of this process go to memory: the decision must join the email's trace.
+    let spans = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(spans.clone())
+        .build();
+    let _telemetry = deskhand::telemetry::install("info", Some(provider.clone()));
     let smtp = SmtpServer::start(free_port(), temp_dir("maildir")).await;
     let app = ReviewApp::start(smtp.port, &[]).await;
     let event = unique("ev");
@@ -520,6 +526,30 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
     assert_eq!(decision["edited"], true);
     assert_eq!(decision["reply"]["body"], edited);
     assert_eq!(decided[0].key.as_deref(), Some(case.as_str()));
+
+    // The decision is in the email's trace: its event carries that trace onward, and the
+    // trace holds both the email's root span and the decision's span.
+    let trace_id = decision["trace_id"].as_str().unwrap().to_owned();
+    assert_eq!(trace_id, detail["draft"]["trace_id"].as_str().unwrap());
+    assert!(
+        decided[0].headers["traceparent"].starts_with(&format!("00-{trace_id}-")),
+        "{:?}",
+        decided[0].headers
+    );
+    provider.force_flush().unwrap();
+    let in_trace: Vec<String> = spans
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.span_context.trace_id().to_string() == trace_id)
+        .map(|s| s.name.into_owned())
+        .collect();
+    for expected in ["triage email", "review approve"] {
+        assert!(
+            in_trace.iter().any(|name| name == expected),
+            "{expected} missing from the trace: {in_trace:?}"
+        );
+    }
 
     // The case memory keeps a line about the reply, not the reply.
     let memory: String = sqlx::query_scalar(
