@@ -10,12 +10,12 @@ use deskhand_kafka::Publisher;
 use futures_util::future::join_all;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 /// How often the backlog gauge is refreshed (a count over the pending index).
 const BACKLOG_EVERY: Duration = Duration::from_secs(1);
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
