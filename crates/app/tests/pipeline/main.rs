@@ -145,7 +145,13 @@ async fn sigterm_mid_stream_drains_exits_0_and_a_restart_finishes_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_a_group_and_a_stopped_one_hands_its_partitions_over() {
-    let world = TestWorld::new(6).await;
+    // On librdkafka's mock cluster: tansu 0.6's group coordinator, under load, can keep a
+    // member that left mid-join as the group's leader, so the survivor rejoins forever
+    // and never gets the partitions (seen in librdkafka's cgrp log: JoinGroup names the
+    // departed member as leader, SyncGroup answers "rebalance in progress", again and
+    // again). That is the broker's bug, not the handover's; docs/operations.md has it.
+    let cluster = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+    let world = TestWorld::on_mock_cluster(6, &cluster).await;
     let group = unique("group");
     let first = world.start_worker(&group, &[]).await;
     let second = world.start_worker(&group, &[]).await;
