@@ -6,7 +6,7 @@ use crate::mail_relay::{self, MailRelayConfig};
 use crate::relay::{self, RelayConfig};
 use crate::review_intake::ReviewIntake;
 use crate::settings::Settings;
-use crate::triage::TriageHandler;
+use crate::triage::{Redeliveries, TriageHandler};
 use anyhow::Context as _;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -204,15 +204,22 @@ impl Application {
             let engine = crate::engine::AnyEngine::build(settings.llm.engine(), vocabulary)?;
             tracing::info!(engine = %deskhand_core::ports::Cognition::engine_name(&engine), "engine ready");
             let graph = TriageGraph::new(engine, self.store.clone(), settings.agent.graph());
-            let handler = Arc::new(TriageHandler::new(
-                graph,
-                self.store.clone(),
-                settings.topics.approval.clone(),
-                wakeups.outbox.clone(),
-                settings.agent.pinned_today()?,
-                Settings::ms(settings.llm.email_budget_ms),
-                decode_limits(&settings),
-            ));
+            let handler = Arc::new(
+                TriageHandler::new(
+                    graph,
+                    self.store.clone(),
+                    settings.topics.approval.clone(),
+                    wakeups.outbox.clone(),
+                    settings.agent.pinned_today()?,
+                    Settings::ms(settings.llm.email_budget_ms),
+                    decode_limits(&settings),
+                )
+                .with_redeliveries(if settings.llm.engine().is_some() {
+                    Redeliveries::CheckFirst
+                } else {
+                    Redeliveries::LeaveToTheWrite
+                }),
+            );
             let consumer = EventConsumer::new(
                 consumer_settings(
                     &settings,

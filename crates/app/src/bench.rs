@@ -6,7 +6,7 @@
 use crate::application::client_settings;
 use crate::eval::run::{wait_for_draft, ScratchDatabase};
 use crate::settings::Secret;
-use crate::{Application, Roles, Settings};
+use crate::Settings;
 use anyhow::Context as _;
 use deskhand_kafka::{ProducerSettings, Publisher, TopicReader};
 use futures_util::StreamExt as _;
@@ -30,14 +30,22 @@ pub struct BenchOptions {
     pub rate: Option<f64>,
     /// Emails per case (per-case order is checked).
     pub emails_per_case: usize,
+    /// Emails run through the pipeline before measuring, in cases of their own.
+    pub warm_up: usize,
 }
 
 struct Measured {
+    /// All drafts over the whole run, from the first publish to the last draft.
     emails_per_s: f64,
+    /// Between the 10th and the 90th percentile of arrivals: the rate once the pipeline is
+    /// full, without the start (the first drafts wait a whole graph run) and the tail.
+    sustained_emails_per_s: f64,
     p50_ms: f64,
     p99_ms: f64,
     received: usize,
     order_violations: usize,
+    /// Mean time in each graph node, from the drafts' traces (empty for the floor).
+    node_mean_ms: BTreeMap<String, f64>,
 }
 
 pub async fn run(mut settings: Settings, options: &BenchOptions) -> anyhow::Result<()> {
@@ -143,9 +151,7 @@ async fn measure(
         message_timeout: Duration::from_secs(60),
         max_message_bytes: settings.kafka.max_message_bytes,
     })?;
-    let app = Application::build(settings.clone(), Roles::WORKER).await?;
-    let shutdown = CancellationToken::new();
-    let worker = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let worker = WorkerProcess::spawn(settings)?;
     let reader = TopicReader::new(&client, &settings.topics.approval)?;
 
     let event = |case: usize, seq: usize| {
@@ -172,11 +178,36 @@ async fn measure(
         )
         .await?;
     wait_for_draft(&reader, "bench-0-99999", Duration::from_secs(120)).await?;
+    if options.warm_up > 0 {
+        let warming = Instant::now();
+        warm_up(
+            &publisher,
+            &reader,
+            &settings.topics.inbound,
+            options.warm_up,
+            &event,
+            cases,
+        )
+        .await?;
+        // What autovacuum does on a live store. Without statistics, the plans Postgres
+        // caches while these tables are nearly empty scan them whole, and each email then
+        // costs more than the one before: the measurement would be of a store's first
+        // minute, not of its steady state.
+        sqlx::query("ANALYZE cases, emails, drafts, case_memory, outbox")
+            .execute(database.store.pool())
+            .await?;
+        eprintln!(
+            "warmed up with {} emails in {:.1}s",
+            options.warm_up,
+            warming.elapsed().as_secs_f64()
+        );
+    }
 
     let mut events = Vec::with_capacity(options.emails);
     for n in 0..options.emails {
         events.push((n % cases, n / cases));
     }
+    let cpu_before = worker.cpu_seconds();
     let emails = measure_pipeline(
         &publisher,
         &reader,
@@ -186,23 +217,31 @@ async fn measure(
         options.rate,
     )
     .await?;
+    let worker_cpu_ms_per_email =
+        (worker.cpu_seconds() - cpu_before) * 1e3 / options.emails.max(1) as f64;
     let prompt_growth = if options.llm_latency_ms.is_some() {
         prompt_tokens_at_1_and_20(&publisher, &reader, &settings.topics.inbound, &event, cases)
             .await?
     } else {
         None
     };
-    shutdown.cancel();
-    worker.await.context("worker panicked")??;
+    let worker_peak_rss_mb = worker.stop().await?;
 
     let floor = measure_floor(settings, database, options, &publisher).await?;
-    let rss_mb = peak_rss_mb();
+    let rss_mb = worker_peak_rss_mb;
+    let bench_rss_mb = peak_rss_mb(std::process::id());
     let ratio = emails.emails_per_s / floor.emails_per_s.max(f64::MIN_POSITIVE);
 
     println!("{:<34} {:>12} {:>12}", "", "deskhand", "floor");
     println!(
         "{:<34} {:>12.1} {:>12.1}",
         "throughput (emails/s)", emails.emails_per_s, floor.emails_per_s
+    );
+    println!(
+        "{:<34} {:>12.1} {:>12.1}",
+        "sustained, p10..p90 arrivals (/s)",
+        emails.sustained_emails_per_s,
+        floor.sustained_emails_per_s
     );
     println!(
         "{:<34} {:>12.1} {:>12.1}",
@@ -220,7 +259,18 @@ async fn measure(
         "{:<34} {:>12}",
         "per-case order violations", emails.order_violations
     );
-    println!("{:<34} {:>12.1}", "peak RSS of this process (MB)", rss_mb);
+    println!("{:<34} {:>12.1}", "worker peak RSS (MB)", rss_mb);
+    println!(
+        "{:<34} {:>12.1}",
+        "worker CPU ms per email", worker_cpu_ms_per_email
+    );
+    println!(
+        "{:<34} {:>12.1}",
+        "bench process peak RSS (MB)", bench_rss_mb
+    );
+    for (node, mean) in &emails.node_mean_ms {
+        println!("{:<34} {:>12.1}", format!("mean ms in node {node}"), mean);
+    }
     if let Some((first, twentieth)) = prompt_growth {
         println!(
             "{:<34} {:>12} {:>12}",
@@ -233,17 +283,23 @@ async fn measure(
             "emails": options.emails,
             "customers": options.customers,
             "in_flight": options.in_flight,
+            "warm_up": options.warm_up,
             "llm_latency_ms": options.llm_latency_ms,
             "rate": options.rate,
             "emails_per_s": round(emails.emails_per_s),
+            "sustained_emails_per_s": round(emails.sustained_emails_per_s),
             "p50_ms": round(emails.p50_ms),
             "p99_ms": round(emails.p99_ms),
             "received": emails.received,
             "order_violations": emails.order_violations,
+            "node_mean_ms": emails.node_mean_ms.iter().map(|(k, v)| (k.clone(), json!(round(*v)))).collect::<serde_json::Map<_, _>>(),
             "floor_emails_per_s": round(floor.emails_per_s),
+            "floor_sustained_emails_per_s": round(floor.sustained_emails_per_s),
             "floor_p50_ms": round(floor.p50_ms),
             "ratio_to_floor": round(ratio),
             "rss_mb": round(rss_mb),
+            "worker_cpu_ms_per_email": round(worker_cpu_ms_per_email),
+            "bench_rss_mb": round(bench_rss_mb),
             "prompt_tokens_email_1": prompt_growth.map(|p| p.0),
             "prompt_tokens_email_20": prompt_growth.map(|p| p.1),
         })
@@ -318,7 +374,9 @@ async fn measure_pipeline(
     let total = events.len();
     let reading = async {
         let mut latencies = Vec::with_capacity(total);
+        let mut arrivals = Vec::with_capacity(total);
         let mut last_seq: BTreeMap<String, usize> = BTreeMap::new();
+        let mut node_totals: BTreeMap<String, (f64, usize)> = BTreeMap::new();
         let mut violations = 0;
         let mut last = Instant::now();
         while latencies.len() < total {
@@ -334,6 +392,15 @@ async fn measure_pipeline(
                 continue;
             };
             latencies.push(now.duration_since(sent).as_secs_f64() * 1e3);
+            for node in out["trace"]["nodes"].as_array().into_iter().flatten() {
+                if let (Some(name), Some(ms)) =
+                    (node["node"].as_str(), node["duration_ms"].as_f64())
+                {
+                    let total = node_totals.entry(name.to_owned()).or_default();
+                    *total = (total.0 + ms, total.1 + 1);
+                }
+            }
+            arrivals.push(now.duration_since(started).as_secs_f64());
             last = now;
             let seq: usize = event_id
                 .rsplit('-')
@@ -346,11 +413,15 @@ async fn measure_pipeline(
                 }
             }
         }
-        anyhow::Ok((latencies, violations, last))
+        let node_mean_ms = node_totals
+            .into_iter()
+            .map(|(name, (total, count))| (name, total / count as f64))
+            .collect();
+        anyhow::Ok((latencies, arrivals, violations, last, node_mean_ms))
     };
     let (published, read) = tokio::join!(publishing, reading);
     published?;
-    let (mut latencies, order_violations, last) = read?;
+    let (mut latencies, arrivals, order_violations, last, node_mean_ms) = read?;
     latencies.sort_by(f64::total_cmp);
     let pick = |q: f64| {
         latencies
@@ -360,11 +431,58 @@ async fn measure_pipeline(
     };
     Ok(Measured {
         emails_per_s: latencies.len() as f64 / last.duration_since(started).as_secs_f64().max(1e-9),
+        sustained_emails_per_s: sustained_rate(&arrivals),
         p50_ms: pick(0.5),
         p99_ms: pick(0.99),
         received: latencies.len(),
         order_violations,
+        node_mean_ms,
     })
+}
+
+/// Runs `count` emails, in cases of their own, through the pipeline and waits for their
+/// drafts, so the measured run starts on a store with history.
+async fn warm_up(
+    publisher: &Publisher,
+    reader: &TopicReader,
+    topic: &str,
+    count: usize,
+    event: &impl Fn(usize, usize) -> serde_json::Value,
+    cases: usize,
+) -> anyhow::Result<()> {
+    let mut waiting = std::collections::HashSet::with_capacity(count);
+    let mut sends = futures_util::stream::FuturesUnordered::new();
+    for n in 0..count {
+        let mut e = event(n % cases, 0);
+        let (event_id, case_id) = (format!("warm-{n}"), format!("warm-case-{n}"));
+        e["event_id"] = json!(event_id);
+        e["case_id"] = json!(case_id);
+        waiting.insert(event_id);
+        let payload = serde_json::to_vec(&e)?;
+        sends.push(async move { publisher.send(topic, &case_id, &payload, &[]).await });
+    }
+    while let Some(sent) = sends.next().await {
+        sent?;
+    }
+    while !waiting.is_empty() {
+        let message = reader
+            .next(Duration::from_secs(60))
+            .await
+            .with_context(|| format!("{} warm-up drafts did not arrive", waiting.len()))?;
+        let out: serde_json::Value = serde_json::from_slice(&message.payload)?;
+        waiting.remove(out["event_id"].as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// Arrivals per second between the 10th and the 90th percentile arrival (seconds since
+/// the start, in arrival order); NaN when too few arrived to tell.
+fn sustained_rate(arrivals: &[f64]) -> f64 {
+    let (from, to) = (arrivals.len() / 10, arrivals.len() * 9 / 10);
+    match (arrivals.get(from), arrivals.get(to)) {
+        (Some(start), Some(end)) if to > from && end > start => (to - from) as f64 / (end - start),
+        _ => f64::NAN,
+    }
 }
 
 /// Twenty emails in one new case, one after the other: the prompt of the 20th should be
@@ -497,9 +615,102 @@ async fn measure_floor(
     measured
 }
 
-/// Peak resident set size of this process (VmHWM), in MB.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The worker under measurement: `deskhand worker` in a process of its own, so its memory
+/// and CPU are its own, not the broker's, the simulated model's or the benchmark's.
+struct WorkerProcess {
+    child: tokio::process::Child,
+    started: Instant,
+}
+
+impl WorkerProcess {
+    /// Starts `deskhand worker` with this run's settings (topics, group, broker, scratch
+    /// database, model endpoint) over the configuration it inherits.
+    fn spawn(settings: &Settings) -> anyhow::Result<Self> {
+        let executable = std::env::current_exe().context("locating the deskhand binary")?;
+        // The worker logs as in production (info, a line per draft), to a file.
+        let log_path = std::env::temp_dir().join(format!("{}.log", settings.kafka.group_id));
+        let log = std::fs::File::create(&log_path)
+            .with_context(|| format!("creating {}", log_path.display()))?;
+        eprintln!("worker log: {}", log_path.display());
+        let mut command = tokio::process::Command::new(executable);
+        command
+            .arg("worker")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .env("DATABASE_URL", settings.database.url.expose())
+            .env("KAFKA_BROKERS", &settings.kafka.brokers)
+            .env("DESKHAND_GROUP_ID", &settings.kafka.group_id)
+            .env("DESKHAND_TOPIC_INBOUND", &settings.topics.inbound)
+            .env("DESKHAND_TOPIC_APPROVAL", &settings.topics.approval)
+            .env("DESKHAND_TOPIC_DLQ", &settings.topics.dlq)
+            .env(
+                "DESKHAND_MAX_IN_FLIGHT",
+                settings.worker.max_in_flight.to_string(),
+            )
+            .env("DESKHAND_TODAY", &settings.agent.today)
+            .env("DESKHAND_HTTP_ADDR", "127.0.0.1:0")
+            .env("DESKHAND__KAFKA__CREATE_TOPICS", "false")
+            .env("OPENAI_API_KEY", settings.llm.api_key.expose())
+            .env("OPENAI_BASE_URL", &settings.llm.base_url)
+            .env(
+                "DESKHAND__LLM__CALL_TIMEOUT_MS",
+                settings.llm.call_timeout_ms.to_string(),
+            )
+            // These would override the values above.
+            .env_remove("DESKHAND__DATABASE__URL")
+            .env_remove("DESKHAND__KAFKA__BROKERS")
+            .kill_on_drop(true);
+        let child = command.spawn().context("starting deskhand worker")?;
+        Ok(Self {
+            child,
+            started: Instant::now(),
+        })
+    }
+
+    /// CPU seconds the worker has used so far.
+    fn cpu_seconds(&self) -> f64 {
+        self.child.id().map_or(f64::NAN, cpu_seconds)
+    }
+
+    /// Stops the worker as an orchestrator would (SIGTERM); returns its peak RSS in MB.
+    async fn stop(mut self) -> anyhow::Result<f64> {
+        let pid = self.child.id().context("the worker has already exited")?;
+        let peak_rss_mb = peak_rss_mb(pid);
+        let status = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
+        anyhow::ensure!(status.success(), "could not signal the worker");
+        let exit = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .context("the worker did not stop within 60 s of SIGTERM")??;
+        anyhow::ensure!(exit.success(), "the worker exited with {exit}");
+        tracing::debug!(
+            ran_s = self.started.elapsed().as_secs_f64(),
+            "worker stopped"
+        );
+        Ok(peak_rss_mb)
+    }
+}
+
+/// User plus system CPU time of process `pid`, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name.
+    let ticks_per_second = 100.0; // USER_HZ, 100 on every Linux architecture Rust targets
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / ticks_per_second)
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// Peak resident set size (VmHWM) of process `pid`, in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {
             status
@@ -530,5 +741,27 @@ fn simulated_answer(request: &serde_json::Value) -> deskhand_llm_script::Turn {
                 json!({"subject": "Re: your parcel", "body": format!("Hi,\n\n{}\n\nKind regards,\nCustomer Support", facts.join("\n"))}),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sustained_rate;
+
+    #[test]
+    fn the_sustained_rate_leaves_out_a_slow_start_and_a_slow_tail() {
+        // Nothing for two seconds, then 100 arrivals a second, then a straggler.
+        let mut arrivals: Vec<f64> = (0..1_000).map(|n| 2.0 + n as f64 / 100.0).collect();
+        arrivals.push(60.0);
+        let rate = sustained_rate(&arrivals);
+        assert!((rate - 100.0).abs() < 0.5, "{rate}");
+        let overall = arrivals.len() as f64 / 60.0;
+        assert!(overall < 20.0, "{overall}");
+    }
+
+    #[test]
+    fn the_sustained_rate_is_unknown_with_too_few_arrivals() {
+        assert!(sustained_rate(&[]).is_nan());
+        assert!(sustained_rate(&[1.0]).is_nan());
     }
 }

@@ -59,6 +59,10 @@ struct BenchArgs {
     /// Emails per case; per-case order is checked.
     #[arg(long, default_value_t = 5)]
     emails_per_case: usize,
+    /// Emails run through the pipeline (then ANALYZE) before measuring, so the store has
+    /// history and statistics as a live one does.
+    #[arg(long, default_value_t = 2_000)]
+    warm_up: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,6 +163,7 @@ fn main() -> anyhow::Result<()> {
                         customers: args.customers,
                         rate: args.rate,
                         emails_per_case: args.emails_per_case,
+                        warm_up: args.warm_up,
                     },
                 )
                 .await

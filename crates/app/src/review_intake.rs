@@ -73,6 +73,8 @@ impl EventHandler for ReviewIntake {
                 search_text: incoming.search_text.clone(),
                 event: &incoming.event,
                 source: &source,
+                // The consumer runs this handler in the context the message carried.
+                trace_parent: deskhand_kafka::trace_context::current_traceparent(),
             })
             .await
             .map_err(|error| {

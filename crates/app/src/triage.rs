@@ -27,6 +27,20 @@ pub struct TriageHandler<C> {
     /// Time an email's cognitive steps may take, retries included.
     budget: std::time::Duration,
     decode: DecodeLimits,
+    /// Whether to look for an existing draft before running the graph.
+    redeliveries: Redeliveries,
+}
+
+/// What to do about an event that may already have its draft (a redelivery after a crash
+/// or a rebalance, or the CRM publishing twice). Either way it gets one draft: the triage
+/// write skips an event that has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeliveries {
+    /// Check first and skip the graph: with a model, a rerun costs calls and money.
+    CheckFirst,
+    /// Run the graph and let the write skip it: the offline engine costs nothing to rerun,
+    /// and the check would cost every email a database round trip.
+    LeaveToTheWrite,
 }
 
 impl<C> std::fmt::Debug for TriageHandler<C> {
@@ -55,7 +69,14 @@ impl<C: Cognition> TriageHandler<C> {
             today,
             budget,
             decode,
+            redeliveries: Redeliveries::CheckFirst,
         }
+    }
+
+    /// How to treat an event that may already have its draft (default: check first).
+    pub fn with_redeliveries(mut self, redeliveries: Redeliveries) -> Self {
+        self.redeliveries = redeliveries;
+        self
     }
 }
 
@@ -122,11 +143,12 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
     ) -> Result<(), HandlerError> {
         let started = std::time::Instant::now();
         // A redelivered event skips the graph (and any model cost) entirely.
-        if self
-            .store
-            .is_recorded(&email.event_id)
-            .await
-            .map_err(db_failure)?
+        if self.redeliveries == Redeliveries::CheckFirst
+            && self
+                .store
+                .is_recorded(&email.event_id)
+                .await
+                .map_err(db_failure)?
         {
             tracing::debug!("event already has a draft; skipping");
             return Ok(());

@@ -32,6 +32,8 @@ pub struct QueuedDraft<'a> {
     /// The draft event exactly as received.
     pub event: &'a serde_json::Value,
     pub source: &'a SourcePosition,
+    /// The W3C `traceparent` the draft message carried, if any.
+    pub trace_parent: Option<String>,
 }
 
 /// Filters of the queue listing; `None` means any.
@@ -140,6 +142,8 @@ pub struct PendingDecision {
     pub case_id: String,
     pub customer_id: i64,
     pub draft: serde_json::Value,
+    /// The `traceparent` of the span that made the draft, when it was traced.
+    pub trace_parent: Option<String>,
     email_received_at: OffsetDateTime,
     drafted_at: OffsetDateTime,
 }
@@ -377,8 +381,8 @@ impl Store {
         let inserted = sqlx::query(
             "INSERT INTO reviews (draft_id, event_id, case_id, customer_id, topic, urgency,
                  urgency_rank, route, confidence, email_received_at, drafted_at, search_text,
-                 draft, source_topic, source_partition, source_offset)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 draft, source_topic, source_partition, source_offset, trace_parent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              ON CONFLICT (draft_id) DO NOTHING",
         )
         .bind(draft.draft_id.as_uuid())
@@ -397,6 +401,7 @@ impl Store {
         .bind(&queued.source.topic)
         .bind(queued.source.partition)
         .bind(queued.source.offset)
+        .bind(queued.trace_parent.as_deref())
         .execute(self.pool())
         .await?;
         Ok(inserted.rows_affected() == 1)
@@ -590,7 +595,8 @@ impl Store {
     ) -> Result<DecisionStart> {
         let mut tx = self.pool().begin().await?;
         let row = sqlx::query(
-            "SELECT status, version, case_id, customer_id, draft, email_received_at, drafted_at
+            "SELECT status, version, case_id, customer_id, draft, trace_parent,
+                 email_received_at, drafted_at
              FROM reviews WHERE draft_id = $1 FOR UPDATE",
         )
         .bind(draft_id)
@@ -623,6 +629,7 @@ impl Store {
             case_id: row.try_get("case_id")?,
             customer_id: row.try_get("customer_id")?,
             draft: row.try_get("draft")?,
+            trace_parent: row.try_get("trace_parent")?,
             email_received_at: row.try_get("email_received_at")?,
             drafted_at: row.try_get("drafted_at")?,
         })))

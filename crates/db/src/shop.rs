@@ -49,12 +49,29 @@ impl Store {
         &self,
         scope: CustomerScope,
     ) -> crate::Result<Transaction<'static, Postgres>> {
-        let mut tx = self.pool().begin().await?;
-        set_scope(&mut tx, scope).await?;
-        sqlx::query("SET LOCAL ROLE deskhand_scoped")
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        self.begin_scoped(scope, Access::ReadScoped).await
+    }
+
+    /// Begins a transaction that names `scope`'s customer for row-level security and, for
+    /// [`Access::ReadScoped`], drops to the `deskhand_scoped` role, all in one round trip:
+    /// at a thousand emails a second, each extra statement is a measurable share of the
+    /// database's CPU.
+    pub(crate) async fn begin_scoped(
+        &self,
+        scope: CustomerScope,
+        access: Access,
+    ) -> crate::Result<Transaction<'static, Postgres>> {
+        // The id is an integer formatted here, so nothing a customer wrote reaches this
+        // statement; a simple query cannot take bind parameters.
+        let role = match access {
+            Access::ReadScoped => "; SET LOCAL ROLE deskhand_scoped",
+            Access::Write => "",
+        };
+        let begin = format!(
+            "BEGIN; SELECT set_config('deskhand.customer_id', '{}', true){role}",
+            scope.customer_id().get()
+        );
+        Ok(self.pool().begin_with(begin).await?)
     }
 
     /// The words the catalog uses (brands, models, colours, materials, widths).
@@ -87,16 +104,14 @@ fn map_rows<T>(
         .map_err(Error::from)
 }
 
-/// Names the customer for row-level security for the rest of the transaction.
-pub(crate) async fn set_scope(
-    tx: &mut Transaction<'_, Postgres>,
-    scope: CustomerScope,
-) -> crate::Result<()> {
-    sqlx::query("SELECT set_config('deskhand.customer_id', $1, true)")
-        .bind(scope.customer_id().get().to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// What a scoped transaction may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads as `deskhand_scoped`: row-level security applies even if the connection's
+    /// own role could bypass it.
+    ReadScoped,
+    /// Writes as the connection's role, which row-level security still scopes.
+    Write,
 }
 
 fn delivery_from_row(row: &PgRow) -> Result<DeliveryFacts, sqlx::Error> {
@@ -157,32 +172,37 @@ impl ShopData for Store {
         let mut tx = self.scoped(scope).await?;
         let customer = scope.customer_id().get();
         let (tracking, orders) = lookup_arrays(lookup);
-        let matched = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
-             WHERE d.customer_id = $1 AND (d.tracking_number = ANY($2) OR o.order_number = ANY($3))
-             ORDER BY d.expected_end, d.delivery_id LIMIT 20"
+        // Both lists in one statement (one round trip), told apart by `matched`.
+        let rows = sqlx::query(&format!(
+            "(SELECT true AS matched, {DELIVERY_COLUMNS} {DELIVERY_FROM}
+              WHERE d.customer_id = $1 AND (d.tracking_number = ANY($2) OR o.order_number = ANY($3))
+              ORDER BY d.expected_end, d.delivery_id LIMIT 20)
+             UNION ALL
+             (SELECT false AS matched, {DELIVERY_COLUMNS} {DELIVERY_FROM}
+              WHERE d.customer_id = $1 AND d.expected_end >= $4
+              ORDER BY d.expected_end, d.delivery_id LIMIT 200)
+             ORDER BY matched DESC, expected_end, delivery_id"
         ))
         .bind(customer)
         .bind(&tracking)
         .bind(&orders)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::from)?;
-        let recent = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
-             WHERE d.customer_id = $1 AND d.expected_end >= $2
-             ORDER BY d.expected_end, d.delivery_id LIMIT 200"
-        ))
-        .bind(customer)
         .bind(recent_since)
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::from)?;
-        let convert = |rows: Vec<PgRow>| map_rows(&rows, delivery_from_row);
-        Ok(DeliveryMatches {
-            matched: convert(matched)?,
-            recent: convert(recent)?,
-        })
+        let mut matches = DeliveryMatches {
+            matched: Vec::new(),
+            recent: Vec::new(),
+        };
+        for row in &rows {
+            let facts = delivery_from_row(row).map_err(Error::from)?;
+            if row.try_get::<bool, _>("matched").map_err(Error::from)? {
+                matches.matched.push(facts);
+            } else {
+                matches.recent.push(facts);
+            }
+        }
+        Ok(matches)
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db activity", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "activity"))]

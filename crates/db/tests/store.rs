@@ -362,6 +362,7 @@ async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(p
                     search_text: search.clone(),
                     event,
                     source: &source(),
+                    trace_parent: None,
                 })
                 .await
                 .unwrap();

@@ -669,8 +669,18 @@ async fn handle_with_retries<H: EventHandler>(
     message: &OwnedMessage,
 ) -> bool {
     let mut backoff = Backoff::new(shared.settings.max_retry_backoff);
+    // The producer's trace, when the event carries one: the handler's spans join it.
+    let producer_trace = crate::trace_context::context_of_message(message.headers());
     loop {
-        match shared.handler.handle(event, source.clone()).await {
+        let handling = shared.handler.handle(event, source.clone());
+        let outcome = match &producer_trace {
+            Some(context) => {
+                use opentelemetry::context::FutureExt as _;
+                handling.with_context(context.clone()).await
+            }
+            None => handling.await,
+        };
+        match outcome {
             Ok(()) => return true,
             Err(HandlerError::Permanent(reason)) => {
                 tracing::error!(event = %H::describe(event), %reason, "event failed permanently; dead-lettering");

@@ -58,6 +58,45 @@ impl opentelemetry::propagation::Extractor for HeaderReader<'_> {
     }
 }
 
+/// The trace context a consumed message carries (`traceparent`, `tracestate`), when it
+/// carries a valid one: work on the message is then parented to its producer's span, so
+/// a trace the CRM started continues through Deskhand.
+pub fn context_of_message(
+    headers: Option<&rdkafka::message::OwnedHeaders>,
+) -> Option<opentelemetry::Context> {
+    use rdkafka::message::Headers as _;
+    let headers = headers?;
+    let carried: BTreeMap<String, String> = headers
+        .iter()
+        .filter(|header| header.key == TRACEPARENT || header.key == "tracestate")
+        .filter_map(|header| {
+            let value = std::str::from_utf8(header.value?).ok()?;
+            Some((header.key.to_owned(), value.to_owned()))
+        })
+        .collect();
+    if !carried.contains_key(TRACEPARENT) {
+        return None;
+    }
+    let context = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderReader(&carried))
+    });
+    context.span().span_context().is_valid().then_some(context)
+}
+
+/// The `traceparent` of the OpenTelemetry context current on this task: inside a
+/// consumer's handler, the context the message carried.
+pub fn current_traceparent() -> Option<String> {
+    let context = opentelemetry::Context::current();
+    if !context.span().span_context().is_valid() {
+        return None;
+    }
+    let mut headers = BTreeMap::new();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut HeaderWriter(&mut headers));
+    });
+    headers.remove(TRACEPARENT)
+}
+
 /// Makes `span` a child of the context in `headers`, when they carry one.
 pub fn continue_trace(span: &tracing::Span, headers: &BTreeMap<String, String>) {
     if !headers.contains_key(TRACEPARENT) {

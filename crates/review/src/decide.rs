@@ -177,6 +177,7 @@ pub(crate) async fn approve(
         Err(response) => return Ok(response),
     };
     let (email, draft) = stored_draft(&pending.draft)?;
+    let trace_parent = pending.trace_parent.clone();
 
     let actions =
         select_actions(&draft.proposed_actions, body.action_ids.as_deref()).map_err(refusal)?;
@@ -250,6 +251,7 @@ pub(crate) async fn approve(
             let event = decision_event(
                 &settings.decided_topic,
                 &draft,
+                trace_parent.as_deref(),
                 reviewer,
                 DecisionKind::Approve,
                 recorded,
@@ -351,6 +353,7 @@ async fn conclude(
         ));
     }
     let (_, draft) = stored_draft(&pending.draft)?;
+    let trace_parent = pending.trace_parent.clone();
     let status = if kind == DecisionKind::Escalate {
         "escalated"
     } else {
@@ -377,6 +380,7 @@ async fn conclude(
                 event: decision_event(
                     &settings.decided_topic,
                     &draft,
+                    trace_parent.as_deref(),
                     reviewer,
                     kind,
                     recorded,
@@ -409,6 +413,7 @@ fn rfc3339(at: OffsetDateTime) -> String {
 fn decision_event(
     topic: &str,
     draft: &Draft,
+    trace_parent: Option<&str>,
     reviewer: &Reviewer,
     kind: DecisionKind,
     recorded: &RecordedDecision,
@@ -433,14 +438,17 @@ fn decision_event(
         topic: topic.to_owned(),
         key: draft.case_id.to_string(),
         payload: serde_json::to_vec(&payload).expect("a JSON value serialises"),
-        headers: decision_headers(draft, reviewer, kind),
+        headers: decision_headers(draft, trace_parent, reviewer, kind),
     }
 }
 
-/// The decision joins the trace of the email its draft came from: a span for it, and
-/// that span's `traceparent` on the event, which the relay's publish continues.
+/// The decision joins the trace of the email its draft came from: a span for it, a child
+/// of the span that made the draft (or, for a draft queued without its `traceparent`,
+/// in the draft's trace), and that span's `traceparent` on the event, which the relay's
+/// publish continues.
 fn decision_headers(
     draft: &Draft,
+    trace_parent: Option<&str>,
     reviewer: &Reviewer,
     kind: DecisionKind,
 ) -> BTreeMap<String, String> {
@@ -452,7 +460,16 @@ fn decision_headers(
         deskhand.case_id = %draft.case_id,
         deskhand.reviewer_role = %reviewer.role,
     );
-    deskhand_kafka::trace_context::join_trace(&span, &draft.trace_id);
+    match trace_parent {
+        Some(parent) => deskhand_kafka::trace_context::continue_trace(
+            &span,
+            &BTreeMap::from([(
+                deskhand_kafka::trace_context::TRACEPARENT.to_owned(),
+                parent.to_owned(),
+            )]),
+        ),
+        None => deskhand_kafka::trace_context::join_trace(&span, &draft.trace_id),
+    }
     let mut headers = deskhand_kafka::trace_context::headers_of(&span);
     headers.insert(headers::EVENT_ID.to_owned(), draft.event_id.to_string());
     headers.insert(headers::TRACE_ID.to_owned(), draft.trace_id.clone());

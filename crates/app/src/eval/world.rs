@@ -22,7 +22,7 @@ pub struct LoadedCase {
 
 pub(crate) const BUSINESS_TABLES: &str =
     "customers, products, inventory, stock_deliveries, orders, \
-    deliveries, refunds, coupons, case_memory, case_memory_entries, emails, cases, drafts, outbox";
+    deliveries, refunds, coupons, case_memory, emails, cases, drafts, outbox";
 
 /// Empties the business data and loads `case`.
 pub async fn load_case(store: &Store, case: &Case) -> anyhow::Result<LoadedCase> {
@@ -161,29 +161,27 @@ pub async fn load_case(store: &Store, case: &Case) -> anyhow::Result<LoadedCase>
                 *counts.entry(topic.as_str()).or_default() += 1;
             }
         }
+        // The stored form of `case_memory.entries`: role, summary, topic, in order.
+        let entries: Vec<serde_json::Value> = case
+            .given
+            .history
+            .iter()
+            .map(|entry| {
+                serde_json::json!({"role": entry.role, "summary": entry.summary, "topic": entry.topic})
+            })
+            .collect();
         sqlx::query(
-            "INSERT INTO case_memory (case_id, customer_id, customer_emails, request_counts, version)
-             VALUES ($1, $2, $3, $4, 1)",
+            "INSERT INTO case_memory (case_id, customer_id, customer_emails, request_counts,
+                 entries, version)
+             VALUES ($1, $2, $3, $4, $5, 1)",
         )
         .bind(case_id(case))
         .bind(CUSTOMER_ID)
         .bind(customer_emails)
         .bind(serde_json::to_value(&counts)?)
+        .bind(serde_json::Value::from(entries))
         .execute(&mut *tx)
         .await?;
-        for entry in &case.given.history {
-            sqlx::query(
-                "INSERT INTO case_memory_entries (case_id, customer_id, role, summary, topic)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(case_id(case))
-            .bind(CUSTOMER_ID)
-            .bind(&entry.role)
-            .bind(&entry.summary)
-            .bind(&entry.topic)
-            .execute(&mut *tx)
-            .await?;
-        }
     }
     tx.commit().await?;
     Ok(loaded)

@@ -7,6 +7,7 @@ use deskhand_llm_script::{prompt_text, schema_name, ScriptedLlm, Turn};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 fn label(topic: &str, urgency: &str, needs_reply: bool) -> Turn {
     Turn::Json(
@@ -245,4 +246,44 @@ async fn every_route_works_on_the_llm_engine_with_metered_calls_and_guarded_repl
             "another customer's data reached the model"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_event_with_a_draft_asks_the_model_nothing_again() {
+    let world = TestWorld::new(1).await;
+    load_shop(&world).await;
+    let server = ScriptedLlm::start(|request, _| script(request, &AtomicBool::new(true))).await;
+    let group = unique("group");
+    let worker = start_llm_worker(&world, &group, &server, &[]).await;
+    let event = email(
+        &unique("ev"),
+        "case-redelivered",
+        1,
+        "Late parcel",
+        "My parcel 1Z999AA10123456784 is late.",
+    );
+    world.publish(std::slice::from_ref(&event)).await;
+    world.read_drafts(1, Duration::from_secs(30)).await;
+    let calls_for_the_draft = server.requests().len();
+    assert!(calls_for_the_draft > 0);
+
+    // The CRM publishes the same event again (as after a retry of its own).
+    world.publish(std::slice::from_ref(&event)).await;
+    world.wait_caught_up(&group, Duration::from_secs(30)).await;
+    worker.stop().await;
+
+    assert_eq!(world.store.count_drafts().await.unwrap(), 1);
+    assert_eq!(
+        world
+            .read_drafts(usize::MAX, Duration::from_secs(3))
+            .await
+            .len(),
+        1,
+        "nothing was published for the redelivery"
+    );
+    assert_eq!(
+        server.requests().len(),
+        calls_for_the_draft,
+        "the redelivery asked the model again"
+    );
 }

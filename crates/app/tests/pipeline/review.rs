@@ -384,11 +384,7 @@ async fn reviewers_must_sign_in_and_their_role_bounds_what_they_may_decide() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_to_the_customer() {
     // Spans of this process go to memory: the decision must join the email's trace.
-    let spans = opentelemetry_sdk::trace::InMemorySpanExporter::default();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_simple_exporter(spans.clone())
-        .build();
-    let _telemetry = deskhand::telemetry::install("info", Some(provider.clone()));
+    let (spans, provider, _telemetry) = crate::traces::spans_in_memory();
     let smtp = SmtpServer::start(free_port(), temp_dir("maildir")).await;
     let app = ReviewApp::start(smtp.port, &[]).await;
     let event = unique("ev");
@@ -537,23 +533,28 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
         decided[0].headers
     );
     provider.force_flush().unwrap();
-    let in_trace: Vec<String> = spans
-        .get_finished_spans()
-        .unwrap()
-        .into_iter()
+    let finished = spans.get_finished_spans().unwrap();
+    let in_trace: Vec<&opentelemetry_sdk::trace::SpanData> = finished
+        .iter()
         .filter(|s| s.span_context.trace_id().to_string() == trace_id)
-        .map(|s| s.name.into_owned())
         .collect();
-    for expected in ["triage email", "review approve"] {
-        assert!(
-            in_trace.iter().any(|name| name == expected),
-            "{expected} missing from the trace: {in_trace:?}"
-        );
-    }
+    let named = |name: &str| {
+        *in_trace
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name} missing from the trace"))
+    };
+    // A child of the span that made the draft, not of a parent no tool can show.
+    assert_eq!(
+        named("review approve").parent_span_id,
+        named("triage email").span_context.span_id(),
+        "the decision hangs under the email's span"
+    );
 
     // The case memory keeps a line about the reply, not the reply.
     let memory: String = sqlx::query_scalar(
-        "SELECT summary FROM case_memory_entries WHERE case_id = $1 AND role = 'agent'",
+        "SELECT e->>'summary' FROM case_memory, jsonb_array_elements(entries) AS e
+         WHERE case_id = $1 AND e->>'role' = 'agent'",
     )
     .bind(&case)
     .fetch_one(app.world.store.pool())

@@ -16,13 +16,23 @@ fn attribute(span: &SpanData, key: &str) -> Option<String> {
         .map(|kv| kv.value.to_string())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_email_is_one_trace_from_consumption_through_nodes_tools_and_model_calls_to_publish() {
+/// This test process's spans, through the subscriber the binary installs, into memory.
+pub(crate) fn spans_in_memory() -> (
+    InMemorySpanExporter,
+    SdkTracerProvider,
+    deskhand::telemetry::Telemetry,
+) {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
-    let _telemetry = deskhand::telemetry::install("info", Some(provider.clone()));
+    let telemetry = deskhand::telemetry::install("info", Some(provider.clone()));
+    (exporter, provider, telemetry)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_email_is_one_trace_from_consumption_through_nodes_tools_and_model_calls_to_publish() {
+    let (exporter, provider, _telemetry) = spans_in_memory();
 
     let world = TestWorld::new(1).await;
     load_shop(&world).await;
@@ -122,4 +132,52 @@ async fn one_email_is_one_trace_from_consumption_through_nodes_tools_and_model_c
         traceparent.starts_with(&format!("00-{trace_id}-")),
         "{traceparent}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_whose_event_carries_a_traceparent_continues_the_crms_trace() {
+    let (exporter, provider, _telemetry) = spans_in_memory();
+
+    let world = TestWorld::new(1).await;
+    load_shop(&world).await;
+    let worker = world.start_worker(&unique("group"), &[]).await;
+    // A span of the CRM's, as its producer would write it.
+    let crm_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let crm_span = "00f067aa0ba902b7";
+    let event = email(
+        &unique("ev"),
+        "case-crm-traced",
+        1,
+        "Late parcel",
+        "My parcel 1Z999AA10123456784 is late.",
+    );
+    world
+        .publisher
+        .send(
+            &world.inbound,
+            "case-crm-traced",
+            &serde_json::to_vec(&event).unwrap(),
+            &[("traceparent", &format!("00-{crm_trace}-{crm_span}-01"))],
+        )
+        .await
+        .unwrap();
+    let drafts = world.read_drafts(1, Duration::from_secs(30)).await;
+    worker.stop().await;
+    provider.force_flush().unwrap();
+    let spans = exporter.get_finished_spans().unwrap();
+
+    let root = spans
+        .iter()
+        .find(|s| s.name == "triage email")
+        .expect("a span for the email");
+    assert_eq!(root.span_context.trace_id().to_string(), crm_trace);
+    assert_eq!(root.parent_span_id.to_string(), crm_span);
+    assert!(
+        spans
+            .iter()
+            .filter(|s| s.name == "classify" || s.name == "db record_triage")
+            .all(|s| s.span_context.trace_id().to_string() == crm_trace),
+        "the graph's spans are in the CRM's trace too"
+    );
+    assert_eq!(drafts[0].1.trace_id, crm_trace);
 }
