@@ -619,7 +619,6 @@ async fn measure_floor(
 /// and CPU are its own, not the broker's, the simulated model's or the benchmark's.
 struct WorkerProcess {
     child: tokio::process::Child,
-    started: Instant,
 }
 
 impl WorkerProcess {
@@ -661,10 +660,7 @@ impl WorkerProcess {
             .env_remove("DESKHAND__KAFKA__BROKERS")
             .kill_on_drop(true);
         let child = command.spawn().context("starting deskhand worker")?;
-        Ok(Self {
-            child,
-            started: Instant::now(),
-        })
+        Ok(Self { child })
     }
 
     /// CPU seconds the worker has used so far.
@@ -685,10 +681,6 @@ impl WorkerProcess {
             .await
             .context("the worker did not stop within 60 s of SIGTERM")??;
         anyhow::ensure!(exit.success(), "the worker exited with {exit}");
-        tracing::debug!(
-            ran_s = self.started.elapsed().as_secs_f64(),
-            "worker stopped"
-        );
         Ok(peak_rss_mb)
     }
 }

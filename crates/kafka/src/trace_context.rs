@@ -31,12 +31,27 @@ pub fn trace_headers() -> BTreeMap<String, String> {
 
 /// `span`'s context as message headers (`traceparent`).
 pub fn headers_of(span: &tracing::Span) -> BTreeMap<String, String> {
+    inject(&span.context())
+}
+
+/// `context` as headers; none for a context without a valid span.
+fn inject(context: &opentelemetry::Context) -> BTreeMap<String, String> {
     let mut headers = BTreeMap::new();
-    let context = span.context();
     opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(&context, &mut HeaderWriter(&mut headers));
+        propagator.inject_context(context, &mut HeaderWriter(&mut headers));
     });
     headers
+}
+
+/// The context `headers` carry, when they carry a valid one.
+fn extract(headers: &BTreeMap<String, String>) -> Option<opentelemetry::Context> {
+    if !headers.contains_key(TRACEPARENT) {
+        return None;
+    }
+    let context = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderReader(headers))
+    });
+    context.span().span_context().is_valid().then_some(context)
 }
 
 struct HeaderWriter<'a>(&'a mut BTreeMap<String, String>);
@@ -74,38 +89,20 @@ pub fn context_of_message(
             Some((header.key.to_owned(), value.to_owned()))
         })
         .collect();
-    if !carried.contains_key(TRACEPARENT) {
-        return None;
-    }
-    let context = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderReader(&carried))
-    });
-    context.span().span_context().is_valid().then_some(context)
+    extract(&carried)
 }
 
 /// The `traceparent` of the OpenTelemetry context current on this task: inside a
 /// consumer's handler, the context the message carried.
 pub fn current_traceparent() -> Option<String> {
-    let context = opentelemetry::Context::current();
-    if !context.span().span_context().is_valid() {
-        return None;
-    }
-    let mut headers = BTreeMap::new();
-    opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(&context, &mut HeaderWriter(&mut headers));
-    });
-    headers.remove(TRACEPARENT)
+    inject(&opentelemetry::Context::current()).remove(TRACEPARENT)
 }
 
 /// Makes `span` a child of the context in `headers`, when they carry one.
 pub fn continue_trace(span: &tracing::Span, headers: &BTreeMap<String, String>) {
-    if !headers.contains_key(TRACEPARENT) {
-        return;
+    if let Some(context) = extract(headers) {
+        let _ = span.set_parent(context);
     }
-    let context = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderReader(headers))
-    });
-    let _ = span.set_parent(context);
 }
 
 /// Makes `span` a child of the trace `trace_id` (32 hex digits) when it names one: for
