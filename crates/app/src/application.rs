@@ -201,9 +201,17 @@ impl Application {
             let Some(vocabulary) = load_vocabulary(&self.store, &shutdown).await else {
                 return Ok(());
             };
-            let engine = crate::engine::AnyEngine::build(settings.llm.engine(), vocabulary)?;
+            let engine = crate::engine::AnyEngine::build(
+                settings.llm.engine(),
+                settings.triage.load_model()?,
+                vocabulary,
+            )?;
             tracing::info!(engine = %deskhand_core::ports::Cognition::engine_name(&engine), "engine ready");
-            let graph = TriageGraph::new(engine, self.store.clone(), settings.agent.graph());
+            let graph = TriageGraph::new(
+                engine,
+                self.store.clone(),
+                settings.agent.graph(settings.triage.reply_languages()?),
+            );
             let handler = Arc::new(
                 TriageHandler::new(
                     graph,
@@ -317,7 +325,7 @@ fn review_settings(settings: &Settings) -> anyhow::Result<ReviewSettings> {
             reviewer_max_action_cents: settings.review.reviewer_max_action_cents,
         },
         sla: settings.review.sla(),
-        memory: settings.agent.graph().memory,
+        memory: settings.agent.memory(),
         session_ttl: Duration::from_secs(settings.review.session_ttl_minutes * 60),
         secure_cookies: settings.review.secure_cookies,
         mail_domain,

@@ -7,7 +7,7 @@ use deskhand_core::ports::{Classified, Cognition, CognitionResult, ComposeInput,
 use deskhand_core::product::{CatalogVocabulary, ProductQuery};
 use deskhand_core::Reply;
 use deskhand_llm::LlmEngine;
-use deskhand_offline::OfflineEngine;
+use deskhand_offline::{OfflineEngine, TriageModel};
 
 /// One of the two engines.
 #[derive(Debug, Clone)]
@@ -22,9 +22,10 @@ impl AnyEngine {
     /// catalog vocabulary (the LLM engine for its template fallback).
     pub fn build(
         llm: Option<deskhand_llm::LlmSettings>,
+        model: TriageModel,
         vocabulary: CatalogVocabulary,
     ) -> anyhow::Result<Self> {
-        let offline = OfflineEngine::new(vocabulary);
+        let offline = OfflineEngine::new(model, vocabulary);
         Ok(match llm {
             None => Self::Offline(offline),
             Some(settings) => Self::Llm(Box::new(

@@ -18,6 +18,7 @@ pub mod relay;
 pub mod review_intake;
 pub mod settings;
 pub mod telemetry;
+pub mod train;
 pub mod triage;
 
 pub use application::{Application, Roles};

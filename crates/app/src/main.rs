@@ -30,6 +30,9 @@ enum Command {
     Users(UsersCommand),
     /// Replay a labelled dataset through the pipeline and score every step.
     Eval(EvalArgs),
+    /// Train a triage model from labelled emails (eval JSONL, or a CSV ticket export) and
+    /// write it with a report (per-class precision and recall, confusion, reliability).
+    Train(TrainArgs),
     /// Measure inbound event → draft on a real broker against a consume→insert→produce floor.
     Bench(BenchArgs),
     /// Replace the shop's business data with a deterministic synthetic one.
@@ -95,6 +98,48 @@ struct EvalArgs {
     replay: Option<std::path::PathBuf>,
 }
 
+#[derive(Debug, clap::Args)]
+struct TrainArgs {
+    /// Labelled data: JSONL in the eval format, or CSV (by extension). Repeatable.
+    #[arg(required = true)]
+    inputs: Vec<std::path::PathBuf>,
+    /// Where the model goes; the report is written beside it (.report.md, .report.json).
+    #[arg(long, default_value = "triage.model")]
+    out: std::path::PathBuf,
+    /// CSV: the column with the customer's text.
+    #[arg(long)]
+    text_column: Option<String>,
+    /// CSV: the column with the topic label (docs/labels.md names).
+    #[arg(long)]
+    label_column: Option<String>,
+    /// CSV: the column with the subject, if any.
+    #[arg(long)]
+    subject_column: Option<String>,
+    /// CSV: the column with the urgency label, if any.
+    #[arg(long)]
+    urgency_column: Option<String>,
+    #[arg(long, value_enum, default_value = "logistic")]
+    method: MethodChoice,
+    /// Passes over the data (logistic regression).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// L2 penalty (logistic regression).
+    #[arg(long)]
+    l2: Option<f32>,
+    /// Cross-validation folds for the report and calibration.
+    #[arg(long)]
+    folds: Option<usize>,
+    /// Also score the finished model on these labelled files (never trained on).
+    #[arg(long = "evaluate-on")]
+    evaluate_on: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum MethodChoice {
+    Logistic,
+    NaiveBayes,
+}
+
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
     /// What got better or worse between two reports, case by case.
@@ -136,9 +181,12 @@ fn main() -> anyhow::Result<()> {
     // Lives until main returns: dropping it flushes the spans still buffered.
     let _telemetry = telemetry::init(match cli.command {
         Command::Demo => "warn,deskhand=info",
-        Command::Eval(_) | Command::Bench(_) => "warn",
+        Command::Eval(_) | Command::Bench(_) | Command::Train(_) => "warn",
         _ => "info",
     });
+    if let Command::Train(args) = cli.command {
+        return train(args);
+    }
     let settings = Settings::load().context("loading configuration")?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -153,6 +201,7 @@ fn main() -> anyhow::Result<()> {
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Demo => deskhand::demo::run(settings).await,
             Command::Eval(args) => eval(settings, args).await,
+            Command::Train(_) => unreachable!("train needs no runtime and returned above"),
             Command::Bench(args) => {
                 deskhand::bench::run(
                     settings,
@@ -170,6 +219,41 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })
+}
+
+fn train(args: TrainArgs) -> anyhow::Result<()> {
+    use deskhand_offline::train::{Method, TrainOptions};
+    let defaults = TrainOptions::default();
+    let request = deskhand::train::TrainRequest {
+        inputs: args.inputs,
+        csv: deskhand::train::CsvColumns {
+            text: args.text_column,
+            subject: args.subject_column,
+            label: args.label_column,
+            urgency: args.urgency_column,
+        },
+        out: args.out,
+        evaluate_on: args.evaluate_on,
+        options: TrainOptions {
+            method: match args.method {
+                MethodChoice::Logistic => Method::Logistic,
+                MethodChoice::NaiveBayes => Method::NaiveBayes,
+            },
+            epochs: args.epochs.unwrap_or(defaults.epochs),
+            l2: args.l2.unwrap_or(defaults.l2),
+            folds: args.folds.unwrap_or(defaults.folds),
+            ..defaults
+        },
+    };
+    let trained = deskhand::train::run(&request)?;
+    println!("{}", trained.summary);
+    println!(
+        "model: {}\nreport: {} ({})",
+        trained.model.display(),
+        trained.report_markdown.display(),
+        trained.report_json.display()
+    );
+    Ok(())
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {

@@ -23,6 +23,7 @@ const CONTRACT_ENV: &[(&str, &str, &str)] = &[
     ("DESKHAND_MAIL_FROM", "smtp", "from"),
     ("DESKHAND_MAX_IN_FLIGHT", "worker", "max_in_flight"),
     ("DESKHAND_TODAY", "agent", "today"),
+    ("DESKHAND_TRIAGE_MODEL", "triage", "model_path"),
     ("OPENAI_API_KEY", "llm", "api_key"),
     ("OPENAI_BASE_URL", "llm", "base_url"),
     ("DESKHAND_MODEL", "llm", "model"),
@@ -80,6 +81,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub relay: RelaySettings,
     pub agent: AgentSettings,
+    pub triage: TriageSettings,
     pub http: HttpSettings,
     pub review: ReviewConfig,
     pub smtp: SmtpSettings,
@@ -173,6 +175,39 @@ pub struct RelaySettings {
     pub publish_timeout_ms: u64,
 }
 
+/// The offline engine's classifier.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageSettings {
+    pub model_path: String,
+    pub reply_languages: Vec<String>,
+}
+
+impl TriageSettings {
+    /// The configured model file, or the shipped model.
+    pub fn load_model(&self) -> Result<deskhand_offline::TriageModel, SettingsError> {
+        let path = self.model_path.trim();
+        let invalid = |problem: String| {
+            SettingsError::Invalid(format!("triage.model_path {path:?}: {problem}"))
+        };
+        if path.is_empty() {
+            return deskhand_offline::TriageModel::shipped().map_err(|e| invalid(e.to_string()));
+        }
+        let bytes = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+        deskhand_offline::TriageModel::from_bytes(&bytes).map_err(|e| invalid(e.to_string()))
+    }
+
+    pub fn reply_languages(&self) -> Result<Vec<deskhand_core::Language>, SettingsError> {
+        self.reply_languages
+            .iter()
+            .map(|code| {
+                deskhand_core::Language::parse(code)
+                    .map_err(|e| SettingsError::Invalid(format!("triage.reply_languages: {e}")))
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSettings {
@@ -201,26 +236,34 @@ impl AgentSettings {
             .map_err(|e| SettingsError::Invalid(format!("agent.today {:?}: {e}", self.today)))
     }
 
-    /// The graph's settings.
-    pub fn graph(&self) -> deskhand_core::GraphSettings {
+    /// The graph's settings, with the languages the engine replies in.
+    pub fn graph(
+        &self,
+        reply_languages: Vec<deskhand_core::Language>,
+    ) -> deskhand_core::GraphSettings {
         use deskhand_core::delivery::PolicySettings;
-        use deskhand_core::memory::MemorySettings;
         deskhand_core::GraphSettings {
             max_body_chars: self.max_body_chars,
             min_confidence: self.min_confidence,
             repeat_limit: self.repeat_limit,
             max_catalog_rows: self.max_catalog_rows,
             max_offers: self.max_offers,
+            reply_languages,
             policy: PolicySettings {
                 refund_percent_per_day: self.refund_percent_per_day,
                 coupon_lookback_days: self.coupon_lookback_days,
                 coupon_valid_days: self.coupon_valid_days,
             },
-            memory: MemorySettings {
-                max_entries: self.memory_max_entries,
-                max_rolling_chars: self.memory_max_rolling_chars,
-                ..MemorySettings::default()
-            },
+            memory: self.memory(),
+        }
+    }
+
+    /// How the case memory folds summaries.
+    pub fn memory(&self) -> deskhand_core::memory::MemorySettings {
+        deskhand_core::memory::MemorySettings {
+            max_entries: self.memory_max_entries,
+            max_rolling_chars: self.memory_max_rolling_chars,
+            ..deskhand_core::memory::MemorySettings::default()
         }
     }
 }

@@ -66,6 +66,12 @@ label_enum!(
 );
 
 label_enum!(
+    /// The customer's tone (not the topic's): "this is ridiculous" is negative, a polite
+    /// question about a late parcel neutral.
+    Sentiment, "sentiment", { Negative => "negative", Neutral => "neutral", Positive => "positive" }
+);
+
+label_enum!(
     /// Where the graph sent the email.
     Route, "route", {
         /// Product availability or recommendation: catalog and stock tools.
@@ -78,6 +84,71 @@ label_enum!(
         NoReply => "no_reply",
     }
 );
+
+/// An ISO 639-1 language code, lower case ("en", "de").
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Language(String);
+
+impl Language {
+    pub fn parse(raw: &str) -> Result<Self, UnknownLabel> {
+        let code = raw.trim().to_ascii_lowercase();
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+            Ok(Self(code))
+        } else {
+            Err(UnknownLabel {
+                kind: "language",
+                value: raw.to_owned(),
+                expected: "an ISO 639-1 code such as en, de, fr, es",
+            })
+        }
+    }
+    pub fn english() -> Self {
+        Self("en".to_owned())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The language's English name, for reviewers; the code when it is not a common one.
+    pub fn name(&self) -> &str {
+        match self.0.as_str() {
+            "en" => "English",
+            "de" => "German",
+            "fr" => "French",
+            "es" => "Spanish",
+            "it" => "Italian",
+            "nl" => "Dutch",
+            "pt" => "Portuguese",
+            "pl" => "Polish",
+            "sv" => "Swedish",
+            "da" => "Danish",
+            other => other,
+        }
+    }
+}
+impl TryFrom<String> for Language {
+    type Error = UnknownLabel;
+    fn try_from(raw: String) -> Result<Self, UnknownLabel> {
+        Self::parse(&raw)
+    }
+}
+impl From<Language> for String {
+    fn from(language: Language) -> String {
+        language.0
+    }
+}
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the customer sounds: a sentiment and how frustrated they are (`0.0..=1.0`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Tone {
+    pub sentiment: Sentiment,
+    pub frustration: Confidence,
+}
 
 /// A probability-like score in `0.0..=1.0`.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -118,6 +189,12 @@ pub struct Classification {
     pub topic: Topic,
     pub urgency: Urgency,
     pub confidence: Confidence,
+    /// How the customer sounds, when the engine can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<Tone>,
+    /// The language the customer wrote in, when it could be detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
 }
 
 /// The reply proposed to the customer.
@@ -188,13 +265,15 @@ pub enum EscalationKind {
     NeedsPerson,
     /// The draft could not be stored as made; a person gets the email without it.
     StorageFailed,
+    /// Written in a language the engine does not reply in.
+    Language,
     /// Set by a producer that predates kinds.
     #[default]
     Unspecified,
 }
 
 impl EscalationKind {
-    pub const ALL: [EscalationKind; 11] = [
+    pub const ALL: [EscalationKind; 12] = [
         Self::Urgent,
         Self::SeveralRequests,
         Self::LowConfidence,
@@ -205,6 +284,7 @@ impl EscalationKind {
         Self::ComposeFailed,
         Self::NeedsPerson,
         Self::StorageFailed,
+        Self::Language,
         Self::Unspecified,
     ];
 
@@ -220,6 +300,7 @@ impl EscalationKind {
             Self::ComposeFailed => "compose_failed",
             Self::NeedsPerson => "needs_person",
             Self::StorageFailed => "storage_failed",
+            Self::Language => "language",
             Self::Unspecified => "unspecified",
         }
     }

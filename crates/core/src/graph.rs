@@ -7,7 +7,7 @@
 
 use crate::delivery::{assess, format_cents, DeliveryFacts, PolicyAction, PolicySettings};
 use crate::draft::{
-    Classification, Confidence, Draft, Escalation, EscalationKind, NodeRun, Observation,
+    Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
     ProposedAction, Reply, Route, Topic, Trace, Urgency,
 };
 use crate::email::InboundEmail;
@@ -18,7 +18,9 @@ use crate::ports::{
     Classified, Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup,
     ShopData, Usage,
 };
-use crate::product::rank;
+use crate::product::{
+    alternatives_query, choose_offer, rank_alternatives, Offer, ProductCandidate,
+};
 use crate::scope::CustomerScope;
 use crate::tracking::find_numbers;
 use serde_json::json;
@@ -39,6 +41,9 @@ pub struct GraphSettings {
     pub max_catalog_rows: i64,
     /// Products offered per reply.
     pub max_offers: usize,
+    /// Languages the engine replies in; an email in another language goes to a person,
+    /// with its language named, rather than getting an answer in the wrong one.
+    pub reply_languages: Vec<Language>,
     pub policy: PolicySettings,
     pub memory: MemorySettings,
 }
@@ -51,6 +56,7 @@ impl Default for GraphSettings {
             repeat_limit: 4,
             max_catalog_rows: 500,
             max_offers: 3,
+            reply_languages: vec![Language::english()],
             policy: PolicySettings::default(),
             memory: MemorySettings::default(),
         }
@@ -106,6 +112,19 @@ pub fn decide_route(
             .as_deref()
             .unwrap_or("marked urgent");
         return escalate(EscalationKind::Urgent, format!("urgent: {why}"));
+    }
+    if let Some(language) = classified
+        .language
+        .as_ref()
+        .filter(|l| classified.needs_reply && !settings.reply_languages.contains(l))
+    {
+        return escalate(
+            EscalationKind::Language,
+            format!(
+                "written in {} ({language}): no reply in that language yet",
+                language.name()
+            ),
+        );
     }
     if classified.multiple_requests {
         return escalate(
@@ -222,6 +241,8 @@ impl Outcome {
                     Urgency::Low
                 },
                 confidence: Confidence::parse(1.0).expect("1.0 is a valid confidence"),
+                tone: None,
+                language: None,
             },
             topic_for_memory: Topic::Other,
             route,
@@ -241,6 +262,36 @@ struct Findings {
     facts: Vec<String>,
     actions: Vec<ProposedAction>,
     ask_for: Option<&'static str>,
+}
+
+impl Findings {
+    /// A product offered in the reply, as a fact for the customer and evidence for the
+    /// reviewer; `alternative` when it stands in for what was asked.
+    fn offer(&mut self, product: &ProductCandidate, alternative: bool) {
+        let text = product.availability();
+        self.facts.push(text.clone());
+        self.observations.push(Observation {
+            source: "inventory".to_owned(),
+            text: if alternative {
+                format!("Alternative: {text}")
+            } else {
+                text
+            },
+            data: json!({
+                "product_id": product.product_id,
+                "name": product.name,
+                "brand": product.brand,
+                "size": product.size,
+                "width": product.width,
+                "color": product.color,
+                "material": product.material,
+                "price_cents": product.price_cents,
+                "quantity": product.quantity,
+                "next_incoming": product.next_incoming.map(|(date, qty)| json!({"date": date.to_string(), "quantity": qty})),
+                "alternative": alternative,
+            }),
+        });
+    }
 }
 
 fn unavailable(error: DataError) -> Result<(), GraphError> {
@@ -403,6 +454,8 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             urgency: classified.urgency,
             confidence: Confidence::parse(classified.confidence.clamp(0.0, 1.0))
                 .unwrap_or_else(|_| Confidence::parse(0.0).expect("0.0 is valid")),
+            tone: classified.tone,
+            language: classified.language.clone(),
         };
 
         let started = Instant::now();
@@ -437,6 +490,27 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     Some(format!("{} observations", findings.observations.len())),
                 );
                 outcome.observations = findings.observations;
+                // A product question we cannot answer in its language still gets its stock
+                // looked up, so the person who answers has it in front of them.
+                let language_only = outcome
+                    .escalation
+                    .as_ref()
+                    .is_some_and(|e| e.kind == EscalationKind::Language);
+                if language_only && classified.topic == Topic::ProductAvailabilityOrRecommendation {
+                    let started = Instant::now();
+                    if let Ok(findings) = self
+                        .product_flow(email, ctx.deadline, recorder)
+                        .instrument(node_span("product_lookup"))
+                        .await?
+                    {
+                        recorder.node(
+                            "product_lookup",
+                            started,
+                            Some(format!("{} observations", findings.observations.len())),
+                        );
+                        outcome.observations.extend(findings.observations);
+                    }
+                }
                 return Ok(outcome);
             }
             Route::Product => {
@@ -568,6 +642,20 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 Some("the brand or model, the size and the colour they are looking for");
             return Ok(Ok(findings));
         }
+        let identified = query.brand.is_some() || !query.model_words.is_empty();
+        if !identified && query.size.is_none() {
+            // A recommendation without a size cannot say what is in stock for them.
+            findings.observations.push(Observation {
+                source: "catalog".to_owned(),
+                text: format!(
+                    "A recommendation request ({}) without a size; nothing looked up.",
+                    query.describe()
+                ),
+                data: json!({"query": query}),
+            });
+            findings.ask_for = Some("your shoe size, and the width if you need a wide fit");
+            return Ok(Ok(findings));
+        }
         let candidates = match self
             .data
             .search_products(&query, self.settings.max_catalog_rows)
@@ -580,20 +668,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
         };
         let considered = candidates.len();
-        let best = rank(&query, candidates, self.settings.max_offers);
-        if best.is_empty() {
-            let text = format!("No product in the catalog matches: {}.", query.describe());
-            findings.facts.push(format!(
-                "We could not find a shoe matching {} in our catalog.",
-                query.describe()
-            ));
-            findings.observations.push(Observation {
-                source: "catalog".to_owned(),
-                text,
-                data: json!({"query": query, "considered": 0}),
-            });
-            return Ok(Ok(findings));
-        }
+        let limit = self.settings.max_offers;
         findings.observations.push(Observation {
             source: "catalog".to_owned(),
             text: format!(
@@ -602,25 +677,54 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             ),
             data: json!({"query": query, "considered": considered}),
         });
-        for product in &best {
-            let text = product.availability();
-            findings.facts.push(text.clone());
+        let (sold_out, closest) = match choose_offer(&query, candidates, limit) {
+            Offer::Requested(products) => {
+                for product in &products {
+                    findings.offer(product, false);
+                }
+                return Ok(Ok(findings));
+            }
+            Offer::Nothing => (Vec::new(), None),
+            Offer::Unavailable { sold_out, closest } => (sold_out, closest),
+        };
+        // What was asked for is reported either way: sold out, or not in the catalog.
+        for product in &sold_out {
+            findings.offer(product, false);
+        }
+        if sold_out.is_empty() {
+            findings.facts.push(format!(
+                "We could not find a shoe matching {} in our catalog.",
+                query.describe()
+            ));
+        }
+        // Offer what comes closest instead, marked as alternatives.
+        let wider = alternatives_query(&query);
+        let candidates = match self
+            .data
+            .search_products(&wider, self.settings.max_catalog_rows)
+            .await
+        {
+            Ok(candidates) => candidates,
+            Err(error) => {
+                unavailable(error.clone())?;
+                return Ok(Err(error.to_string()));
+            }
+        };
+        let like = sold_out.first().or(closest.as_deref());
+        let alternatives = rank_alternatives(&wider, like, candidates, limit);
+        if alternatives.is_empty() {
             findings.observations.push(Observation {
-                source: "inventory".to_owned(),
-                text,
-                data: json!({
-                    "product_id": product.product_id,
-                    "name": product.name,
-                    "brand": product.brand,
-                    "size": product.size,
-                    "width": product.width,
-                    "color": product.color,
-                    "material": product.material,
-                    "price_cents": product.price_cents,
-                    "quantity": product.quantity,
-                    "next_incoming": product.next_incoming.map(|(date, qty)| json!({"date": date.to_string(), "quantity": qty})),
-                }),
+                source: "catalog".to_owned(),
+                text: format!("Nothing in stock comes close to: {}.", query.describe()),
+                data: json!({"query": wider, "alternatives": 0}),
             });
+        } else {
+            findings
+                .facts
+                .push("Instead, we can offer these alternatives:".to_owned());
+            for product in &alternatives {
+                findings.offer(product, true);
+            }
         }
         Ok(Ok(findings))
     }

@@ -37,8 +37,8 @@ pub mod scope;
 pub mod tracking;
 
 pub use draft::{
-    Classification, Confidence, Draft, Escalation, EscalationKind, NodeRun, Observation,
-    ProposedAction, Reply, Route, Topic, Trace, Urgency,
+    Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
+    ProposedAction, Reply, Route, Sentiment, Tone, Topic, Trace, Urgency,
 };
 pub use email::{EmailBody, InboundEmail, OriginalMessage, SourcePosition};
 pub use graph::{GraphError, GraphSettings, RunContext, Triage, TriageGraph};

@@ -6,7 +6,7 @@
 //!   [`CustomerScope`]; the catalog is shared.
 
 use crate::delivery::{Cents, DeliveryFacts};
-use crate::draft::{Observation, Reply, Route, Topic, Urgency};
+use crate::draft::{Language, Observation, Reply, Route, Tone, Topic, Urgency};
 use crate::email::InboundEmail;
 use crate::ids::CaseId;
 use crate::memory::CaseMemory;
@@ -58,6 +58,10 @@ pub struct Classified {
     pub summary: String,
     /// Why the urgency is `urgent`, when it is (threat, injury, chargeback, ...).
     pub urgent_reason: Option<String>,
+    /// How the customer sounds, when the engine can tell.
+    pub tone: Option<Tone>,
+    /// The language the customer wrote in.
+    pub language: Option<Language>,
 }
 
 /// What the compose step may ground a reply in.

@@ -14,6 +14,10 @@ pub struct ProductQuery {
     pub model_words: Vec<String>,
     /// US size.
     pub size: Option<f64>,
+    /// The size was converted from another system (EU), where brands' charts differ by a
+    /// half size: it matches within half a size.
+    #[serde(default)]
+    pub size_approximate: bool,
     pub width: Option<String>,
     pub color: Option<String>,
     pub material: Option<String>,
@@ -134,6 +138,15 @@ impl ProductCandidate {
     }
 }
 
+impl ProductQuery {
+    /// Whether a catalog size is the size asked for.
+    pub fn fits_size(&self, size: f64) -> bool {
+        let tolerance = if self.size_approximate { 0.5 } else { 0.0 };
+        self.size
+            .is_none_or(|s| (s - size).abs() <= tolerance + 0.01)
+    }
+}
+
 /// How well a candidate fits the query; higher is better.
 pub fn score(query: &ProductQuery, candidate: &ProductCandidate) -> i64 {
     let eq = |a: &Option<String>, b: &str| a.as_ref().is_some_and(|a| a.eq_ignore_ascii_case(b));
@@ -153,6 +166,8 @@ pub fn score(query: &ProductQuery, candidate: &ProductCandidate) -> i64 {
         .is_some_and(|s| (s - candidate.size).abs() < 0.01)
     {
         score += 25;
+    } else if query.size.is_some() && query.fits_size(candidate.size) {
+        score += 20;
     }
     if eq(&query.width, &candidate.width) {
         score += 5;
@@ -202,4 +217,187 @@ pub struct CatalogVocabulary {
     pub colors: Vec<String>,
     pub materials: Vec<String>,
     pub widths: Vec<String>,
+}
+
+/// Whether a candidate is the item asked for: it has every attribute the customer named.
+/// Use words only rank; a recommendation request names a need, not an item.
+pub fn is_requested(query: &ProductQuery, candidate: &ProductCandidate) -> bool {
+    let same = |wanted: &Option<String>, have: &str| {
+        wanted.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(have))
+    };
+    same(&query.brand, &candidate.brand)
+        && query.fits_size(candidate.size)
+        && same(&query.width, &candidate.width)
+        && same(&query.color, &candidate.color)
+        && same(&query.material, &candidate.material)
+        && query
+            .max_price_cents
+            .is_none_or(|max| candidate.price_cents <= max)
+}
+
+/// What a product question gets: the item asked for when it can be had, or else the
+/// alternatives worth offering and what could not be had.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offer {
+    /// The item asked for, in stock (or, when none is, arriving), best first.
+    Requested(Vec<ProductCandidate>),
+    /// The item asked for cannot be had; alternatives are chosen separately.
+    Unavailable {
+        /// The item itself, when the catalog has it but it is sold out with no restock.
+        sold_out: Vec<ProductCandidate>,
+        /// The best-fitting row the search found (same brand or model, say), to find
+        /// alternatives like it.
+        closest: Option<Box<ProductCandidate>>,
+    },
+    /// Nothing in the catalog fits the question.
+    Nothing,
+}
+
+/// How many of the query's model words a candidate's name holds.
+fn model_overlap(query: &ProductQuery, candidate: &ProductCandidate) -> usize {
+    let haystack = format!("{} {}", candidate.name, candidate.model).to_lowercase();
+    query
+        .model_words
+        .iter()
+        .filter(|w| haystack.contains(&w.to_lowercase()))
+        .count()
+}
+
+/// How many of the query's use words a candidate's description holds.
+fn use_overlap(query: &ProductQuery, candidate: &ProductCandidate) -> usize {
+    let description = candidate.description.to_lowercase();
+    query
+        .use_words
+        .iter()
+        .filter(|w| description.contains(&w.to_lowercase()))
+        .count()
+}
+
+/// Chooses the offer from the candidates a search returned. Of the rows with every
+/// attribute named, the item asked for is the one whose name holds the most model words
+/// ("Pegasus Trail" over "Pegasus"; both of "Clifton or Bondi"), then whose description
+/// holds the most use words ("trail shoe for mud" over a road shoe of the same brand).
+pub fn choose_offer(
+    query: &ProductQuery,
+    candidates: Vec<ProductCandidate>,
+    limit: usize,
+) -> Offer {
+    if candidates.is_empty() {
+        return Offer::Nothing;
+    }
+    let ranked = rank(query, candidates, usize::MAX);
+    let attributes: Vec<&ProductCandidate> =
+        ranked.iter().filter(|c| is_requested(query, c)).collect();
+    let best_model = attributes
+        .iter()
+        .map(|c| model_overlap(query, c))
+        .max()
+        .unwrap_or(0);
+    let named: Vec<&ProductCandidate> = attributes
+        .into_iter()
+        .filter(|c| {
+            query.model_words.is_empty()
+                || (best_model > 0 && model_overlap(query, c) == best_model)
+        })
+        .collect();
+    let best_use = named
+        .iter()
+        .map(|c| use_overlap(query, c))
+        .max()
+        .unwrap_or(0);
+    let requested: Vec<&ProductCandidate> = named
+        .into_iter()
+        .filter(|c| use_overlap(query, c) == best_use)
+        .collect();
+    let in_stock: Vec<ProductCandidate> = requested
+        .iter()
+        .filter(|c| c.quantity > 0)
+        .take(limit)
+        .map(|c| (*c).clone())
+        .collect();
+    if !in_stock.is_empty() {
+        return Offer::Requested(in_stock);
+    }
+    let arriving: Vec<ProductCandidate> = requested
+        .iter()
+        .filter(|c| c.next_incoming.is_some())
+        .take(limit)
+        .map(|c| (*c).clone())
+        .collect();
+    if !arriving.is_empty() {
+        return Offer::Requested(arriving);
+    }
+    Offer::Unavailable {
+        sold_out: requested.iter().take(limit).map(|c| (*c).clone()).collect(),
+        closest: ranked.first().cloned().map(Box::new),
+    }
+}
+
+/// The query for alternatives: the customer's size, width and budget, and the need words
+/// of what they asked for, without the brand and model that could not be had.
+pub fn alternatives_query(query: &ProductQuery) -> ProductQuery {
+    ProductQuery {
+        brand: None,
+        model_words: Vec::new(),
+        size: query.size,
+        size_approximate: query.size_approximate,
+        width: query.width.clone(),
+        color: None,
+        material: None,
+        max_price_cents: query.max_price_cents,
+        use_words: query.use_words.clone(),
+    }
+}
+
+/// Words of a description that say what a shoe is for.
+fn description_words(text: &str) -> std::collections::BTreeSet<String> {
+    const COMMON: &[&str] = &[
+        "with", "and", "for", "the", "that", "shoe", "shoes", "from", "your", "this", "into",
+    ];
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 4 && !COMMON.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Up to `limit` in-stock alternatives to `like` (what was asked for, when the catalog
+/// has it): the same model in another colour first, then the shoes whose description
+/// shares the most with it, then the rest by the query's own ranking.
+pub fn rank_alternatives(
+    query: &ProductQuery,
+    like: Option<&ProductCandidate>,
+    candidates: Vec<ProductCandidate>,
+    limit: usize,
+) -> Vec<ProductCandidate> {
+    let like_words = like
+        .map(|l| description_words(&l.description))
+        .unwrap_or_default();
+    let mut scored: Vec<(i64, ProductCandidate)> = candidates
+        .into_iter()
+        .filter(|c| c.quantity > 0)
+        .filter(|c| like.is_none_or(|l| l.product_id != c.product_id))
+        .filter(|c| query.fits_size(c.size))
+        .filter(|c| {
+            query
+                .width
+                .as_ref()
+                .is_none_or(|w| w.eq_ignore_ascii_case(&c.width))
+        })
+        .map(|c| {
+            let mut points = score(query, &c);
+            if let Some(like) = like {
+                if like.name.eq_ignore_ascii_case(&c.name) {
+                    points += 100;
+                }
+                points += 10
+                    * description_words(&c.description)
+                        .intersection(&like_words)
+                        .count() as i64;
+            }
+            (points, c)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.product_id.cmp(&b.1.product_id)));
+    scored.into_iter().take(limit).map(|(_, c)| c).collect()
 }

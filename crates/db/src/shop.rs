@@ -272,8 +272,9 @@ impl ShopData for Store {
         query: &ProductQuery,
         limit: i64,
     ) -> Result<Vec<ProductCandidate>, DataError> {
-        // Brand and model words identify the product: hard filters. Without them, size,
-        // colour and use narrow the search instead. Everything else only ranks.
+        // Brand and model words identify the product: hard filters. Without them, size
+        // and colour narrow the search instead. Everything else (use words included: not
+        // every catalog describes its shoes) only ranks.
         let identified = query.brand.is_some() || !query.model_words.is_empty();
         let like = |words: &[String]| -> Vec<String> {
             words
@@ -294,10 +295,10 @@ impl ShopData for Store {
              WHERE ($1::text IS NULL OR lower(p.brand) = lower($1))
                AND (cardinality($2::text[]) = 0 OR lower(p.name || ' ' || p.model) LIKE ANY($2))
                AND ($3::bigint IS NULL OR p.price_cents <= $3)
-               AND ($4 OR $5::float8 IS NULL OR p.size = $5::numeric)
+               AND ($4 OR $5::float8 IS NULL OR abs(p.size::float8 - $5) <= $9)
                AND ($4 OR $6::text IS NULL OR lower(p.color) = lower($6))
-               AND ($4 OR cardinality($7::text[]) = 0 OR lower(p.description) LIKE ANY($7))
-             ORDER BY (p.size = $5::numeric) IS TRUE DESC, (lower(p.color) = lower($6)) IS TRUE DESC,
+             ORDER BY (abs(p.size::float8 - $5) <= $9) IS TRUE DESC, (lower(p.color) = lower($6)) IS TRUE DESC,
+                      (cardinality($7::text[]) > 0 AND lower(p.description) LIKE ANY($7)) DESC,
                       (COALESCE(i.quantity, 0) > 0) DESC, p.product_id
              LIMIT $8",
         )
@@ -309,6 +310,8 @@ impl ShopData for Store {
         .bind(query.color.as_deref())
         .bind(like(&query.use_words))
         .bind(limit)
+        // Half a size either way when the size was converted from EU.
+        .bind(if query.size_approximate { 0.51 } else { 0.01 })
         .fetch_all(self.pool())
         .await
         .map_err(Error::from)?;

@@ -36,6 +36,8 @@ fn draft(email: &InboundEmail) -> Draft {
             topic: Topic::Other,
             urgency: Urgency::Low,
             confidence: Confidence::parse(0.5).unwrap(),
+            tone: None,
+            language: None,
         },
         route: Route::NoReply,
         reply: None,

@@ -394,6 +394,8 @@ fn parse_classification(value: Value) -> Result<Classified, String> {
             summary
         },
         urgent_reason: answer.urgent_reason.filter(|r| !r.trim().is_empty()),
+        tone: None,
+        language: None,
     })
 }
 
@@ -432,18 +434,32 @@ impl Cognition for LlmEngine {
     ) -> CognitionResult<Classified> {
         let model = self.settings.models.classify.clone();
         let user = prompts::classify_user(email, memory);
-        self.ask(
-            Step {
-                name: "classification",
-                model: &model,
-                system: prompts::CLASSIFY_SYSTEM,
-                schema: prompts::classify_schema(),
-            },
-            user,
-            deadline,
-            parse_classification,
-        )
-        .await
+        let mut answer = self
+            .ask(
+                Step {
+                    name: "classification",
+                    model: &model,
+                    system: prompts::CLASSIFY_SYSTEM,
+                    schema: prompts::classify_schema(),
+                },
+                user,
+                deadline,
+                parse_classification,
+            )
+            .await?;
+        // The deterministic parts are the same for both engines: the language, and the
+        // safety floor that no model may talk an urgent email out of.
+        let classified = &mut answer.value;
+        let subject = email.subject.as_deref().unwrap_or("");
+        classified.language = deskhand_offline::detect_language(subject, &email.body.readable);
+        let own_words = format!("{subject}\n{}", email.body.readable);
+        if let Some(reason) = deskhand_offline::safety_floor(&own_words) {
+            if classified.urgency != Urgency::Urgent {
+                classified.urgency = Urgency::Urgent;
+                classified.urgent_reason = Some(reason.to_owned());
+            }
+        }
+        Ok(answer)
     }
 
     async fn extract_product_query(

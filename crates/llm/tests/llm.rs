@@ -31,7 +31,7 @@ fn engine(server: &ScriptedLlm, call_timeout: Duration) -> LlmEngine {
                 },
             )]),
         },
-        OfflineEngine::default(),
+        OfflineEngine::shipped(Default::default()).expect("the shipped model loads"),
     )
     .unwrap()
 }

@@ -2,7 +2,8 @@
 //!
 //! The email adapter. Inbound: turns an RFC 822 message into the text a person wrote
 //! (multipart resolved, HTML turned into text, charsets and transfer encodings decoded),
-//! and strips quoted earlier replies and signatures from what the agent reads. The
+//! and strips quoted earlier replies (`>` lines, and in HTML mail `<blockquote>`, Gmail,
+//! Yahoo and Outlook quote containers) and signatures from what the agent reads. The
 //! original bytes are never altered; callers keep them.
 //!
 //! Outbound ([`SmtpSender`]): approved replies over SMTP with lettre, threaded under the
@@ -10,9 +11,11 @@
 //!
 //! It knows nothing of Kafka, databases or the graph.
 
+mod html_quotes;
 mod quotes;
 mod send;
 
+pub use html_quotes::strip_html_quotes;
 pub use quotes::readable_text;
 pub use send::{build_message, SmtpSender};
 
@@ -113,11 +116,24 @@ pub fn parse_message(raw: &[u8], limits: MailLimits) -> Result<ParsedMessage> {
             (None, Some(address)) => Some(address.to_owned()),
             _ => None,
         });
+    // An HTML-only message marks its quotes with markup, which the text conversion loses:
+    // strip them first.
+    let html_only = message
+        .text_body
+        .first()
+        .and_then(|&part| message.parts.get(part as usize))
+        .is_some_and(|part| matches!(part.body, PartType::Html(_)));
+    let readable = match message.body_html(0).filter(|_| html_only) {
+        Some(html) => readable_text(&normalise_newlines(
+            &mail_parser::decoders::html::html_to_text(&strip_html_quotes(&html)),
+        )),
+        None => readable_text(&full_text),
+    };
     Ok(ParsedMessage {
         subject: message.subject().map(str::to_owned),
         message_id: message.message_id().map(|id| format!("<{id}>")),
         from,
-        readable: readable_text(&full_text),
+        readable,
         full_text,
     })
 }

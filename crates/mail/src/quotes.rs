@@ -82,10 +82,26 @@ fn is_signature_start(line: &str) -> bool {
         return true;
     }
     let lower = line.trim().to_lowercase();
-    lower.starts_with("sent from my ")
-        || lower.starts_with("get outlook for ")
-        || lower.starts_with("sent from outlook")
-        || lower.starts_with("sent via ")
+    // The phone's own sign-off, in the languages customers write in most.
+    const MOBILE_SIGN_OFFS: &[&str] = &[
+        "sent from my ",
+        "get outlook for ",
+        "sent from outlook",
+        "sent via ",
+        "von meinem iphone gesendet",
+        "von meinem ipad gesendet",
+        "gesendet von meinem ",
+        "envoyé de mon ",
+        "envoyé depuis mon ",
+        "enviado desde mi ",
+        "enviado do meu ",
+        "inviato da ",
+        "verzonden met ",
+        "verstuurd vanaf mijn ",
+        "wysłane z ",
+        "skickat från min ",
+    ];
+    MOBILE_SIGN_OFFS.iter().any(|s| lower.starts_with(s))
 }
 
 fn collapse_blank_lines(lines: &[&str]) -> String {

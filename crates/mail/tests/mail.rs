@@ -127,3 +127,82 @@ fn deeply_nested_mime_is_refused() {
         Err(MailError::TooDeep { .. }) | Err(MailError::TooManyParts { .. })
     ));
 }
+
+fn html_message(html: &str) -> Vec<u8> {
+    format!(
+        "From: Ana <ana@example.com>\r\nSubject: Re: your order\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_tracking_number_quoted_in_an_html_blockquote_is_not_the_customers() {
+    let parsed = parse(&html_message(
+        "<div dir=\"ltr\">Do you have the Pegasus 41 in size 10?</div><br>\
+         <div class=\"gmail_quote\"><div class=\"gmail_attr\">On Tue, 3 Mar 2026, Shop wrote:</div>\
+         <blockquote class=\"gmail_quote\" style=\"margin:0\">Your parcel 1Z999AA10123456784 \
+         has shipped.<blockquote>older <b>nested</b> quote</blockquote> still quoted</blockquote></div>",
+    ));
+    assert!(parsed.readable.contains("Pegasus 41"));
+    assert!(
+        !parsed.readable.contains("1Z999AA10123456784"),
+        "{}",
+        parsed.readable
+    );
+    assert!(
+        !parsed.readable.contains("still quoted"),
+        "{}",
+        parsed.readable
+    );
+    assert!(
+        parsed.full_text.contains("1Z999AA10123456784"),
+        "the whole text keeps the quote for the reviewer"
+    );
+}
+
+#[test]
+fn apple_mail_and_yahoo_quotes_are_stripped_from_html_mail() {
+    let apple = parse(&html_message(
+        "<div>Where is my refund?</div><div><br><blockquote type=\"cite\">\
+         <div>Order 5521 was cancelled.</div></blockquote></div>",
+    ));
+    assert!(apple.readable.contains("Where is my refund?"));
+    assert!(!apple.readable.contains("5521"), "{}", apple.readable);
+
+    let yahoo = parse(&html_message(
+        "<div>Still no parcel.</div><div class=\"yahoo_quoted\"><div>Thanks for your \
+         order of Clifton 9</div></div>",
+    ));
+    assert!(yahoo.readable.contains("Still no parcel."));
+    assert!(!yahoo.readable.contains("Clifton"), "{}", yahoo.readable);
+}
+
+#[test]
+fn outlook_drops_everything_after_its_reply_header() {
+    let parsed = parse(&html_message(
+        "<p class=\"MsoNormal\">Please cancel order 4471.</p><div id=\"appendonsend\"></div>\
+         <hr><div id=\"divRplyFwdMsg\"><b>From:</b> Shop<br><b>Sent:</b> Monday</div>\
+         <div>Your tracking number is 9400111899223344556677</div>",
+    ));
+    assert!(parsed.readable.contains("cancel order 4471"));
+    assert!(
+        !parsed.readable.contains("9400111899223344556677"),
+        "{}",
+        parsed.readable
+    );
+}
+
+#[test]
+fn a_forwarded_message_in_html_mail_is_kept() {
+    let parsed = parse(&html_message(
+        "<div>See below, it never came.</div><div class=\"gmail_quote\">\
+         ---------- Forwarded message ---------<br>From: UPS<br>\
+         Tracking 1Z999AA10123456784 is delayed.</div>",
+    ));
+    assert!(
+        parsed.readable.contains("1Z999AA10123456784"),
+        "{}",
+        parsed.readable
+    );
+}

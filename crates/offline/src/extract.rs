@@ -2,6 +2,8 @@
 
 use deskhand_core::product::{eu_to_us, CatalogVocabulary, ProductQuery};
 
+/// What a shoe is for, as stems that catalog descriptions use ("cushion" finds
+/// "cushioned" and "cushioning"). A recommendation request is matched against them.
 const USE_WORDS: &[&str] = &[
     "running",
     "trail",
@@ -17,6 +19,118 @@ const USE_WORDS: &[&str] = &[
     "casual",
     "cross-training",
     "everyday",
+    "cushion",
+    "stability",
+    "overpronat",
+    "neutral",
+    "support",
+    "waterproof",
+    "gore-tex",
+    "lightweight",
+    "grip",
+    "recovery",
+    "long run",
+    "daily",
+    "tempo",
+    "spike",
+    "track",
+    "carbon",
+    "toe box",
+    "standing",
+    "beginner",
+    "plantar",
+    "arch",
+    "flat feet",
+    "mud",
+    "winter",
+];
+
+/// Words of model names that are also everyday words.
+const EVERYDAY_MODEL_WORDS: &[&str] = &[
+    "trail",
+    "light",
+    "waterproof",
+    "peak",
+    "road",
+    "pro",
+    "plus",
+    "elite",
+    "wide",
+    "walker",
+    "running",
+    "ultra",
+    "sense",
+    "ride",
+    "guide",
+    "wave",
+    "fresh",
+    "foam",
+    "boost",
+    "speed",
+    "flow",
+    "structure",
+    "transport",
+    "triumph",
+    "glide",
+    "ghost",
+    "lone",
+    "zoom",
+    "free",
+    "react",
+    "mach",
+    "invincible",
+    "adrenaline",
+    "launch",
+    "rebel",
+    "challenger",
+    "court",
+    "force",
+    "cloud",
+    "max",
+    "shift",
+    "sport",
+    "edge",
+    "terrain",
+    "summit",
+];
+
+/// Colour words in the customer's language → the catalog's English colour.
+const COLOR_WORDS: &[(&str, &str)] = &[
+    ("gray", "Grey"),
+    ("navy blue", "Navy"),
+    ("schwarz", "Black"),
+    ("schwarze", "Black"),
+    ("schwarzen", "Black"),
+    ("weiß", "White"),
+    ("weiss", "White"),
+    ("weißen", "White"),
+    ("grau", "Grey"),
+    ("blau", "Blue"),
+    ("rot", "Red"),
+    ("grün", "Green"),
+    ("noir", "Black"),
+    ("noire", "Black"),
+    ("noires", "Black"),
+    ("blanc", "White"),
+    ("blanche", "White"),
+    ("gris", "Grey"),
+    ("grise", "Grey"),
+    ("bleu", "Blue"),
+    ("bleue", "Blue"),
+    ("rouge", "Red"),
+    ("vert", "Green"),
+    ("rose", "Pink"),
+    ("negro", "Black"),
+    ("negra", "Black"),
+    ("negras", "Black"),
+    ("negros", "Black"),
+    ("blanco", "White"),
+    ("blanca", "White"),
+    ("blancas", "White"),
+    ("azul", "Blue"),
+    ("rojo", "Red"),
+    ("verde", "Green"),
+    ("rosa", "Pink"),
 ];
 
 /// Extracts what the customer asked for. Every field may stay empty.
@@ -32,22 +146,111 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         if needle.contains(' ') {
             lower.contains(&needle)
         } else {
-            words.contains(&needle)
+            // "Kayanos" asks for the Kayano.
+            words
+                .iter()
+                .any(|w| *w == needle || w.strip_suffix('s') == Some(needle.as_str()))
         }
     };
+    // A use word is a stem: it may start a longer word ("cushion" in "cushioned").
+    let has_stem = |stem: &str| {
+        lower.match_indices(stem).any(|(at, _)| {
+            lower[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
 
-    let brand = vocabulary.brands.iter().find(|b| has_word(b)).cloned();
-    // Model words: distinctive words of catalog model names (not numbers, not the brand).
+    // A brand that is also a short everyday word ("On") counts only right before one of
+    // the catalog's model words ("On Cloudmonster"), not in "on the stairs".
+    let model_vocabulary: Vec<String> = vocabulary
+        .models
+        .iter()
+        .flat_map(|m| {
+            m.to_lowercase()
+                .split([' ', '-'])
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|w| w.len() >= 4 && w.chars().any(char::is_alphabetic))
+        .collect();
+    let names_the_brand = |brand: &str| {
+        let brand = brand.to_lowercase();
+        if brand.chars().count() > 3 {
+            return has_word(&brand);
+        }
+        words.windows(2).any(|pair| {
+            pair[0] == brand
+                && model_vocabulary
+                    .iter()
+                    .any(|m| *m == pair[1] || pair[1].strip_suffix('s') == Some(m.as_str()))
+        })
+    };
+    let brand = vocabulary
+        .brands
+        .iter()
+        .find(|b| names_the_brand(b))
+        .cloned();
+    // Model words: words of catalog model names (not numbers, not the brand). A name word
+    // that is also everyday English ("Guide", "Trail", "Light") counts only beside a word
+    // that is not (the "Pegasus" of "Pegasus Trail"), after a brand ("Saucony Guide"), or
+    // before the model's number ("Guide 17"): "your size guide" asks for no shoe.
     let mut model_words: Vec<String> = Vec::new();
+    let brand_words: Vec<String> = vocabulary.brands.iter().map(|b| b.to_lowercase()).collect();
     for model in &vocabulary.models {
-        for word in model.to_lowercase().split_whitespace() {
-            let distinctive = word.len() >= 4 && word.chars().any(char::is_alphabetic);
-            if distinctive && has_word(word) && !model_words.iter().any(|m| m == word) {
+        let name = model.to_lowercase();
+        let parts: Vec<&str> = name.split([' ', '-']).filter(|w| !w.is_empty()).collect();
+        let numbers: Vec<&str> = parts
+            .iter()
+            .copied()
+            .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        let candidates: Vec<&str> = parts
+            .iter()
+            .copied()
+            .filter(|w| w.len() >= 4 && w.chars().any(char::is_alphabetic))
+            .collect();
+        let distinctive_named = candidates
+            .iter()
+            .any(|w| !EVERYDAY_MODEL_WORDS.contains(w) && has_word(w));
+        for word in candidates {
+            if !has_word(word) || model_words.iter().any(|m| m == word) {
+                continue;
+            }
+            let everyday = EVERYDAY_MODEL_WORDS.contains(&word);
+            let anchored = || {
+                words.windows(2).any(|pair| {
+                    (pair[1] == word && brand_words.contains(&pair[0]))
+                        || (pair[0] == word && numbers.contains(&pair[1].as_str()))
+                })
+            };
+            if !everyday || distinctive_named || anchored() {
                 model_words.push(word.to_owned());
             }
         }
     }
-    let color = vocabulary.colors.iter().find(|c| has_word(c)).cloned();
+    let in_catalog = |english: &str| {
+        vocabulary
+            .colors
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(english))
+    };
+    // Compound colour words first: "navy blue" is navy, not blue.
+    let compound = COLOR_WORDS
+        .iter()
+        .filter(|(word, _)| word.contains(' ') && has_word(word))
+        .find_map(|(_, english)| in_catalog(english));
+    let color = compound
+        .or_else(|| vocabulary.colors.iter().find(|c| has_word(c)))
+        .or_else(|| {
+            // The catalog's colours are English; customers write theirs.
+            COLOR_WORDS
+                .iter()
+                .find(|(word, _)| has_word(word))
+                .and_then(|(_, english)| in_catalog(english))
+        })
+        .cloned();
     let material = vocabulary.materials.iter().find(|m| has_word(m)).cloned();
     let width = if lower.contains("extra wide") || lower.contains("extra-wide") {
         Some("4E".to_owned())
@@ -64,13 +267,15 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
     };
     let use_words = USE_WORDS
         .iter()
-        .filter(|w| has_word(w))
+        .filter(|w| has_stem(w))
         .map(|w| (*w).to_owned())
         .collect();
+    let size = parse_size_with_system(&lower);
     ProductQuery {
         brand,
         model_words,
-        size: parse_size(&lower),
+        size: size.map(|(us, _)| us),
+        size_approximate: size.is_some_and(|(_, from_eu)| from_eu),
         width,
         color,
         material,
@@ -82,6 +287,29 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
 /// Finds a shoe size: "size 9.5", "size 9 1/2", "9½", "US 10", "EU 43", "a 10.5".
 /// Returns a US size.
 pub fn parse_size(lower: &str) -> Option<f64> {
+    parse_size_with_system(lower).map(|(us, _)| us)
+}
+
+/// [`parse_size`], and whether the customer gave it as an EU size.
+fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
+    // "42,5" is how most of Europe writes 42.5.
+    let chars: Vec<char> = lower.chars().collect();
+    let lower: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between_digits = i > 0
+                && chars[i - 1].is_ascii_digit()
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if c == ',' && between_digits {
+                '.'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let lower = spell_numbers(&lower);
+    let lower = lower.as_str();
     let tokens: Vec<&str> = lower
         .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
         .filter(|t| !t.is_empty())
@@ -96,9 +324,19 @@ pub fn parse_size(lower: &str) -> Option<f64> {
     let half =
         |token: Option<&&str>| token.is_some_and(|t| t.trim_end_matches(['.', '?', '!']) == "1/2");
     for (i, token) in tokens.iter().enumerate() {
-        let (eu, start) = match *token {
+        let (eu, start) = match token.trim_end_matches(['.', ':']) {
             "size" | "sz" | "us" | "usa" => (false, i + 1),
             "eu" | "eur" | "euro" => (true, i + 1),
+            // Words for "size" that come with European sizes more often than not; the
+            // number decides (US sizes stop at 16, EU sizes start at 35).
+            "größe" | "grösse" | "gr" | "schuhgröße" | "pointure" | "taille" | "talla"
+            | "número" | "numero" | "taglia" | "maat" => (false, i + 1),
+            // "in a 12", "I wear an 11"
+            "a" | "an"
+                if i > 0 && matches!(tokens[i - 1], "in" | "wear" | "i'm" | "im" | "am" | "a") =>
+            {
+                (false, i + 1)
+            }
             _ => continue,
         };
         // "size eu 43", "size us 9"
@@ -113,14 +351,44 @@ pub fn parse_size(lower: &str) -> Option<f64> {
             } else {
                 value
             };
+            let eu = eu || (35.0..=50.0).contains(&value);
             let plausible = if eu {
                 (35.0..=50.0).contains(&value)
             } else {
                 (3.0..=16.0).contains(&value)
             };
             if plausible {
-                return Some(if eu { eu_to_us(value) } else { value });
+                return Some(if eu {
+                    (eu_to_us(value), true)
+                } else {
+                    (value, false)
+                });
             }
+        }
+    }
+    // "in 12", and a bare half size ("11.5 please"): model numbers are whole, and so are
+    // most quantities, but a half is almost always a shoe size.
+    for (i, token) in tokens.iter().enumerate() {
+        let Some(value) = number(token) else { continue };
+        let unit = tokens
+            .get(i + 1)
+            .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
+        let is_quantity = unit.is_some_and(|u| {
+            [
+                "day", "week", "hour", "month", "year", "minute", "km", "mile", "pair", "%", "x",
+                "$", "€", "min",
+            ]
+            .iter()
+            .any(|q| u.starts_with(q))
+        });
+        let after_in = i > 0 && matches!(tokens[i - 1], "in" | "a");
+        let money = i > 0
+            && (tokens[i - 1].ends_with(['$', '€', '£']) || token.starts_with(['$', '€', '£']));
+        if is_quantity || money || !(3.0..=16.0).contains(&value) {
+            continue;
+        }
+        if value.fract() == 0.5 || (after_in && value.fract() == 0.0) {
+            return Some((value, false));
         }
     }
     // "43 EU", "9.5 US"
@@ -128,15 +396,56 @@ pub fn parse_size(lower: &str) -> Option<f64> {
         if matches!(*token, "eu" | "us") {
             if let Some(value) = number(tokens[i - 1]) {
                 if *token == "eu" && (35.0..=50.0).contains(&value) {
-                    return Some(eu_to_us(value));
+                    return Some((eu_to_us(value), true));
                 }
                 if *token == "us" && (3.0..=16.0).contains(&value) {
-                    return Some(value);
+                    return Some((value, false));
                 }
             }
         }
     }
     None
+}
+
+/// Sizes said in words: "size ten and a half" → "size 10.5".
+fn spell_numbers(lower: &str) -> String {
+    const WORDS: &[(&str, u32)] = &[
+        ("three", 3),
+        ("four", 4),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("eleven", 11),
+        ("twelve", 12),
+        ("thirteen", 13),
+        ("fourteen", 14),
+        ("fifteen", 15),
+    ];
+    let mut out: Vec<String> = Vec::new();
+    let tokens: Vec<&str> = lower.split(' ').collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let word = tokens[i].trim_end_matches([',', '.', '?', '!']);
+        if let Some((_, n)) = WORDS.iter().find(|(w, _)| *w == word) {
+            let half = tokens.get(i + 1..i + 4).is_some_and(|t| {
+                t.join(" ").trim_end_matches([',', '.', '?', '!']) == "and a half"
+            });
+            if half {
+                out.push(format!("{n}.5"));
+                i += 4;
+            } else {
+                out.push(n.to_string());
+                i += 1;
+            }
+            continue;
+        }
+        out.push(tokens[i].to_owned());
+        i += 1;
+    }
+    out.join(" ")
 }
 
 /// "under $150", "less than 120 dollars", "max $99.99", "budget is $100".

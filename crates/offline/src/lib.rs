@@ -1,20 +1,30 @@
 //! # deskhand-offline
 //!
-//! The offline engine: deterministic rules for classification and extraction, templates
-//! for replies. It implements [`deskhand_core::ports::Cognition`], so the graph runs the
+//! The offline engine: a trained triage model (hashed word and character n-grams, one
+//! linear layer per field, calibrated) for classification, exact rules for extraction and
+//! the safety floor, templates for replies. Training lives here too ([`train`]), pure:
+//! examples in, a model and its report out. It implements [`deskhand_core::ports::Cognition`], so the graph runs the
 //! same way on it as on a language model. It is a product tier (instant, free,
 //! predictable), the default when no model endpoint is configured, and the template
 //! fallback of the LLM engine.
 //!
-//! Depends on `deskhand-core` only.
+//! The one rule it keeps: no I/O and no clock. A model arrives as bytes; the shipped one
+//! is compiled in. Depends on `deskhand-core` (and whatlang for language detection).
 
 mod classify;
 mod compose;
 mod extract;
+pub mod features;
+mod language;
+pub mod model;
+pub mod report;
+pub mod train;
 
-pub use classify::classify;
+pub use classify::{classify, classify_text, safety_floor, see_first_floor};
 pub use compose::compose;
 pub use extract::{extract_product_query, parse_size};
+pub use language::detect_language;
+pub use model::{ModelError, TriageModel};
 
 use deskhand_core::email::InboundEmail;
 use deskhand_core::memory::CaseMemory;
@@ -25,17 +35,28 @@ use deskhand_core::product::{CatalogVocabulary, ProductQuery};
 use deskhand_core::Reply;
 use std::sync::Arc;
 
-/// The deterministic engine, with the catalog's vocabulary.
-#[derive(Debug, Clone, Default)]
+/// The deterministic engine: a triage model and the catalog's vocabulary.
+#[derive(Debug, Clone)]
 pub struct OfflineEngine {
+    model: Arc<TriageModel>,
     vocabulary: Arc<CatalogVocabulary>,
 }
 
 impl OfflineEngine {
-    pub fn new(vocabulary: CatalogVocabulary) -> Self {
+    pub fn new(model: TriageModel, vocabulary: CatalogVocabulary) -> Self {
         Self {
+            model: Arc::new(model),
             vocabulary: Arc::new(vocabulary),
         }
+    }
+
+    /// The engine with the model that ships with the product.
+    pub fn shipped(vocabulary: CatalogVocabulary) -> Result<Self, ModelError> {
+        Ok(Self::new(TriageModel::shipped()?, vocabulary))
+    }
+
+    pub fn model(&self) -> &TriageModel {
+        &self.model
     }
 }
 
@@ -50,7 +71,7 @@ impl Cognition for OfflineEngine {
         _memory: &CaseMemory,
         _deadline: Deadline,
     ) -> CognitionResult<Classified> {
-        Ok(Metered::free(classify(email)))
+        Ok(Metered::free(classify(email, &self.model)))
     }
 
     async fn extract_product_query(

@@ -150,6 +150,9 @@ pub struct CaseEmail {
     pub text: Option<String>,
     #[serde(default)]
     pub raw: Option<String>,
+    /// The body of an HTML-only email (sent as a `text/html` MIME message).
+    #[serde(default)]
+    pub html: Option<String>,
     #[serde(default)]
     pub from: Option<String>,
 }
@@ -169,7 +172,19 @@ pub struct Expect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_numbers: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_reply: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_requests: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<String>,
+    /// ISO 639-1 code of the customer's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub products: Option<Vec<String>>,
+    /// What may be offered instead when the item asked for is not available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternatives: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<ExpectedAction>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,8 +275,9 @@ impl Dataset {
 impl Case {
     /// References point at things the case defines; the email has exactly one body.
     fn validate(&self) -> anyhow::Result<()> {
-        if self.email.text.is_some() == self.email.raw.is_some() {
-            bail!("email needs exactly one of text and raw");
+        let bodies = [&self.email.text, &self.email.raw, &self.email.html];
+        if bodies.iter().filter(|b| b.is_some()).count() != 1 {
+            bail!("email needs exactly one of text, raw and html");
         }
         let products: BTreeSet<&str> = self
             .given
@@ -307,11 +323,16 @@ impl Case {
                 bail!("history role must be customer or agent, not {:?}", h.role);
             }
         }
-        if let Some(refs) = &self.expect.products {
-            for r in refs {
-                known(&products, "product", r)?;
-            }
+        for r in self
+            .expect
+            .products
+            .iter()
+            .chain(&self.expect.alternatives)
+            .flatten()
+        {
+            known(&products, "product", r)?;
         }
+
         if let Some(actions) = &self.expect.actions {
             for a in actions {
                 known(&deliveries, "delivery", &a.delivery)?;
@@ -333,12 +354,20 @@ impl Case {
                 &self.expect.route,
                 labels(deskhand_core::Route::ALL, |r| r.as_str()),
             ),
+            (
+                "sentiment",
+                &self.expect.sentiment,
+                labels(deskhand_core::Sentiment::ALL, |s| s.as_str()),
+            ),
         ] {
             if let Some(value) = value {
                 if !all.contains(&value.as_str()) {
                     bail!("expect.{label} {value:?} is not one of {all:?}");
                 }
             }
+        }
+        if let Some(language) = &self.expect.language {
+            deskhand_core::Language::parse(language).map_err(|e| anyhow::anyhow!("expect.{e}"))?;
         }
         Ok(())
     }

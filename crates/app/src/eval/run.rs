@@ -36,6 +36,16 @@ pub struct CaseRun {
 }
 
 /// The inbound event the CRM would publish for `case`.
+/// An HTML-only message as a mail client sends it, base64 for the event's `raw` field.
+fn html_message(from: &str, html: &str) -> String {
+    use base64::Engine as _;
+    let message = format!(
+        "From: {from}\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\r\n{html}\r\n"
+    );
+    base64::engine::general_purpose::STANDARD.encode(message)
+}
+
 pub fn inbound_event(case: &Case, event_id: &str) -> serde_json::Value {
     let today = case.today.expect("the loader dates every case");
     let customer = case.customer.clone();
@@ -44,10 +54,16 @@ pub fn inbound_event(case: &Case, event_id: &str) -> serde_json::Value {
         None => "Sam Taylor <sam@example.com>".into(),
     });
     let mut email = json!({"from": from, "message_id": format!("<{event_id}@crm.example>")});
+    let html_message = case
+        .email
+        .html
+        .as_ref()
+        .map(|html| html_message(&from, html));
     for (key, value) in [
         ("subject", &case.email.subject),
         ("text", &case.email.text),
         ("raw", &case.email.raw),
+        ("raw", &html_message),
     ] {
         if let Some(value) = value {
             email[key] = json!(value);
@@ -175,9 +191,16 @@ pub async fn run_cases(
             settings.agent.today = day.to_string();
             match via {
                 Via::Direct => {
-                    let engine = AnyEngine::build(settings.llm.engine(), vocabulary.clone())?;
-                    let graph =
-                        TriageGraph::new(engine, database.store.clone(), settings.agent.graph());
+                    let engine = AnyEngine::build(
+                        settings.llm.engine(),
+                        settings.triage.load_model()?,
+                        vocabulary.clone(),
+                    )?;
+                    let graph = TriageGraph::new(
+                        engine,
+                        database.store.clone(),
+                        settings.agent.graph(settings.triage.reply_languages()?),
+                    );
                     for k in 0..repeat {
                         for &n in &indices {
                             let case = &dataset.cases[n];

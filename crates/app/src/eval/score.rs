@@ -13,10 +13,18 @@ pub struct Got {
     pub topic: Option<String>,
     pub urgency: Option<String>,
     pub route: Option<String>,
+    pub needs_reply: Option<bool>,
+    pub sentiment: Option<String>,
+    pub language: Option<String>,
     pub tracking_numbers: BTreeSet<String>,
+    /// Products offered as what the customer asked for.
     pub products: BTreeSet<String>,
+    /// Products offered instead, because what was asked for is not available.
+    pub alternatives: BTreeSet<String>,
     pub actions: BTreeSet<ExpectedAction>,
     pub reply: Option<String>,
+    /// Why a person got it, when the draft was escalated.
+    pub escalation: Option<String>,
     pub error: Option<String>,
 }
 
@@ -55,6 +63,17 @@ pub fn got(run: &CaseRun) -> Got {
         topic: Some(draft.classification.topic.as_str().to_owned()),
         urgency: Some(draft.classification.urgency.as_str().to_owned()),
         route: Some(draft.route.as_str().to_owned()),
+        needs_reply: Some(draft.route != deskhand_core::Route::NoReply),
+        escalation: draft.escalation.as_ref().map(|e| e.reason.clone()),
+        sentiment: draft
+            .classification
+            .tone
+            .map(|t| t.sentiment.as_str().to_owned()),
+        language: draft
+            .classification
+            .language
+            .as_ref()
+            .map(|l| l.as_str().to_owned()),
         reply: draft
             .reply
             .as_ref()
@@ -72,13 +91,17 @@ pub fn got(run: &CaseRun) -> Got {
         }
         if observation.source == "inventory" {
             if let Some(id) = data.get("product_id").and_then(Value::as_i64) {
-                got.products.insert(
-                    run.loaded
-                        .product_refs
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| format!("#{id}")),
-                );
+                let reference = run
+                    .loaded
+                    .product_refs
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{id}"));
+                if data.get("alternative").and_then(Value::as_bool) == Some(true) {
+                    got.alternatives.insert(reference);
+                } else {
+                    got.products.insert(reference);
+                }
             }
         }
     }
@@ -177,6 +200,12 @@ pub fn failures(case: &Case, run: &CaseRun) -> Vec<String> {
     check("topic", &expect.topic, &got.topic);
     check("urgency", &expect.urgency, &got.urgency);
     check("route", &expect.route, &got.route);
+    check("language", &expect.language, &got.language);
+    if let Some(expected) = expect.needs_reply {
+        if got.needs_reply != Some(expected) {
+            failures.push(format!("needs reply: expected {expected}"));
+        }
+    }
     if let Some(urgent) = expected_urgent(expect) {
         if urgent != (got.urgency.as_deref() == Some("urgent")) {
             failures.push(format!("urgent: expected {urgent}"));
@@ -200,6 +229,15 @@ pub fn failures(case: &Case, run: &CaseRun) -> Vec<String> {
             ));
         }
     }
+    if let Some(alternatives) = &expect.alternatives {
+        let acceptable: BTreeSet<String> = alternatives.iter().cloned().collect();
+        if !got.alternatives.is_subset(&acceptable) {
+            failures.push(format!(
+                "alternatives: expected some of {acceptable:?}, got {:?}",
+                got.alternatives
+            ));
+        }
+    }
     if let Some(actions) = &expect.actions {
         if !actions_match(actions, &got.actions) {
             failures.push(format!(
@@ -216,6 +254,11 @@ pub fn failures(case: &Case, run: &CaseRun) -> Vec<String> {
     }
     failures.extend(leaks(case, run));
     failures
+}
+
+/// High or urgent: the emails a person should see first.
+fn see_first(urgency: &str) -> bool {
+    urgency == "high" || urgency == "urgent"
 }
 
 fn expected_urgent(expect: &Expect) -> Option<bool> {
@@ -320,6 +363,9 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
         Counts::default(),
         Counts::default(),
     );
+    let (mut see_first_counts, mut alternatives) = (Counts::default(), Counts::default());
+    let (mut needs_reply, mut sentiment, mut language) =
+        (Ratio::default(), Ratio::default(), Ratio::default());
     let mut leaks_total = 0usize;
     let mut latencies = Vec::new();
     let (mut llm_calls, mut prompt_tokens, mut cost) = (0.0, 0.0, 0.0);
@@ -349,6 +395,13 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
                 ("topic", &expect.topic, &got.topic, &mut topic),
                 ("urgency", &expect.urgency, &got.urgency, &mut urgency),
                 ("route", &expect.route, &got.route, &mut route),
+                (
+                    "sentiment",
+                    &expect.sentiment,
+                    &got.sentiment,
+                    &mut sentiment,
+                ),
+                ("language", &expect.language, &got.language, &mut language),
             ] {
                 if let Some(expected) = expected {
                     ratio.add(Some(expected) == actual.as_ref());
@@ -363,6 +416,21 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
             }
             if let Some(flag) = expected_urgent(expect) {
                 urgent.add_flag(flag, got.urgency.as_deref() == Some("urgent"));
+            }
+            if let Some(expected) = &expect.urgency {
+                see_first_counts.add_flag(
+                    see_first(expected),
+                    got.urgency.as_deref().is_some_and(see_first),
+                );
+            }
+            if let Some(expected) = expect.needs_reply {
+                needs_reply.add(got.needs_reply == Some(expected));
+            }
+            if let Some(refs) = &expect.alternatives {
+                // Offered alternatives must be acceptable ones; none offered is no error.
+                let acceptable: BTreeSet<String> = refs.iter().cloned().collect();
+                alternatives.tp += got.alternatives.intersection(&acceptable).count() as f64;
+                alternatives.fp += got.alternatives.difference(&acceptable).count() as f64;
             }
             if let Some(expected) = &expect.route {
                 escalation.add_flag(
@@ -426,8 +494,15 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
         "tracking_precision": tracking.precision(),
         "tracking_recall": tracking.recall(),
         "tracking_f1": tracking.f1(),
+        "see_first_precision": see_first_counts.precision(),
+        "see_first_recall": see_first_counts.recall(),
+        "needs_reply_accuracy": needs_reply.value(),
+        "sentiment_accuracy": sentiment.value(),
+        "language_accuracy": language.value(),
         "product_precision": products.precision(),
         "product_recall": products.recall(),
+        "product_f1": products.f1(),
+        "alternative_precision": alternatives.precision(),
         "action_exact_match": actions.value(),
         "reply_checks_pass": replies.value(),
         "leaks": leaks_total,

@@ -254,6 +254,7 @@ fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
             subject: None,
             text: Some("t".into()),
             raw: None,
+            html: Some("<p>t</p>".into()),
             from: None,
         },
         expect: Expect {
@@ -261,8 +262,13 @@ fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
             urgency: Some("low".into()),
             urgent: Some(false),
             route: Some("no_reply".into()),
+            needs_reply: Some(false),
+            multiple_requests: Some(false),
+            sentiment: Some("neutral".into()),
+            language: Some("en".into()),
             tracking_numbers: Some(vec![]),
             products: Some(vec![]),
+            alternatives: Some(vec![]),
             actions: Some(vec![ExpectedAction {
                 kind: "issue_coupon".into(),
                 delivery: "d1".into(),

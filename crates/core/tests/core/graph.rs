@@ -125,6 +125,8 @@ fn classified(topic: Topic, urgency: Urgency) -> Classified {
         multiple_requests: false,
         summary: "asks where the parcel is".into(),
         urgent_reason: None,
+        tone: None,
+        language: Some(Language::english()),
     }
 }
 
@@ -456,4 +458,110 @@ fn a_reply_stating_an_amount_not_in_the_evidence_is_replaced_by_the_template_and
         .observations
         .iter()
         .any(|o| o.source == "reply_guard" && o.text.contains("$500.00")));
+}
+
+#[test]
+fn a_non_english_email_goes_to_a_person_with_its_language_named() {
+    let mut c = classified(Topic::DeliveryDelay, Urgency::Medium);
+    c.language = Some(Language::parse("de").unwrap());
+    let draft = run(engine(c), Shop::default(), "Wo ist mein Paket?").draft;
+    assert_eq!(draft.route, Route::Escalate);
+    assert!(
+        draft.reply.is_none(),
+        "no English template goes to a German customer"
+    );
+    let escalation = draft.escalation.expect("escalated");
+    assert_eq!(escalation.kind, EscalationKind::Language);
+    assert!(
+        escalation.reason.contains("German"),
+        "{}",
+        escalation.reason
+    );
+    assert_eq!(draft.classification.language.unwrap().as_str(), "de");
+}
+
+fn colour(mut product: ProductCandidate, color: &str) -> ProductCandidate {
+    product.color = color.into();
+    product
+}
+
+fn offered(draft: &Draft) -> (Vec<i64>, Vec<i64>) {
+    let mut requested = Vec::new();
+    let mut alternatives = Vec::new();
+    for observation in draft
+        .observations
+        .iter()
+        .filter(|o| o.source == "inventory")
+    {
+        let id = observation.data["product_id"].as_i64().unwrap();
+        if observation.data["alternative"] == serde_json::json!(true) {
+            alternatives.push(id);
+        } else {
+            requested.push(id);
+        }
+    }
+    (requested, alternatives)
+}
+
+fn ask_for_black_pegasus(products: Vec<ProductCandidate>) -> Draft {
+    let engine = Scripted {
+        classified: Ok(classified(
+            Topic::ProductAvailabilityOrRecommendation,
+            Urgency::Low,
+        )),
+        query: ProductQuery {
+            brand: Some("Nike".into()),
+            model_words: vec!["pegasus".into()],
+            size: Some(9.5),
+            color: Some("Black".into()),
+            ..ProductQuery::default()
+        },
+        reply_body: None,
+    };
+    run(
+        engine,
+        Shop {
+            products,
+            ..Shop::default()
+        },
+        "Is the Pegasus 41 in black, size 9.5 available?",
+    )
+    .draft
+}
+
+#[test]
+fn the_item_asked_for_is_offered_alone_when_it_is_in_stock() {
+    let draft = ask_for_black_pegasus(vec![
+        product(1, 4, None),
+        colour(product(2, 9, None), "White"),
+        colour(product(3, 2, None), "Blue"),
+    ]);
+    assert_eq!(offered(&draft), (vec![1], vec![]));
+    let body = draft.reply.unwrap().body;
+    assert!(body.contains("Black"), "{body}");
+    assert!(!body.contains("White"), "nothing else is offered: {body}");
+}
+
+#[test]
+fn an_unavailable_item_is_named_and_at_most_three_alternatives_are_marked() {
+    let draft = ask_for_black_pegasus(vec![
+        product(1, 0, None),
+        colour(product(2, 9, None), "White"),
+        colour(product(3, 2, None), "Blue"),
+        colour(product(4, 1, None), "Red"),
+        colour(product(5, 3, None), "Green"),
+    ]);
+    let (requested, alternatives) = offered(&draft);
+    assert_eq!(requested, [1], "what was asked for is reported, sold out");
+    assert_eq!(alternatives.len(), 3, "{alternatives:?}");
+    assert!(
+        !alternatives.contains(&1),
+        "the sold-out item is no alternative to itself"
+    );
+    let body = draft.reply.unwrap().body;
+    assert!(
+        body.contains("out of stock, and no restock is scheduled"),
+        "{body}"
+    );
+    assert!(body.contains("alternatives"), "{body}");
 }

@@ -25,6 +25,11 @@ fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
             topic: Topic::Other,
             urgency: Urgency::Low,
             confidence: Confidence::parse(1.0).unwrap(),
+            tone: Some(deskhand_core::Tone {
+                sentiment: deskhand_core::Sentiment::Neutral,
+                frustration: Confidence::parse(0.1).unwrap(),
+            }),
+            language: Some(deskhand_core::Language::english()),
         },
         route: Route::NoReply,
         reply: Some(Reply {

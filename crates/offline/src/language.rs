@@ -1,0 +1,79 @@
+//! The language the customer wrote in, by whatlang's trigram detector restricted to the
+//! languages a European web shop receives. Each line is read on its own and the language
+//! of most words wins, so an English email with a Polish sign-off stays English. Short texts are often ambiguous: when the detector is not sure, plain ASCII is
+//! taken as the shop's own English, and accented text keeps a fair guess or stays unknown.
+
+use deskhand_core::Language;
+use whatlang::{Detector, Lang};
+
+/// The languages considered, with their ISO 639-1 codes.
+const LANGUAGES: &[(Lang, &str)] = &[
+    (Lang::Eng, "en"),
+    (Lang::Deu, "de"),
+    (Lang::Fra, "fr"),
+    (Lang::Spa, "es"),
+    (Lang::Ita, "it"),
+    (Lang::Nld, "nl"),
+    (Lang::Por, "pt"),
+    (Lang::Pol, "pl"),
+    (Lang::Swe, "sv"),
+    (Lang::Dan, "da"),
+];
+
+/// Numbers and codes (order and tracking numbers) carry no language and skew trigrams.
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The language of one stretch of text, if it can be told.
+fn detect_one(detector: &Detector, text: &str) -> Option<&'static str> {
+    if !text.chars().any(char::is_alphabetic) {
+        return None;
+    }
+    let code = |lang: Lang| {
+        LANGUAGES
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, code)| *code)
+    };
+    let ascii_only = text.chars().all(|c| c.is_ascii() || !c.is_alphabetic());
+    // Short texts fool trigram statistics ("Any compensation?" reads as French): for plain
+    // ASCII only a reliable detection names another language, else it is the shop's own
+    // English. Text with accented letters keeps a fair guess, and is otherwise unknown.
+    match detector.detect(text) {
+        Some(info) if info.is_reliable() => code(info.lang()),
+        _ if ascii_only => Some("en"),
+        Some(info) if info.confidence() >= 0.2 => code(info.lang()),
+        _ => None,
+    }
+}
+
+/// Detects the language of the customer's words (the subject counts as one more line).
+pub fn detect_language(subject: &str, body: &str) -> Option<Language> {
+    let detector = Detector::with_allowlist(LANGUAGES.iter().map(|(l, _)| *l).collect());
+    let mut votes: Vec<(&'static str, usize)> = Vec::new();
+    let stretches: Vec<String> = std::iter::once(subject)
+        .chain(body.lines())
+        .map(|line| words(line).join(" "))
+        .filter(|line| !line.is_empty())
+        .collect();
+    for stretch in &stretches {
+        let weight = stretch.split_whitespace().count();
+        if let Some(code) = detect_one(&detector, stretch) {
+            match votes.iter_mut().find(|(c, _)| *c == code) {
+                Some(entry) => entry.1 += weight,
+                None => votes.push((code, weight)),
+            }
+        }
+    }
+    // Most words win; ties go to the language seen first.
+    let best = votes
+        .iter()
+        .fold(None::<(&str, usize)>, |best, &(code, n)| match best {
+            Some((_, m)) if m >= n => best,
+            _ => Some((code, n)),
+        })?;
+    Language::parse(best.0).ok()
+}
