@@ -101,8 +101,15 @@ struct EvalArgs {
 #[derive(Debug, clap::Args)]
 struct TrainArgs {
     /// Labelled data: JSONL in the eval format, or CSV (by extension). Repeatable.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "from_decisions")]
     inputs: Vec<std::path::PathBuf>,
+    /// Also learn from reviewers: decided drafts in the database (DATABASE_URL), with the
+    /// labels an unedited approval confirmed or a reviewer corrected.
+    #[arg(long)]
+    from_decisions: bool,
+    /// With --from-decisions: only decisions from this date (YYYY-MM-DD) on.
+    #[arg(long, requires = "from_decisions")]
+    since: Option<String>,
     /// Where the model goes; the report is written beside it (.report.md, .report.json).
     #[arg(long, default_value = "triage.model")]
     out: std::path::PathBuf,
@@ -184,10 +191,10 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(_) | Command::Bench(_) | Command::Train(_) => "warn",
         _ => "info",
     });
-    if let Command::Train(args) = cli.command {
-        return train(args);
-    }
     let settings = Settings::load().context("loading configuration")?;
+    if let Command::Train(args) = cli.command {
+        return train(&settings, args);
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         match cli.command {
@@ -221,9 +228,35 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-fn train(args: TrainArgs) -> anyhow::Result<()> {
+fn train(settings: &Settings, args: TrainArgs) -> anyhow::Result<()> {
     use deskhand_offline::train::{Method, TrainOptions};
     let defaults = TrainOptions::default();
+    let decided = if args.from_decisions {
+        let since = args
+            .since
+            .as_deref()
+            .map(|day| {
+                time::Date::parse(
+                    day,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .with_context(|| format!("--since {day:?}: expected YYYY-MM-DD"))
+            })
+            .transpose()?
+            .map(|day| day.midnight().assume_utc());
+        let store = Store::connect_lazy(&DatabaseSettings {
+            url: settings.database.url.expose().to_owned(),
+            max_connections: 1,
+            acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+        })?;
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(store.decided_examples(since))
+            .context("reading decided drafts")?
+    } else {
+        Vec::new()
+    };
     let request = deskhand::train::TrainRequest {
         inputs: args.inputs,
         csv: deskhand::train::CsvColumns {
@@ -234,6 +267,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         },
         out: args.out,
         evaluate_on: args.evaluate_on,
+        decided,
         options: TrainOptions {
             method: match args.method {
                 MethodChoice::Logistic => Method::Logistic,

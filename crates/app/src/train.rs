@@ -7,6 +7,7 @@ use crate::eval::dataset::{Case, Dataset};
 use crate::eval::run::inbound_event;
 use anyhow::{bail, Context as _};
 use deskhand_core::{Sentiment, Topic, Urgency};
+use deskhand_db::DecidedExample;
 use deskhand_kafka::{decode_inbound, DecodeLimits};
 use deskhand_offline::report::HeldOutScores;
 use deskhand_offline::train::{train, Example, Labels, Method, TrainOptions};
@@ -22,6 +23,24 @@ pub struct TrainRequest {
     pub options: TrainOptions,
     /// Labelled files to score the finished model on (never trained on).
     pub evaluate_on: Vec<PathBuf>,
+    /// Decided drafts from the review side (`--from-decisions`), already read.
+    pub decided: Vec<DecidedExample>,
+}
+
+/// Reviewers' decisions as examples: the labels they confirmed or corrected.
+pub fn from_decisions(decided: &[DecidedExample]) -> Vec<Example> {
+    decided
+        .iter()
+        .map(|d| Example {
+            subject: d.subject.clone().unwrap_or_default(),
+            body: d.text.clone(),
+            labels: Labels {
+                topic: d.topic,
+                urgency: d.urgency,
+                ..Labels::default()
+            },
+        })
+        .collect()
 }
 
 /// Which CSV columns hold what. Only the text column is required; a label column holds
@@ -176,16 +195,24 @@ pub fn load_examples(inputs: &[PathBuf], csv: &CsvColumns) -> anyhow::Result<Vec
 
 /// Trains and writes the model with its report (`<out>.report.md`, `<out>.report.json`).
 pub fn run(request: &TrainRequest) -> anyhow::Result<Trained> {
-    if request.inputs.is_empty() {
-        bail!("no training data: give one or more JSONL datasets or CSV files");
+    if request.inputs.is_empty() && request.decided.is_empty() {
+        bail!("no training data: give JSONL datasets or CSV files, or --from-decisions");
     }
-    let examples = load_examples(&request.inputs, &request.csv)?;
-    let source = request
+    let mut examples = load_examples(&request.inputs, &request.csv)?;
+    examples.extend(from_decisions(&request.decided));
+    let mut sources: Vec<String> = request
         .inputs
         .iter()
         .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+        .collect();
+    if !request.decided.is_empty() {
+        let corrected = request.decided.iter().filter(|d| d.corrected).count();
+        sources.push(format!(
+            "{} decided drafts ({corrected} corrected)",
+            request.decided.len()
+        ));
+    }
+    let source = sources.join(", ");
     let (model, report) = train(&examples, &request.options, &source)?;
     if let Some(dir) = request.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -4,7 +4,7 @@
 //! Everything here is a rule, not I/O: the review API and the store call these so the
 //! same checks hold however a decision arrives.
 
-use crate::draft::{ProposedAction, Urgency};
+use crate::draft::{ProposedAction, Topic, Urgency};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -336,6 +336,31 @@ impl OutgoingEmail {
             body,
             message_id: format!("draft-{draft_id}@{mail_domain}"),
             in_reply_to,
+        }
+    }
+}
+
+/// A reviewer's correction of the agent's labels, given while deciding a draft. It is
+/// stored with the decision, shown in the audit, and becomes training data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<Topic>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+}
+
+impl Correction {
+    pub fn is_empty(&self) -> bool {
+        self.topic.is_none() && self.urgency.is_none()
+    }
+
+    /// Only the fields that differ from what the agent said: a "correction" to the same
+    /// label confirms it and is no correction.
+    pub fn against(self, topic: Topic, urgency: Urgency) -> Self {
+        Self {
+            topic: self.topic.filter(|t| *t != topic),
+            urgency: self.urgency.filter(|u| *u != urgency),
         }
     }
 }

@@ -16,6 +16,7 @@ mod review;
 mod seed;
 mod shop;
 mod stats;
+mod training;
 mod triage;
 
 pub use error::{Error, Result};
@@ -28,6 +29,7 @@ pub use review::{
 };
 pub use seed::{SeedReport, SeedSpec};
 pub use stats::{Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};
+pub use training::DecidedExample;
 pub use triage::Recorded;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

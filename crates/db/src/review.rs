@@ -6,7 +6,7 @@
 
 use crate::{Error, OutboxMessage, Result, Store};
 use deskhand_core::memory::{CaseMemory, MemorySettings};
-use deskhand_core::review::{DecisionKind, ReviewStatus, Role};
+use deskhand_core::review::{Correction, DecisionKind, ReviewStatus, Role};
 use deskhand_core::{Draft, SourcePosition, Urgency};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
@@ -61,6 +61,12 @@ pub struct QueueItem {
     pub urgency: String,
     pub route: String,
     pub confidence: f64,
+    /// ISO 639-1 code of the customer's language, when the engine could tell.
+    pub language: Option<String>,
+    /// `negative`, `neutral` or `positive`, when the engine could tell.
+    pub sentiment: Option<String>,
+    /// How frustrated the customer sounds, `0..=1`.
+    pub frustration: Option<f64>,
     pub subject: Option<String>,
     pub from: Option<String>,
     pub summary: String,
@@ -226,6 +232,8 @@ pub struct Approval<'a> {
     pub memory_settings: &'a MemorySettings,
     /// The email for the SMTP relay (JSON of `OutgoingEmail`).
     pub outgoing: serde_json::Value,
+    /// The reviewer's correction of the topic or urgency, if any.
+    pub correction: Correction,
 }
 
 /// A rejection or escalation to record.
@@ -236,6 +244,8 @@ pub struct Verdict<'a> {
     pub idempotency_key: Option<&'a str>,
     pub request: serde_json::Value,
     pub reason: &'a str,
+    /// The reviewer's correction of the topic or urgency, if any.
+    pub correction: Correction,
 }
 
 /// What the caller makes of a recorded decision, stored in the same transaction: the
@@ -270,7 +280,10 @@ fn parse_status(raw: &str) -> Result<ReviewStatus> {
 }
 
 const ITEM_COLUMNS: &str = "r.draft_id, r.case_id, r.customer_id, r.status, r.version, r.topic,
-    r.urgency, r.route, r.confidence, r.draft->'email'->>'subject' AS subject,
+    r.urgency, r.route, r.confidence, r.draft->'classification'->>'language' AS language,
+    r.draft->'classification'->'tone'->>'sentiment' AS sentiment,
+    (r.draft->'classification'->'tone'->>'frustration')::float8 AS frustration,
+    r.draft->'email'->>'subject' AS subject,
     r.draft->'email'->>'from' AS sender, r.draft->>'summary' AS summary,
     jsonb_array_length(r.draft->'proposed_actions')::bigint AS action_count,
     coalesce((SELECT sum((a->'params'->>'amount_cents')::bigint)
@@ -290,6 +303,9 @@ fn item_from_row(row: &PgRow) -> Result<QueueItem> {
         urgency: row.try_get("urgency")?,
         route: row.try_get("route")?,
         confidence: row.try_get("confidence")?,
+        language: row.try_get("language")?,
+        sentiment: row.try_get("sentiment")?,
+        frustration: row.try_get("frustration")?,
         subject: row.try_get("subject")?,
         from: row.try_get("sender")?,
         summary: row
@@ -807,6 +823,7 @@ impl PendingDecision {
                 Some(approval.reply_body),
                 &action_ids,
                 None,
+                approval.correction,
                 results,
             )
             .await?;
@@ -835,6 +852,7 @@ impl PendingDecision {
                 None,
                 &[],
                 Some(verdict.reason),
+                verdict.correction,
                 Vec::new(),
             )
             .await?;
@@ -871,6 +889,7 @@ impl PendingDecision {
         reply_body: Option<&str>,
         action_ids: &[String],
         reason: Option<&str>,
+        correction: Correction,
         actions: Vec<ActionResult>,
     ) -> Result<Recorded> {
         let row = sqlx::query(
@@ -888,8 +907,10 @@ impl PendingDecision {
         let decided_at: OffsetDateTime = row.try_get("at")?;
         let decision_id: i64 = sqlx::query_scalar(
             "INSERT INTO decisions (draft_id, reviewer_id, kind, idempotency_key, request,
-                 response, edited, reply_body, action_ids, reason)
-             VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9) RETURNING decision_id",
+                 response, edited, reply_body, action_ids, reason, corrected_topic,
+                 corrected_urgency)
+             VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9, $10, $11)
+             RETURNING decision_id",
         )
         .bind(self.draft_id)
         .bind(reviewer.id)
@@ -900,6 +921,8 @@ impl PendingDecision {
         .bind(reply_body)
         .bind(action_ids)
         .bind(reason)
+        .bind(correction.topic.map(|t| t.as_str()))
+        .bind(correction.urgency.map(|u| u.as_str()))
         .fetch_one(&mut *self.tx)
         .await?;
         sqlx::query(
@@ -910,7 +933,11 @@ impl PendingDecision {
         .bind(kind.as_str())
         .bind(self.draft_id)
         .bind(self.customer_id)
-        .bind(serde_json::json!({ "decision_id": decision_id, "request": request }))
+        .bind(serde_json::json!({
+            "decision_id": decision_id,
+            "request": request,
+            "correction": (!correction.is_empty()).then_some(correction),
+        }))
         .execute(&mut *self.tx)
         .await?;
         Ok(Recorded {

@@ -12,6 +12,7 @@ use crate::language::detect_language;
 use crate::model::{Prediction, TriageModel};
 use deskhand_core::email::InboundEmail;
 use deskhand_core::ports::Classified;
+use deskhand_core::tracking::find_numbers;
 use deskhand_core::{Confidence, Sentiment, Tone, Topic, Urgency};
 
 /// Word stems that make an email urgent, with the reason a lead sees. Matched at the start
@@ -178,6 +179,9 @@ fn urgency_of(prediction: &Prediction) -> Urgency {
     }
 }
 
+/// Below this the model cannot place an email (the graph's default escalation threshold).
+const UNSURE: f32 = 0.6;
+
 /// Labels an email with the model. Deterministic: the same email always gets the same labels.
 pub fn classify(email: &InboundEmail, model: &TriageModel) -> Classified {
     classify_text(
@@ -202,6 +206,19 @@ pub fn classify_text(subject: &str, body: &str, model: &TriageModel) -> Classifi
         (Topic::Other, no_reply_confidence)
     } else {
         (best_topic, best_confidence)
+    };
+    // Tracking formats are exact: a carrier tracking number the customer wrote, in an
+    // email the model cannot place, is a question about that delivery.
+    let (topic, topic_confidence) = if !no_reply
+        && topic_confidence < UNSURE
+        && !find_numbers(&format!("{subject}\n{body}"))
+            .tracking
+            .is_empty()
+    {
+        let delivery = prediction.topic.of(Topic::DeliveryDelay);
+        (Topic::DeliveryDelay, delivery.max(UNSURE))
+    } else {
+        (topic, topic_confidence)
     };
     // A bag of words does not see "two different requests": the head's cross-validated
     // precision is about one in eight (see the training report), so the offline engine does

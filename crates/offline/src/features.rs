@@ -71,15 +71,34 @@ fn weight(space: Space) -> f32 {
     }
 }
 
-fn bucket(space: Space, token: &str) -> u32 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut hash = OFFSET;
-    for byte in std::iter::once(space as u8).chain(token.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(PRIME);
+/// FNV-1a, fed piece by piece so n-grams and bigrams need no string of their own.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new(space: Space) -> Self {
+        let mut fnv = Fnv(0xcbf2_9ce4_8422_2325);
+        fnv.bytes(&[space as u8]);
+        fnv
     }
-    (hash % u64::from(BUCKETS)) as u32
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn char(&mut self, c: char) {
+        let mut buffer = [0u8; 4];
+        self.bytes(c.encode_utf8(&mut buffer).as_bytes());
+    }
+    fn bucket(&self) -> u32 {
+        (self.0 % u64::from(BUCKETS)) as u32
+    }
+}
+
+fn bucket(space: Space, token: &str) -> u32 {
+    let mut fnv = Fnv::new(space);
+    fnv.bytes(token.as_bytes());
+    fnv.bucket()
 }
 
 /// Words as the model sees them: lower case, digits folded so order numbers and sizes
@@ -160,31 +179,40 @@ fn shape_signals(subject: &str, body: &str) -> Vec<&'static str> {
 
 /// The feature vector of an email's subject and the customer's own words.
 pub fn extract(subject: &str, body: &str) -> Features {
-    let mut raw: Vec<(u32, f32)> = Vec::with_capacity(512);
-    let mut push = |space: Space, token: &str| raw.push((bucket(space, token), weight(space)));
-
+    let mut raw: Vec<(u32, f32)> = Vec::with_capacity(1024);
     let body_tokens = tokens(body);
+    let mut padded: Vec<char> = Vec::with_capacity(32);
     for token in &body_tokens {
-        push(Space::Word, token);
+        raw.push((bucket(Space::Word, token), weight(Space::Word)));
         if token.starts_with('#') {
             continue;
         }
-        let padded: Vec<char> = format!("<{token}>").chars().collect();
+        padded.clear();
+        padded.push('<');
+        padded.extend(token.chars());
+        padded.push('>');
         for n in 3..=5 {
             for gram in padded.windows(n) {
-                let gram: String = gram.iter().collect();
-                push(Space::Chars, &gram);
+                let mut fnv = Fnv::new(Space::Chars);
+                for &c in gram {
+                    fnv.char(c);
+                }
+                raw.push((fnv.bucket(), weight(Space::Chars)));
             }
         }
     }
     for pair in body_tokens.windows(2) {
-        push(Space::Bigram, &format!("{} {}", pair[0], pair[1]));
+        let mut fnv = Fnv::new(Space::Bigram);
+        fnv.bytes(pair[0].as_bytes());
+        fnv.bytes(b" ");
+        fnv.bytes(pair[1].as_bytes());
+        raw.push((fnv.bucket(), weight(Space::Bigram)));
     }
     for token in tokens(subject) {
-        push(Space::Subject, &token);
+        raw.push((bucket(Space::Subject, &token), weight(Space::Subject)));
     }
     for signal in shape_signals(subject, body) {
-        push(Space::Shape, signal);
+        raw.push((bucket(Space::Shape, signal), weight(Space::Shape)));
     }
 
     raw.sort_unstable_by_key(|&(index, _)| index);

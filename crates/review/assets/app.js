@@ -124,7 +124,7 @@ async function loadQueue() {
       el("td", {}, el("span", { class: `pill ${urgencyClass}` }, item.urgency)),
       el("td", {}, item.subject || "(no subject)", el("div", { class: "muted" }, item.summary)),
       el("td", {}, item.from || ""),
-      el("td", {}, label(item.topic)),
+      el("td", {}, label(item.topic), el("div", { class: "muted" }, tone(item))),
       el("td", {}, label(item.route)),
       el("td", {}, item.action_count ? `${item.action_count} (${cents(item.action_cents)})` : "—"),
       el("td", {}, item.sla_breached ? el("span", { class: "pill breach" }, `SLA ${ago(item.due_at)} over`) : ago(item.email_received_at),
@@ -164,6 +164,17 @@ async function openDraft(id) {
   renderDraft(detail);
 }
 
+/** "de · negative, frustrated 80%": the customer's language and tone, when known. */
+function tone(item) {
+  const parts = [];
+  if (item.language) parts.push(item.language);
+  if (item.sentiment) {
+    const frustrated = item.frustration >= 0.5 ? `, frustrated ${(item.frustration * 100).toFixed(0)}%` : "";
+    parts.push(`${item.sentiment}${frustrated}`);
+  }
+  return parts.join(" · ");
+}
+
 function renderDraft(detail) {
   const s = detail.summary, d = detail.draft, email = d.email || {};
   $("d-subject").textContent = email.subject || "(no subject)";
@@ -200,7 +211,9 @@ function renderDraft(detail) {
     ...trace.nodes.map((n) => el("tr", {}, el("td", {}, n.node), el("td", {}, `${n.duration_ms.toFixed(1)} ms`), el("td", { class: "muted" }, n.note || "")))),
     el("p", { class: "muted" }, `${d.engine} · ${trace.llm_calls || 0} model calls · ${trace.prompt_tokens || 0}+${trace.completion_tokens || 0} tokens · $${(trace.cost_usd || 0).toFixed(4)} · trace ${d.trace_id}`));
 
-  $("d-classification").textContent = `${label(d.classification.topic)} · ${d.classification.urgency} · confidence ${(d.classification.confidence * 100).toFixed(0)}% · route ${label(d.route)}`;
+  const c = d.classification;
+  const heard = tone({ language: c.language, sentiment: c.tone && c.tone.sentiment, frustration: c.tone && c.tone.frustration });
+  $("d-classification").textContent = `${label(c.topic)} · ${c.urgency} · confidence ${(c.confidence * 100).toFixed(0)}% · route ${label(d.route)}${heard ? ` · ${heard}` : ""}`;
   const reply = $("d-reply");
   reply.value = d.reply ? d.reply.body : "";
   reply.placeholder = d.reply ? "" : "The agent proposes no reply. Write one to approve, or reject / escalate.";
@@ -221,6 +234,12 @@ function renderDraft(detail) {
   $("d-actions").replaceChildren(...(actions.length ? actions : [el("p", { class: "muted" }, "No actions proposed.")]));
 
   const open = s.status === "pending" || s.status === "escalated";
+  // The labels a reviewer may correct while deciding, set to what the agent said.
+  for (const [id, values] of [["d-topic", TOPICS], ["d-urgency", URGENCIES]]) {
+    $(id).replaceChildren(...values.map((v) => el("option", { value: v }, label(v))));
+  }
+  $("d-topic").value = d.classification.topic; $("d-urgency").value = d.classification.urgency;
+  $("d-topic").disabled = $("d-urgency").disabled = !open;
   for (const id of ["approve", "reject", "escalate"]) $(id).disabled = !open;
   $("escalate").disabled = !open || s.status === "escalated";
   reply.disabled = !open;
@@ -248,6 +267,12 @@ async function decide(kind, reason) {
       if (text !== drafted) body.reply_body = text;
     } else if (kind === "reject") body = { version, reason };
     else body = { version, note: reason };
+    if (kind !== "escalate") {
+      const correction = {};
+      if ($("d-topic").value !== detail.draft.classification.topic) correction.topic = $("d-topic").value;
+      if ($("d-urgency").value !== detail.draft.classification.urgency) correction.urgency = $("d-urgency").value;
+      if (Object.keys(correction).length) body.correction = correction;
+    }
     const result = await api("POST", `/api/drafts/${id}/${kind}`, body, headers);
     $("d-status").textContent = `${result.status}.`;
     await openNext(id);
@@ -348,11 +373,19 @@ function stackedBars(rows, series, colors, fmt = (v) => v) {
   return el("div", {}, chart, legend);
 }
 
+/** "corrected: topic → billing dispute" under an audit line, when the reviewer relabelled. */
+function correctionNote(correction) {
+  if (!correction) return null;
+  const parts = Object.entries(correction).map(([field, value]) => `${field} → ${label(value)}`);
+  return el("div", { class: "muted" }, `corrected: ${parts.join(", ")}`);
+}
+
 async function loadAudit() {
   show("audit");
   const data = await api("GET", "/api/audit?limit=200");
   $("audit-rows").replaceChildren(...data.entries.map((e) => el("tr", {},
-    el("td", {}, new Date(e.at).toLocaleString()), el("td", {}, e.reviewer || "—"), el("td", {}, label(e.action)),
+    el("td", {}, new Date(e.at).toLocaleString()), el("td", {}, e.reviewer || "—"),
+    el("td", {}, label(e.action), correctionNote(e.detail && e.detail.correction)),
     el("td", {}, e.draft_id ? el("a", { href: `#/drafts/${e.draft_id}` }, e.draft_id.slice(0, 8)) : "—"),
     el("td", {}, e.customer_id ?? "—"))));
 }

@@ -11,11 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use deskhand_core::review::Correction;
 use deskhand_core::review::{
     reply_summary, reply_to_send, select_actions, DecisionKind, OutgoingEmail, Refusal,
     ReviewStatus,
 };
-use deskhand_core::{Draft, ProposedAction};
+use deskhand_core::{Draft, ProposedAction, Topic, Urgency};
 use deskhand_db::{
     ActionToRun, Approval, DecisionStart, OutboxMessage, Outcome, PendingDecision,
     RecordedDecision, Reviewer, Verdict,
@@ -36,6 +37,8 @@ pub(crate) struct ApproveBody {
     version: i32,
     reply_body: Option<String>,
     action_ids: Option<Vec<String>>,
+    #[serde(default)]
+    correction: Option<CorrectionBody>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +46,48 @@ pub(crate) struct ApproveBody {
 pub(crate) struct RejectBody {
     version: i32,
     reason: String,
+    #[serde(default)]
+    correction: Option<CorrectionBody>,
+}
+
+/// The reviewer's view of the labels, as sent; parsed into a [`Correction`] at this edge.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CorrectionBody {
+    topic: Option<String>,
+    urgency: Option<String>,
+}
+
+impl TryFrom<CorrectionBody> for Correction {
+    type Error = ApiError;
+    fn try_from(body: CorrectionBody) -> Result<Self, ApiError> {
+        let invalid = |e: deskhand_core::draft::UnknownLabel| {
+            ApiError::Unprocessable(format!("correction: {e}"))
+        };
+        Ok(Correction {
+            topic: body
+                .topic
+                .as_deref()
+                .map(str::parse::<Topic>)
+                .transpose()
+                .map_err(invalid)?,
+            urgency: body
+                .urgency
+                .as_deref()
+                .map(str::parse::<Urgency>)
+                .transpose()
+                .map_err(invalid)?,
+        })
+    }
+}
+
+/// The correction against the draft's own labels (a "correction" to the same label is none).
+fn correction_of(body: Option<CorrectionBody>, draft: &Draft) -> Result<Correction, ApiError> {
+    Ok(match body {
+        Some(body) => Correction::try_from(body)?
+            .against(draft.classification.topic, draft.classification.urgency),
+        None => Correction::default(),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +223,7 @@ pub(crate) async fn approve(
     };
     let (email, draft) = stored_draft(&pending.draft)?;
     let trace_parent = pending.trace_parent.clone();
+    let correction = correction_of(body.correction, &draft)?;
 
     let actions =
         select_actions(&draft.proposed_actions, body.action_ids.as_deref()).map_err(refusal)?;
@@ -223,6 +269,7 @@ pub(crate) async fn approve(
         "version": body.version,
         "reply_body": body.reply_body,
         "action_ids": body.action_ids,
+        "correction": correction,
     });
     let approval = Approval {
         reviewer,
@@ -234,6 +281,7 @@ pub(crate) async fn approve(
         memory_line: reply_summary(&reply_body, state.settings.memory.max_summary_chars),
         memory_settings: &state.settings.memory,
         outgoing: serde_json::to_value(&outgoing).expect("an email serialises"),
+        correction,
     };
     let settings = state.settings.clone();
     let outcome = pending
@@ -294,6 +342,7 @@ pub(crate) async fn reject(
         DecisionKind::Reject,
         body.version,
         body.reason,
+        body.correction,
     )
     .await
 }
@@ -315,10 +364,12 @@ pub(crate) async fn escalate(
         DecisionKind::Escalate,
         body.version,
         body.note,
+        None,
     )
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn conclude(
     state: ReviewState,
     who: Authenticated,
@@ -327,6 +378,7 @@ async fn conclude(
     kind: DecisionKind,
     version: i32,
     reason: String,
+    correction: Option<CorrectionBody>,
 ) -> Result<Response, ApiError> {
     let draft_id = parse_draft_id(&id)?;
     let key = idempotency_key(&headers, false)?;
@@ -353,6 +405,7 @@ async fn conclude(
         ));
     }
     let (_, draft) = stored_draft(&pending.draft)?;
+    let correction = correction_of(correction, &draft)?;
     let trace_parent = pending.trace_parent.clone();
     let status = if kind == DecisionKind::Escalate {
         "escalated"
@@ -366,8 +419,9 @@ async fn conclude(
                 reviewer,
                 kind,
                 idempotency_key: key.as_deref(),
-                request: json!({ "version": version, "reason": reason }),
+                request: json!({ "version": version, "reason": reason, "correction": correction }),
                 reason: &reason,
+                correction,
             },
             |recorded| Outcome {
                 response: json!({

@@ -6,6 +6,7 @@ mod bench;
 mod eval;
 mod faults;
 mod http;
+mod learning;
 mod llm;
 mod poison;
 mod review;

@@ -392,6 +392,17 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
     app.world.publish(&[late_parcel_email(&event, &case)]).await;
     let detail = app.queued(&event).await;
     assert_eq!(detail["summary"]["status"], "pending");
+    // The queue line says who is writing and how they sound.
+    assert_eq!(detail["summary"]["language"], "en", "{}", detail["summary"]);
+    assert!(
+        ["negative", "neutral", "positive"]
+            .contains(&detail["summary"]["sentiment"].as_str().unwrap_or("")),
+        "{}",
+        detail["summary"]
+    );
+    assert!(detail["summary"]["frustration"]
+        .as_f64()
+        .is_some_and(|f| (0.0..=1.0).contains(&f)));
     let kinds: Vec<&str> = detail["draft"]["proposed_actions"]
         .as_array()
         .unwrap()

@@ -1,0 +1,83 @@
+//! Decided drafts as training data: what reviewers confirmed or corrected.
+
+use crate::{Error, Result, Store};
+use deskhand_core::{Topic, Urgency};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+/// One decided draft's email and the labels a reviewer stood behind. An unedited approval
+/// confirms the agent's labels; a correction replaces the field it corrects. A field no
+/// reviewer vouched for (an edited approval, a rejection) is left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecidedExample {
+    pub subject: Option<String>,
+    /// What the agent read: the customer's own words.
+    pub text: String,
+    pub topic: Option<Topic>,
+    pub urgency: Option<Urgency>,
+    /// The reviewer corrected at least one label.
+    pub corrected: bool,
+    pub decided_at: OffsetDateTime,
+}
+
+impl Store {
+    /// Approvals and rejections since `since` (all when `None`) that confirm or correct a
+    /// label, oldest first.
+    pub async fn decided_examples(
+        &self,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<DecidedExample>> {
+        let rows = sqlx::query(
+            "SELECT r.draft->'email'->>'subject' AS subject, r.draft->'email'->>'text' AS text,
+                    r.topic, r.urgency, d.kind, d.edited, d.corrected_topic, d.corrected_urgency,
+                    d.decided_at
+             FROM decisions d JOIN reviews r USING (draft_id)
+             WHERE d.kind IN ('approve', 'reject')
+               AND ($1::timestamptz IS NULL OR d.decided_at >= $1)
+               AND ((d.kind = 'approve' AND d.edited IS FALSE)
+                    OR d.corrected_topic IS NOT NULL OR d.corrected_urgency IS NOT NULL)
+             ORDER BY d.decision_id",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut examples = Vec::with_capacity(rows.len());
+        for row in rows {
+            let corrupt = |what: &str, e: deskhand_core::draft::UnknownLabel| {
+                Error::Corrupt(format!("decided draft {what}: {e}"))
+            };
+            let confirmed = row.try_get::<String, _>("kind")? == "approve"
+                && row.try_get::<Option<bool>, _>("edited")? == Some(false);
+            let corrected_topic: Option<String> = row.try_get("corrected_topic")?;
+            let corrected_urgency: Option<String> = row.try_get("corrected_urgency")?;
+            let corrected = corrected_topic.is_some() || corrected_urgency.is_some();
+            let drafted_topic: String = row.try_get("topic")?;
+            let drafted_urgency: String = row.try_get("urgency")?;
+            let topic = match corrected_topic {
+                Some(t) => Some(t),
+                None => confirmed.then_some(drafted_topic),
+            };
+            let urgency = match corrected_urgency {
+                Some(u) => Some(u),
+                None => confirmed.then_some(drafted_urgency),
+            };
+            examples.push(DecidedExample {
+                subject: row.try_get("subject")?,
+                text: row
+                    .try_get::<Option<String>, _>("text")?
+                    .unwrap_or_default(),
+                topic: topic
+                    .map(|t| t.parse::<Topic>())
+                    .transpose()
+                    .map_err(|e| corrupt("topic", e))?,
+                urgency: urgency
+                    .map(|u| u.parse::<Urgency>())
+                    .transpose()
+                    .map_err(|e| corrupt("urgency", e))?,
+                corrected,
+                decided_at: row.try_get("decided_at")?,
+            });
+        }
+        Ok(examples)
+    }
+}
