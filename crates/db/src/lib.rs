@@ -28,7 +28,7 @@ pub use review::{
     QueuedDraft, Recorded as RecordedDecision, ReviewDetail, Reviewer, Verdict,
 };
 pub use seed::{SeedReport, SeedSpec};
-pub use stats::{Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};
+pub use stats::{CorrectionWeek, Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};
 pub use training::DecidedExample;
 pub use triage::Recorded;
 

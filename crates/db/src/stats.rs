@@ -30,6 +30,19 @@ pub struct TopicOutcomes {
     pub approved_unedited_rate: Option<f64>,
     pub approved_edited_rate: Option<f64>,
     pub rejected_rate: Option<f64>,
+    /// Decisions where the reviewer corrected the topic or urgency, and their share.
+    pub corrected: i64,
+    pub corrected_rate: Option<f64>,
+}
+
+/// How often reviewers corrected the agent's labels on one topic in one week.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrectionWeek {
+    /// The Monday the week starts on (`YYYY-MM-DD`).
+    pub week: String,
+    pub topic: String,
+    pub decided: i64,
+    pub corrected: i64,
 }
 
 /// SLA state.
@@ -62,6 +75,8 @@ pub struct ReviewStats {
     pub email_to_draft: Durations,
     pub draft_to_decision: Durations,
     pub per_topic: Vec<TopicOutcomes>,
+    /// Per topic and week, how often reviewers corrected the agent.
+    pub corrections_over_time: Vec<CorrectionWeek>,
     pub sla: SlaStats,
     pub queue_over_time: Vec<QueuePoint>,
 }
@@ -135,7 +150,9 @@ impl Store {
                 count(*) FILTER (WHERE d.kind = 'approve' AND NOT d.edited) AS unedited,
                 count(*) FILTER (WHERE d.kind = 'approve' AND d.edited) AS edited,
                 count(*) FILTER (WHERE d.kind = 'reject') AS rejected,
-                count(*) FILTER (WHERE d.kind = 'escalate') AS escalated
+                count(*) FILTER (WHERE d.kind = 'escalate') AS escalated,
+                count(*) FILTER (WHERE d.corrected_topic IS NOT NULL
+                                    OR d.corrected_urgency IS NOT NULL) AS corrected
              FROM decisions d JOIN reviews r USING (draft_id)
              WHERE r.queued_at >= $1 GROUP BY r.topic ORDER BY r.topic",
         )
@@ -158,6 +175,28 @@ impl Store {
                 approved_unedited_rate: rate(unedited),
                 approved_edited_rate: rate(edited),
                 rejected_rate: rate(rejected),
+                corrected: row.try_get("corrected")?,
+                corrected_rate: rate(row.try_get("corrected")?),
+            });
+        }
+        let mut corrections_over_time = Vec::new();
+        for row in sqlx::query(
+            "SELECT date_trunc('week', d.decided_at)::date AS week, r.topic,
+                count(*) FILTER (WHERE d.kind IN ('approve', 'reject')) AS decided,
+                count(*) FILTER (WHERE d.corrected_topic IS NOT NULL
+                                    OR d.corrected_urgency IS NOT NULL) AS corrected
+             FROM decisions d JOIN reviews r USING (draft_id)
+             WHERE r.queued_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?
+        {
+            corrections_over_time.push(CorrectionWeek {
+                week: row.try_get::<time::Date, _>("week")?.to_string(),
+                topic: row.try_get("topic")?,
+                decided: row.try_get("decided")?,
+                corrected: row.try_get("corrected")?,
             });
         }
 
@@ -213,6 +252,7 @@ impl Store {
             email_to_draft,
             draft_to_decision,
             per_topic,
+            corrections_over_time,
             sla: sla_stats,
             queue_over_time,
         })

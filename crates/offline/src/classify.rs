@@ -141,20 +141,19 @@ fn starts_a_word(text: &str, stem: &str) -> bool {
 
 /// The urgent reason the safety floor finds, if any.
 pub fn safety_floor(text: &str) -> Option<&'static str> {
-    let lower = text.to_lowercase();
-    SAFETY_FLOOR
+    first_stem(SAFETY_FLOOR, &text.to_lowercase())
+}
+
+fn first_stem(stems: &[(&str, &'static str)], lower: &str) -> Option<&'static str> {
+    stems
         .iter()
-        .find(|(stem, _)| starts_a_word(&lower, stem))
+        .find(|(stem, _)| starts_a_word(lower, stem))
         .map(|(_, reason)| *reason)
 }
 
 /// The reason the see-first floor finds, if any.
 pub fn see_first_floor(text: &str) -> Option<&'static str> {
-    let lower = text.to_lowercase();
-    SEE_FIRST_FLOOR
-        .iter()
-        .find(|(stem, _)| starts_a_word(&lower, stem))
-        .map(|(_, reason)| *reason)
+    first_stem(SEE_FIRST_FLOOR, &text.to_lowercase())
 }
 
 /// The urgency the worker acts on: the model's most likely level, raised to at least high
@@ -234,10 +233,11 @@ pub fn classify_text(subject: &str, body: &str, model: &TriageModel) -> Classifi
     } else {
         body.to_owned()
     };
-    if let Some(reason) = safety_floor(&own_words) {
+    let own_words = own_words.to_lowercase();
+    if let Some(reason) = first_stem(SAFETY_FLOOR, &own_words) {
         urgency = Urgency::Urgent;
         urgent_reason = Some(reason.to_owned());
-    } else if urgency < Urgency::High && see_first_floor(&own_words).is_some() {
+    } else if urgency < Urgency::High && first_stem(SEE_FIRST_FLOOR, &own_words).is_some() {
         urgency = Urgency::High;
     } else if urgency == Urgency::Urgent {
         urgent_reason = Some(format!(

@@ -324,6 +324,12 @@ async function loadStats() {
     ["email → draft", [s.email_to_draft.p50_ms || 0, Math.max(0, (s.email_to_draft.p95_ms || 0) - (s.email_to_draft.p50_ms || 0))]],
     ["draft → decision", [s.draft_to_decision.p50_ms || 0, Math.max(0, (s.draft_to_decision.p95_ms || 0) - (s.draft_to_decision.p50_ms || 0))]],
   ], ["p50", "p95"], ["#2456d6", "#93b4f5"], fmt));
+  // How often reviewers corrected the agent's topic or urgency, per topic and per week.
+  $("chart-corrections").replaceChildren(stackedBars(s.per_topic.map((t) => [label(t.topic), [t.corrected, t.decided - t.corrected]]),
+    ["corrected", "as drafted"], ["#c0262d", "#1f7a3d"]));
+  $("corrections-rows").replaceChildren(...s.corrections_over_time.map((w) => el("tr", {},
+    el("td", {}, w.week), el("td", {}, label(w.topic)),
+    el("td", {}, w.decided ? `${w.corrected} of ${w.decided} (${Math.round(100 * w.corrected / w.decided)}%)` : "—"))));
   $("chart-urgency").replaceChildren(stackedBars(URGENCIES.map((u) => [u, [s.queue_by_urgency[u] || 0]]), ["open"], ["#d9730d"]));
 }
 

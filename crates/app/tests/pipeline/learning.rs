@@ -108,6 +108,22 @@ async fn corrections_of_a_systematic_mistake_fix_it_after_retraining() {
         .filter(|e| e["detail"]["correction"]["topic"] == TARGET)
         .count();
     assert_eq!(shown, mistaken, "{audit}");
+    // The stats page counts them per topic and per week.
+    let (_, stats) = app.get(&app.lead, "/api/stats").await;
+    let corrected: i64 = stats["per_topic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["corrected"].as_i64().unwrap())
+        .sum();
+    assert_eq!(corrected as usize, mistaken, "{stats}");
+    let weekly: i64 = stats["corrections_over_time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["corrected"].as_i64().unwrap())
+        .sum();
+    assert_eq!(weekly as usize, mistaken, "{stats}");
 
     // Retraining on a corpus plus the decisions fixes the mistake on emails it never saw.
     let decided = app.world.store.decided_examples(None).await.unwrap();
