@@ -19,7 +19,7 @@ use crate::ports::{
     ShopData, Usage,
 };
 use crate::product::{
-    alternatives_query, choose_offer, rank_alternatives, Offer, ProductCandidate,
+    alternatives_query, choose_offer, rank_alternatives, Offer, ProductCandidate, ProductQuery,
 };
 use crate::scope::CustomerScope;
 use crate::tracking::find_numbers;
@@ -656,16 +656,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             findings.ask_for = Some("your shoe size, and the width if you need a wide fit");
             return Ok(Ok(findings));
         }
-        let candidates = match self
-            .data
-            .search_products(&query, self.settings.max_catalog_rows)
-            .await
-        {
+        let candidates = match self.search(&query).await? {
             Ok(candidates) => candidates,
-            Err(error) => {
-                unavailable(error.clone())?;
-                return Ok(Err(error.to_string()));
-            }
+            Err(reason) => return Ok(Err(reason)),
         };
         let considered = candidates.len();
         let limit = self.settings.max_offers;
@@ -699,16 +692,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         }
         // Offer what comes closest instead, marked as alternatives.
         let wider = alternatives_query(&query);
-        let candidates = match self
-            .data
-            .search_products(&wider, self.settings.max_catalog_rows)
-            .await
-        {
+        let candidates = match self.search(&wider).await? {
             Ok(candidates) => candidates,
-            Err(error) => {
-                unavailable(error.clone())?;
-                return Ok(Err(error.to_string()));
-            }
+            Err(reason) => return Ok(Err(reason)),
         };
         let like = sold_out.first().or(closest.as_deref());
         let alternatives = rank_alternatives(&wider, like, candidates, limit);
@@ -727,6 +713,25 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
         }
         Ok(Ok(findings))
+    }
+
+    /// A catalog search: the store being down interrupts the run (retried later); any
+    /// other failure is the product flow's to report.
+    async fn search(
+        &self,
+        query: &ProductQuery,
+    ) -> Result<Result<Vec<ProductCandidate>, String>, GraphError> {
+        match self
+            .data
+            .search_products(query, self.settings.max_catalog_rows)
+            .await
+        {
+            Ok(candidates) => Ok(Ok(candidates)),
+            Err(error) => {
+                unavailable(error.clone())?;
+                Ok(Err(error.to_string()))
+            }
+        }
     }
 
     /// Delivery flow: numbers from the email → this customer's deliveries → policy.

@@ -52,6 +52,16 @@ fn quote_at(tag: &str) -> Option<Quote> {
     None
 }
 
+/// The next tag at or after `at`: where its `<` is and the index after its `>` (the end of
+/// the text for a tag that never closes).
+fn next_tag(lower: &str, at: usize) -> Option<(usize, usize)> {
+    let start = at + lower[at..].find('<')?;
+    let end = lower[start..]
+        .find('>')
+        .map_or(lower.len(), |e| start + e + 1);
+    Some((start, end))
+}
+
 /// Where the element opened at `start` closes (the index after its closing tag), counting
 /// nested elements of the same name; the end of the text when it never closes.
 fn element_end(lower: &str, start: usize, name: &str) -> usize {
@@ -59,11 +69,7 @@ fn element_end(lower: &str, start: usize, name: &str) -> usize {
     let close = format!("</{name}");
     let mut depth = 0usize;
     let mut at = start;
-    while let Some(offset) = lower[at..].find('<') {
-        let tag_start = at + offset;
-        let tag_end = lower[tag_start..]
-            .find('>')
-            .map_or(lower.len(), |e| tag_start + e + 1);
+    while let Some((tag_start, tag_end)) = next_tag(lower, at) {
         let tag = &lower[tag_start..tag_end];
         let boundary = |prefix: &str| {
             tag.starts_with(prefix)
@@ -110,11 +116,7 @@ fn strip(html: &str, lower: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut copied = 0;
     let mut at = 0;
-    while let Some(offset) = lower[at..].find('<') {
-        let tag_start = at + offset;
-        let tag_end = lower[tag_start..]
-            .find('>')
-            .map_or(lower.len(), |e| tag_start + e + 1);
+    while let Some((tag_start, tag_end)) = next_tag(lower, at) {
         let tag = &lower[tag_start..tag_end];
         let Some(quote) = quote_at(tag) else {
             at = tag_end;

@@ -51,11 +51,9 @@ const SAFETY_FLOOR: &[(&str, &str)] = &[
     ("see the point of anything", "risk of self-harm"),
     ("no reason to live", "risk of self-harm"),
     ("sprain", "injury or safety"),
-    ("stitches", "injury or safety"),
     ("burned", "injury or safety"),
     ("burnt", "injury or safety"),
     ("rash", "injury or safety"),
-    ("allerg", "injury or safety"),
     ("a&e", "injury or safety"),
     ("tripped", "injury or safety"),
     ("hurt her", "injury or safety"),
@@ -84,7 +82,6 @@ const SAFETY_FLOOR: &[(&str, &str)] = &[
     ("betrug", "fraud or unauthorised charge"),
     ("nicht autorisiert", "fraud or unauthorised charge"),
     ("fraude", "fraud or unauthorised charge"),
-    ("chargeback", "chargeback threat"),
 ];
 
 /// Phrases that put an email among those a person sees first (at least high), with the
@@ -234,7 +231,8 @@ pub fn classify_text(subject: &str, body: &str, model: &TriageModel) -> Classifi
         body.to_owned()
     };
     let own_words = own_words.to_lowercase();
-    if let Some(reason) = first_stem(SAFETY_FLOOR, &own_words) {
+    let safety = first_stem(SAFETY_FLOOR, &own_words);
+    if let Some(reason) = safety {
         urgency = Urgency::Urgent;
         urgent_reason = Some(reason.to_owned());
     } else if urgency < Urgency::High && first_stem(SEE_FIRST_FLOOR, &own_words).is_some() {
@@ -252,8 +250,9 @@ pub fn classify_text(subject: &str, body: &str, model: &TriageModel) -> Classifi
         .any(|p| lower_subject.starts_with(p));
     // A mail system's own message (an out-of-office, a bounce) asks nothing of anyone,
     // unless a person's words in it trip the safety floor.
-    let (topic, topic_confidence) = if automated && urgent_reason.is_none() {
+    let (topic, topic_confidence) = if automated && safety.is_none() {
         urgency = Urgency::Low;
+        urgent_reason = None;
         (Topic::Other, 1.0)
     } else {
         (topic, topic_confidence)

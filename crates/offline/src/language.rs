@@ -1,6 +1,8 @@
 //! The language the customer wrote in, by whatlang's trigram detector restricted to the
-//! languages a European web shop receives. Each line is read on its own and the language
-//! of most words wins, so an English email with a Polish sign-off stays English. Short texts are often ambiguous: when the detector is not sure, plain ASCII is
+//! languages a European web shop receives. Plainly English text (many of English's
+//! commonest words) is taken as English without the detector; the rest is read whole, and
+//! a text that does not read as English is read again line by line, the language of most
+//! words winning, so an English email with a Polish sign-off stays English. Short texts are often ambiguous: when the detector is not sure, plain ASCII is
 //! taken as the shop's own English, and accented text keeps a fair guess or stays unknown.
 
 use deskhand_core::Language;

@@ -161,7 +161,11 @@ impl<L: FromStr + Copy> Head<L> {
         if labels.len() < 2 || info.bias.len() != labels.len() {
             return Err(problem("needs two or more labels, one bias each".into()));
         }
-        if info.offset + labels.len() > columns {
+        if info
+            .offset
+            .checked_add(labels.len())
+            .is_none_or(|end| end > columns)
+        {
             return Err(problem("columns out of range".into()));
         }
         if !(info.temperature.is_finite() && info.temperature > 0.0) {
@@ -377,6 +381,9 @@ impl TriageModel {
         let weights = (0..rows * columns)
             .map(|n| reader.i16().map(|q| f32::from(q) * scales[n % columns]))
             .collect::<Result<Vec<f32>, _>>()?;
+        if weights.iter().any(|w| !w.is_finite()) {
+            return Err(ModelError::Corrupt("non-finite weight"));
+        }
         if reader.at != bytes.len() {
             return Err(ModelError::Corrupt("trailing bytes"));
         }

@@ -98,6 +98,8 @@ pub enum TrainError {
         folds: usize,
         got: usize,
     },
+    #[error("cross-validation needs at least 2 folds, not {folds}")]
+    TooFewFolds { folds: usize },
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -336,7 +338,12 @@ pub fn train(
     options: &TrainOptions,
     source: &str,
 ) -> Result<(TriageModel, TrainingReport), TrainError> {
-    let needed = options.folds.max(2) * 2;
+    if options.folds < 2 {
+        return Err(TrainError::TooFewFolds {
+            folds: options.folds,
+        });
+    }
+    let needed = options.folds * 2;
     if examples.len() < needed {
         return Err(TrainError::TooFewExamples {
             needed,

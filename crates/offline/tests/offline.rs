@@ -375,6 +375,36 @@ fn a_model_file_round_trips_and_a_damaged_one_is_refused() {
 }
 
 #[test]
+fn cross_validation_with_fewer_than_two_folds_is_refused() {
+    for folds in [0, 1] {
+        let options = TrainOptions {
+            folds,
+            ..TrainOptions::default()
+        };
+        let error = train(&toy_corpus(), &options, "toy").expect_err("no held-out fold");
+        assert!(error.to_string().contains("folds"), "{error}");
+    }
+}
+
+#[test]
+fn an_automated_reply_is_low_and_unanswered_unless_a_person_wrote_of_harm_in_it() {
+    let model = model();
+    let ooo = classify(
+        &email("Automatic reply: Re: your order", "I am away until Monday."),
+        &model,
+    );
+    assert_eq!((ooo.urgency, ooo.needs_reply), (Urgency::Low, false));
+    let harmed = classify(
+        &email(
+            "Automatic reply: Re: your order",
+            "I am away. My son was injured by the shoes, call my wife.",
+        ),
+        &model,
+    );
+    assert_eq!(harmed.urgency, Urgency::Urgent);
+}
+
+#[test]
 fn too_little_data_is_refused_with_a_reason() {
     let error = train(&toy_corpus()[..3], &TrainOptions::default(), "tiny")
         .expect_err("three examples cannot be cross-validated");

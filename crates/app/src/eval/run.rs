@@ -35,7 +35,6 @@ pub struct CaseRun {
     pub loaded: LoadedCase,
 }
 
-/// The inbound event the CRM would publish for `case`.
 /// An HTML-only message as a mail client sends it, base64 for the event's `raw` field.
 fn html_message(from: &str, html: &str) -> String {
     use base64::Engine as _;
@@ -46,6 +45,7 @@ fn html_message(from: &str, html: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(message)
 }
 
+/// The inbound event the CRM would publish for `case`.
 pub fn inbound_event(case: &Case, event_id: &str) -> serde_json::Value {
     let today = case.today.expect("the loader dates every case");
     let customer = case.customer.clone();
