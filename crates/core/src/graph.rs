@@ -15,11 +15,7 @@ use crate::grounding::check_reply;
 use crate::ids::DraftId;
 use crate::memory::{CaseMemory, MemorySettings};
 use crate::ports::{
-    Classified, Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup,
-    ShopData, Usage,
-};
-use crate::product::{
-    alternatives_query, choose_offer, rank_alternatives, Offer, ProductCandidate, ProductQuery,
+    Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup, ShopData, Usage,
 };
 use crate::scope::CustomerScope;
 use crate::tracking::find_numbers;
@@ -27,6 +23,11 @@ use serde_json::json;
 use std::time::Instant;
 use time::{Date, OffsetDateTime};
 use tracing::Instrument as _;
+
+mod products;
+mod route;
+
+pub use route::{decide_route, RouteDecision};
 
 /// The graph's knobs.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,116 +89,12 @@ pub struct Triage {
 #[error("triage interrupted: {0}")]
 pub struct GraphError(pub String);
 
-/// What the route node decided.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RouteDecision {
-    pub route: Route,
-    pub escalation: Option<Escalation>,
-}
-
-/// The routing rules, in priority order. `asked_before` counts earlier customer emails in
-/// the case on the same topic. Pure, so it is tested on its own.
-pub fn decide_route(
-    classified: &Classified,
-    settings: &GraphSettings,
-    asked_before: u32,
-) -> RouteDecision {
-    let escalate = |kind: EscalationKind, reason: String| RouteDecision {
-        route: Route::Escalate,
-        escalation: Some(Escalation::new(kind, reason)),
-    };
-    if classified.urgency == Urgency::Urgent {
-        let why = classified
-            .urgent_reason
-            .as_deref()
-            .unwrap_or("marked urgent");
-        return escalate(EscalationKind::Urgent, format!("urgent: {why}"));
-    }
-    if let Some(language) = classified
-        .language
-        .as_ref()
-        .filter(|l| classified.needs_reply && !settings.reply_languages.contains(l))
-    {
-        return escalate(
-            EscalationKind::Language,
-            format!(
-                "written in {} ({language}): no reply in that language yet",
-                language.name()
-            ),
-        );
-    }
-    if classified.multiple_requests {
-        return escalate(
-            EscalationKind::SeveralRequests,
-            "several requests in one email".to_owned(),
-        );
-    }
-    if classified.confidence < settings.min_confidence {
-        return escalate(
-            EscalationKind::LowConfidence,
-            format!(
-                "low classification confidence ({:.2} < {:.2})",
-                classified.confidence, settings.min_confidence
-            ),
-        );
-    }
-    if classified.needs_reply && asked_before + 1 >= settings.repeat_limit {
-        return escalate(
-            EscalationKind::Repeated,
-            format!(
-                "customer is asking about {} for the {} time in this case",
-                classified.topic,
-                ordinal(asked_before + 1)
-            ),
-        );
-    }
-    if !classified.needs_reply {
-        return RouteDecision {
-            route: Route::NoReply,
-            escalation: None,
-        };
-    }
-    match classified.topic {
-        Topic::ProductAvailabilityOrRecommendation => RouteDecision {
-            route: Route::Product,
-            escalation: None,
-        },
-        Topic::DeliveryDelay => RouteDecision {
-            route: Route::Delivery,
-            escalation: None,
-        },
-        Topic::TransactionInquiry => escalate(
-            EscalationKind::NeedsPerson,
-            "transaction inquiry: needs a person".to_owned(),
-        ),
-        Topic::BillingDispute => escalate(
-            EscalationKind::NeedsPerson,
-            "billing dispute: needs a person".to_owned(),
-        ),
-        Topic::Other => escalate(
-            EscalationKind::NeedsPerson,
-            "no automatic flow for this request".to_owned(),
-        ),
-    }
-}
-
-fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (1, 11) | (2, 12) | (3, 13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
-
-/// Collects node timings and model usage while the graph runs.
 /// A span for one node of the graph; its tool, database and model calls nest under it.
 fn node_span(node: &'static str) -> tracing::Span {
     tracing::info_span!("node", otel.name = node, deskhand.node = node)
 }
 
+/// Collects node timings and model usage while the graph runs.
 struct TraceRecorder {
     trace: Trace,
 }
@@ -262,36 +159,6 @@ struct Findings {
     facts: Vec<String>,
     actions: Vec<ProposedAction>,
     ask_for: Option<&'static str>,
-}
-
-impl Findings {
-    /// A product offered in the reply, as a fact for the customer and evidence for the
-    /// reviewer; `alternative` when it stands in for what was asked.
-    fn offer(&mut self, product: &ProductCandidate, alternative: bool) {
-        let text = product.availability();
-        self.facts.push(text.clone());
-        self.observations.push(Observation {
-            source: "inventory".to_owned(),
-            text: if alternative {
-                format!("Alternative: {text}")
-            } else {
-                text
-            },
-            data: json!({
-                "product_id": product.product_id,
-                "name": product.name,
-                "brand": product.brand,
-                "size": product.size,
-                "width": product.width,
-                "color": product.color,
-                "material": product.material,
-                "price_cents": product.price_cents,
-                "quantity": product.quantity,
-                "next_incoming": product.next_incoming.map(|(date, qty)| json!({"date": date.to_string(), "quantity": qty})),
-                "alternative": alternative,
-            }),
-        });
-    }
 }
 
 fn unavailable(error: DataError) -> Result<(), GraphError> {
@@ -607,131 +474,6 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
         }
         Ok(outcome)
-    }
-
-    /// Product flow: extract → catalog query (parameterised, bounded) → rank → stock.
-    /// The inner `Err` is a reason to escalate.
-    async fn product_flow(
-        &self,
-        email: &InboundEmail,
-        deadline: Deadline,
-        recorder: &mut TraceRecorder,
-    ) -> Result<Result<Findings, String>, GraphError> {
-        let query = match self.cognition.extract_product_query(email, deadline).await {
-            Ok(metered) => {
-                recorder.usage(metered.usage);
-                metered.value
-            }
-            Err(failed) => {
-                recorder.usage(failed.usage);
-                let error = failed.value;
-                return Ok(Err(format!(
-                    "product details could not be extracted: {error}"
-                )));
-            }
-        };
-        let mut findings = Findings::default();
-        if query.is_empty() {
-            findings.observations.push(Observation {
-                source: "catalog".to_owned(),
-                text: "The email names no brand, model, size or use; nothing to look up."
-                    .to_owned(),
-                data: json!({"query": query}),
-            });
-            findings.ask_for =
-                Some("the brand or model, the size and the colour they are looking for");
-            return Ok(Ok(findings));
-        }
-        let identified = query.brand.is_some() || !query.model_words.is_empty();
-        if !identified && query.size.is_none() {
-            // A recommendation without a size cannot say what is in stock for them.
-            findings.observations.push(Observation {
-                source: "catalog".to_owned(),
-                text: format!(
-                    "A recommendation request ({}) without a size; nothing looked up.",
-                    query.describe()
-                ),
-                data: json!({"query": query}),
-            });
-            findings.ask_for = Some("your shoe size, and the width if you need a wide fit");
-            return Ok(Ok(findings));
-        }
-        let candidates = match self.search(&query).await? {
-            Ok(candidates) => candidates,
-            Err(reason) => return Ok(Err(reason)),
-        };
-        let considered = candidates.len();
-        let limit = self.settings.max_offers;
-        findings.observations.push(Observation {
-            source: "catalog".to_owned(),
-            text: format!(
-                "Looked for {}; {considered} catalog rows considered.",
-                query.describe()
-            ),
-            data: json!({"query": query, "considered": considered}),
-        });
-        let (sold_out, closest) = match choose_offer(&query, candidates, limit) {
-            Offer::Requested(products) => {
-                for product in &products {
-                    findings.offer(product, false);
-                }
-                return Ok(Ok(findings));
-            }
-            Offer::Nothing => (Vec::new(), None),
-            Offer::Unavailable { sold_out, closest } => (sold_out, closest),
-        };
-        // What was asked for is reported either way: sold out, or not in the catalog.
-        for product in &sold_out {
-            findings.offer(product, false);
-        }
-        if sold_out.is_empty() {
-            findings.facts.push(format!(
-                "We could not find a shoe matching {} in our catalog.",
-                query.describe()
-            ));
-        }
-        // Offer what comes closest instead, marked as alternatives.
-        let wider = alternatives_query(&query);
-        let candidates = match self.search(&wider).await? {
-            Ok(candidates) => candidates,
-            Err(reason) => return Ok(Err(reason)),
-        };
-        let like = sold_out.first().or(closest.as_deref());
-        let alternatives = rank_alternatives(&wider, like, candidates, limit);
-        if alternatives.is_empty() {
-            findings.observations.push(Observation {
-                source: "catalog".to_owned(),
-                text: format!("Nothing in stock comes close to: {}.", query.describe()),
-                data: json!({"query": wider, "alternatives": 0}),
-            });
-        } else {
-            findings
-                .facts
-                .push("Instead, we can offer these alternatives:".to_owned());
-            for product in &alternatives {
-                findings.offer(product, true);
-            }
-        }
-        Ok(Ok(findings))
-    }
-
-    /// A catalog search: the store being down interrupts the run (retried later); any
-    /// other failure is the product flow's to report.
-    async fn search(
-        &self,
-        query: &ProductQuery,
-    ) -> Result<Result<Vec<ProductCandidate>, String>, GraphError> {
-        match self
-            .data
-            .search_products(query, self.settings.max_catalog_rows)
-            .await
-        {
-            Ok(candidates) => Ok(Ok(candidates)),
-            Err(error) => {
-                unavailable(error.clone())?;
-                Ok(Err(error.to_string()))
-            }
-        }
     }
 
     /// Delivery flow: numbers from the email → this customer's deliveries → policy.

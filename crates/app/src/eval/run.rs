@@ -175,6 +175,9 @@ pub async fn run_cases(
     let outcome = async {
         load_catalog_union(&database.store, dataset).await?;
         let vocabulary = database.store.catalog_vocabulary().await?;
+        // Read once: the engine of every day's run shares the model.
+        let model = settings.triage.load_model()?;
+        let reply_languages = settings.triage.reply_languages()?;
         let mut runs: Vec<Vec<CaseRun>> = vec![Vec::new(); dataset.cases.len()];
         // The worker's business date is one setting: cases run grouped by their date.
         let mut by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
@@ -191,15 +194,12 @@ pub async fn run_cases(
             settings.agent.today = day.to_string();
             match via {
                 Via::Direct => {
-                    let engine = AnyEngine::build(
-                        settings.llm.engine(),
-                        settings.triage.load_model()?,
-                        vocabulary.clone(),
-                    )?;
+                    let engine =
+                        AnyEngine::build(settings.llm.engine(), model.clone(), vocabulary.clone())?;
                     let graph = TriageGraph::new(
                         engine,
                         database.store.clone(),
-                        settings.agent.graph(settings.triage.reply_languages()?),
+                        settings.agent.graph(reply_languages.clone()),
                     );
                     for k in 0..repeat {
                         for &n in &indices {

@@ -110,20 +110,20 @@ async fn corrections_of_a_systematic_mistake_fix_it_after_retraining() {
     assert_eq!(shown, mistaken, "{audit}");
     // The stats page counts them per topic and per week.
     let (_, stats) = app.get(&app.lead, "/api/stats").await;
-    let corrected: i64 = stats["per_topic"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["corrected"].as_i64().unwrap())
-        .sum();
-    assert_eq!(corrected as usize, mistaken, "{stats}");
-    let weekly: i64 = stats["corrections_over_time"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["corrected"].as_i64().unwrap())
-        .sum();
-    assert_eq!(weekly as usize, mistaken, "{stats}");
+    let corrected_in = |list: &str| -> i64 {
+        stats[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["corrected"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(corrected_in("per_topic") as usize, mistaken, "{stats}");
+    assert_eq!(
+        corrected_in("corrections_over_time") as usize,
+        mistaken,
+        "{stats}"
+    );
 
     // Retraining on a corpus plus the decisions fixes the mistake on emails it never saw.
     let decided = app.world.store.decided_examples(None).await.unwrap();

@@ -403,25 +403,7 @@ fn the_product_flow_reports_stock_incoming_deliveries_or_neither() {
         size: Some(9.5),
         ..ProductQuery::default()
     };
-    let with = |products: Vec<ProductCandidate>| {
-        let engine = Scripted {
-            classified: Ok(classified(
-                Topic::ProductAvailabilityOrRecommendation,
-                Urgency::Low,
-            )),
-            query: query.clone(),
-            reply_body: None,
-        };
-        run(
-            engine,
-            Shop {
-                products,
-                ..Shop::default()
-            },
-            "Pegasus in 9.5?",
-        )
-        .draft
-    };
+    let with = |products: Vec<ProductCandidate>| ask(query.clone(), products, "Pegasus in 9.5?");
     let in_stock = with(vec![product(1, 4, None)]);
     assert!(in_stock.reply.unwrap().body.contains("4 in stock"));
     let incoming = with(vec![product(1, 0, Some((date!(2026 - 03 - 20), 20)))]);
@@ -503,30 +485,36 @@ fn offered(draft: &Draft) -> (Vec<i64>, Vec<i64>) {
     (requested, alternatives)
 }
 
-fn ask_for_black_pegasus(products: Vec<ProductCandidate>) -> Draft {
+/// A product question whose extracted query is `query`, against a shop of `products`.
+fn ask(query: ProductQuery, products: Vec<ProductCandidate>, body: &str) -> Draft {
     let engine = Scripted {
         classified: Ok(classified(
             Topic::ProductAvailabilityOrRecommendation,
             Urgency::Low,
         )),
-        query: ProductQuery {
-            brand: Some("Nike".into()),
-            model_words: vec!["pegasus".into()],
-            size: Some(9.5),
-            color: Some("Black".into()),
-            ..ProductQuery::default()
-        },
+        query,
         reply_body: None,
     };
-    run(
-        engine,
-        Shop {
-            products,
-            ..Shop::default()
-        },
+    let shop = Shop {
+        products,
+        ..Shop::default()
+    };
+    run(engine, shop, body).draft
+}
+
+fn ask_for_black_pegasus(products: Vec<ProductCandidate>) -> Draft {
+    let query = ProductQuery {
+        brand: Some("Nike".into()),
+        model_words: vec!["pegasus".into()],
+        size: Some(9.5),
+        color: Some("Black".into()),
+        ..ProductQuery::default()
+    };
+    ask(
+        query,
+        products,
         "Is the Pegasus 41 in black, size 9.5 available?",
     )
-    .draft
 }
 
 #[test]

@@ -1,0 +1,510 @@
+//! Decisions: a draft's row locked while the reviewer's decision is checked, its actions
+//! run exactly once, and the decision, the audit line and the decision event recorded in
+//! one transaction.
+
+use super::*;
+
+/// A decision being made: the draft's row is locked until it is recorded or dropped.
+#[derive(Debug)]
+pub struct PendingDecision {
+    tx: Transaction<'static, Postgres>,
+    pub draft_id: Uuid,
+    pub status: ReviewStatus,
+    pub version: i32,
+    pub case_id: String,
+    pub customer_id: i64,
+    pub draft: serde_json::Value,
+    /// The `traceparent` of the span that made the draft, when it was traced.
+    pub trace_parent: Option<String>,
+    email_received_at: OffsetDateTime,
+    drafted_at: OffsetDateTime,
+}
+
+/// What the caller found when it asked to decide.
+#[derive(Debug)]
+pub enum DecisionStart {
+    /// No draft with this id.
+    NotFound,
+    /// This idempotency key already decided (this draft): its stored response.
+    Replay {
+        draft_id: Uuid,
+        response: serde_json::Value,
+    },
+    /// The row is locked; decide.
+    Open(Box<PendingDecision>),
+}
+
+/// An action the approval runs, already checked against the policy.
+#[derive(Debug, Clone)]
+pub enum ActionToRun {
+    Refund {
+        action_id: String,
+        delivery_id: i64,
+        amount_cents: i64,
+        reason: String,
+    },
+    Coupon {
+        action_id: String,
+        delivery_id: i64,
+        code: String,
+        kind: String,
+        issued_on: Date,
+        expires_on: Date,
+    },
+}
+
+/// What an action did, for the decision event and the response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ActionResult {
+    RefundDeliveryFee {
+        action_id: String,
+        refund_id: i64,
+        delivery_id: i64,
+        amount_cents: i64,
+    },
+    IssueCoupon {
+        action_id: String,
+        coupon_id: i64,
+        delivery_id: i64,
+        code: String,
+        /// `YYYY-MM-DD`.
+        expires_on: String,
+    },
+}
+
+/// Why an action could not run; the whole approval is rolled back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionRefused {
+    #[error("delivery {0} is not this customer's")]
+    NotCustomersDelivery(i64),
+    #[error("refunding {amount} cents would exceed the fee of delivery {delivery_id}; it was already refunded")]
+    OverRefund { delivery_id: i64, amount: i64 },
+    #[error("delivery {0} already has a coupon")]
+    CouponExists(i64),
+}
+
+/// An approval to record.
+#[derive(Debug)]
+pub struct Approval<'a> {
+    pub reviewer: &'a Reviewer,
+    pub idempotency_key: Option<&'a str>,
+    pub request: serde_json::Value,
+    pub reply_body: &'a str,
+    pub edited: bool,
+    pub actions: Vec<ActionToRun>,
+    /// The line the case memory keeps about the reply.
+    pub memory_line: String,
+    pub memory_settings: &'a MemorySettings,
+    /// The email for the SMTP relay (JSON of `OutgoingEmail`).
+    pub outgoing: serde_json::Value,
+    /// The reviewer's correction of the topic or urgency, if any.
+    pub correction: Correction,
+}
+
+/// A rejection or escalation to record.
+#[derive(Debug)]
+pub struct Verdict<'a> {
+    pub reviewer: &'a Reviewer,
+    pub kind: DecisionKind,
+    pub idempotency_key: Option<&'a str>,
+    pub request: serde_json::Value,
+    pub reason: &'a str,
+    /// The reviewer's correction of the topic or urgency, if any.
+    pub correction: Correction,
+}
+
+/// What the caller makes of a recorded decision, stored in the same transaction: the
+/// response (replayed for a repeated idempotency key) and the decision event.
+#[derive(Debug)]
+pub struct Outcome {
+    pub response: serde_json::Value,
+    pub event: OutboxMessage,
+}
+
+/// What a recorded decision returns.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub decision_id: i64,
+    pub decided_at: OffsetDateTime,
+    pub version: i32,
+    pub actions: Vec<ActionResult>,
+}
+
+impl Store {
+    /// Starts a decision on `draft_id`: replays an idempotency key already used, or locks
+    /// the draft's row for the caller to decide.
+    pub async fn begin_decision(
+        &self,
+        draft_id: Uuid,
+        idempotency_key: Option<&str>,
+    ) -> Result<DecisionStart> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query(
+            "SELECT status, version, case_id, customer_id, draft, trace_parent,
+                 email_received_at, drafted_at
+             FROM reviews WHERE draft_id = $1 FOR UPDATE",
+        )
+        .bind(draft_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // Checked after the lock: a concurrent request with the same key has committed by
+        // now, so its answer is found instead of a conflict.
+        if let Some(key) = idempotency_key {
+            let replay =
+                sqlx::query("SELECT draft_id, response FROM decisions WHERE idempotency_key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(replay) = replay {
+                return Ok(DecisionStart::Replay {
+                    draft_id: replay.try_get("draft_id")?,
+                    response: replay.try_get("response")?,
+                });
+            }
+        }
+        let Some(row) = row else {
+            return Ok(DecisionStart::NotFound);
+        };
+        let status: String = row.try_get("status")?;
+        Ok(DecisionStart::Open(Box::new(PendingDecision {
+            tx,
+            draft_id,
+            status: parse_status(&status)?,
+            version: row.try_get("version")?,
+            case_id: row.try_get("case_id")?,
+            customer_id: row.try_get("customer_id")?,
+            draft: row.try_get("draft")?,
+            trace_parent: row.try_get("trace_parent")?,
+            email_received_at: row.try_get("email_received_at")?,
+            drafted_at: row.try_get("drafted_at")?,
+        })))
+    }
+}
+
+impl PendingDecision {
+    /// True when a newer customer email reached the case after this draft was made:
+    /// the draft answers a conversation that has moved on.
+    pub async fn is_stale(&mut self) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (
+                 SELECT 1 FROM emails e
+                 WHERE e.case_id = $1 AND e.customer_id = $2
+                   AND e.received_at > $3 AND e.ingested_at > $4)
+             OR EXISTS (
+                 SELECT 1 FROM reviews o
+                 WHERE o.case_id = $1 AND o.customer_id = $2 AND o.draft_id <> $5
+                   AND o.email_received_at > $3 AND o.queued_at > $4)",
+        )
+        .bind(&self.case_id)
+        .bind(self.customer_id)
+        .bind(self.email_received_at)
+        .bind(self.drafted_at)
+        .bind(self.draft_id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Takes the stale draft out of the queue and asks the worker for a fresh one.
+    pub async fn mark_stale(mut self, redraft: Option<&OutboxMessage>) -> Result<i32> {
+        let version: i32 = sqlx::query_scalar(
+            "UPDATE reviews SET status = 'stale', version = version + 1, decided_at = now()
+             WHERE draft_id = $1 RETURNING version",
+        )
+        .bind(self.draft_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if let Some(message) = redraft {
+            message.insert(&mut self.tx).await?;
+        }
+        self.tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Runs the approval: actions, case memory, outgoing email, decision event, decision.
+    /// All or nothing; an action the data refuses rolls everything back.
+    pub async fn approve(
+        mut self,
+        approval: Approval<'_>,
+        outcome: impl FnOnce(&Recorded) -> Outcome,
+    ) -> Result<std::result::Result<serde_json::Value, ActionRefused>> {
+        // The customer's rows only: the same scope the worker reads with.
+        sqlx::query("SELECT set_config('deskhand.customer_id', $1, true)")
+            .bind(self.customer_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        let mut results = Vec::with_capacity(approval.actions.len());
+        for action in &approval.actions {
+            match self.run_action(action).await? {
+                Ok(result) => results.push(result),
+                Err(refused) => {
+                    self.tx.rollback().await?;
+                    return Ok(Err(refused));
+                }
+            }
+        }
+        // Lock the memory row so the worker's optimistic write and ours serialise.
+        sqlx::query("SELECT 1 FROM case_memory WHERE case_id = $1 AND customer_id = $2 FOR UPDATE")
+            .bind(&self.case_id)
+            .bind(self.customer_id)
+            .execute(&mut *self.tx)
+            .await?;
+        let memory =
+            crate::memory::load_memory(&mut self.tx, &self.case_id, self.customer_id).await?;
+        let memory = memory.with_agent_reply(&approval.memory_line, approval.memory_settings);
+        crate::memory::store_memory(&mut self.tx, &self.case_id, self.customer_id, &memory).await?;
+
+        sqlx::query("INSERT INTO outgoing_emails (draft_id, message) VALUES ($1, $2)")
+            .bind(self.draft_id)
+            .bind(&approval.outgoing)
+            .execute(&mut *self.tx)
+            .await?;
+        let action_ids: Vec<String> = approval
+            .actions
+            .iter()
+            .map(|a| match a {
+                ActionToRun::Refund { action_id, .. } | ActionToRun::Coupon { action_id, .. } => {
+                    action_id.clone()
+                }
+            })
+            .collect();
+        let recorded = self
+            .record(
+                approval.reviewer,
+                DecisionKind::Approve,
+                ReviewStatus::Approved,
+                approval.idempotency_key,
+                &approval.request,
+                Some(approval.edited),
+                Some(approval.reply_body),
+                &action_ids,
+                None,
+                approval.correction,
+                results,
+            )
+            .await?;
+        let response = self.finish(&recorded, outcome).await?;
+        Ok(Ok(response))
+    }
+
+    /// Records a rejection or an escalation.
+    pub async fn conclude(
+        mut self,
+        verdict: Verdict<'_>,
+        outcome: impl FnOnce(&Recorded) -> Outcome,
+    ) -> Result<serde_json::Value> {
+        let status = match verdict.kind {
+            DecisionKind::Escalate => ReviewStatus::Escalated,
+            _ => ReviewStatus::Rejected,
+        };
+        let recorded = self
+            .record(
+                verdict.reviewer,
+                verdict.kind,
+                status,
+                verdict.idempotency_key,
+                &verdict.request,
+                None,
+                None,
+                &[],
+                Some(verdict.reason),
+                verdict.correction,
+                Vec::new(),
+            )
+            .await?;
+        self.finish(&recorded, outcome).await
+    }
+
+    /// Stores the response a replay of the idempotency key gets, queues the decision
+    /// event, and commits.
+    async fn finish(
+        mut self,
+        recorded: &Recorded,
+        outcome: impl FnOnce(&Recorded) -> Outcome,
+    ) -> Result<serde_json::Value> {
+        let Outcome { response, event } = outcome(recorded);
+        sqlx::query("UPDATE decisions SET response = $2 WHERE decision_id = $1")
+            .bind(recorded.decision_id)
+            .bind(&response)
+            .execute(&mut *self.tx)
+            .await?;
+        event.insert(&mut self.tx).await?;
+        self.tx.commit().await?;
+        Ok(response)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &mut self,
+        reviewer: &Reviewer,
+        kind: DecisionKind,
+        status: ReviewStatus,
+        idempotency_key: Option<&str>,
+        request: &serde_json::Value,
+        edited: Option<bool>,
+        reply_body: Option<&str>,
+        action_ids: &[String],
+        reason: Option<&str>,
+        correction: Correction,
+        actions: Vec<ActionResult>,
+    ) -> Result<Recorded> {
+        let row = sqlx::query(
+            "UPDATE reviews SET status = $2, version = version + 1,
+                 decided_at = CASE WHEN $2 = 'escalated' THEN decided_at ELSE now() END,
+                 decided_by = $3
+             WHERE draft_id = $1 RETURNING version, now() AS at",
+        )
+        .bind(self.draft_id)
+        .bind(status.as_str())
+        .bind(reviewer.id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let version: i32 = row.try_get("version")?;
+        let decided_at: OffsetDateTime = row.try_get("at")?;
+        let decision_id: i64 = sqlx::query_scalar(
+            "INSERT INTO decisions (draft_id, reviewer_id, kind, idempotency_key, request,
+                 response, edited, reply_body, action_ids, reason, corrected_topic,
+                 corrected_urgency)
+             VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9, $10, $11)
+             RETURNING decision_id",
+        )
+        .bind(self.draft_id)
+        .bind(reviewer.id)
+        .bind(kind.as_str())
+        .bind(idempotency_key)
+        .bind(request)
+        .bind(edited)
+        .bind(reply_body)
+        .bind(action_ids)
+        .bind(reason)
+        .bind(correction.topic.map(|t| t.as_str()))
+        .bind(correction.urgency.map(|u| u.as_str()))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (reviewer_id, action, draft_id, customer_id, detail)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(reviewer.id)
+        .bind(kind.as_str())
+        .bind(self.draft_id)
+        .bind(self.customer_id)
+        .bind(serde_json::json!({
+            "decision_id": decision_id,
+            "request": request,
+            "correction": (!correction.is_empty()).then_some(correction),
+        }))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(Recorded {
+            decision_id,
+            decided_at,
+            version,
+            actions,
+        })
+    }
+
+    async fn run_action(
+        &mut self,
+        action: &ActionToRun,
+    ) -> Result<std::result::Result<ActionResult, ActionRefused>> {
+        match action {
+            ActionToRun::Refund {
+                action_id,
+                delivery_id,
+                amount_cents,
+                reason,
+            } => {
+                // Never more than the delivery's fee in total, whoever approved before.
+                let row = sqlx::query(
+                    "INSERT INTO refunds (customer_id, delivery_id, amount_cents, reason, draft_id)
+                     SELECT d.customer_id, d.delivery_id, $3, $4, $5 FROM deliveries d
+                     WHERE d.delivery_id = $2 AND d.customer_id = $1
+                       AND d.fee_cents >= $3 + coalesce(
+                           (SELECT sum(amount_cents) FROM refunds f
+                            WHERE f.delivery_id = d.delivery_id), 0)
+                     RETURNING refund_id",
+                )
+                .bind(self.customer_id)
+                .bind(delivery_id)
+                .bind(amount_cents)
+                .bind(reason)
+                .bind(self.draft_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                match row {
+                    Some(row) => Ok(Ok(ActionResult::RefundDeliveryFee {
+                        action_id: action_id.clone(),
+                        refund_id: row.try_get("refund_id")?,
+                        delivery_id: *delivery_id,
+                        amount_cents: *amount_cents,
+                    })),
+                    None => Ok(Err(self
+                        .why_not(*delivery_id, || ActionRefused::OverRefund {
+                            delivery_id: *delivery_id,
+                            amount: *amount_cents,
+                        })
+                        .await?)),
+                }
+            }
+            ActionToRun::Coupon {
+                action_id,
+                delivery_id,
+                code,
+                kind,
+                issued_on,
+                expires_on,
+            } => {
+                let row = sqlx::query(
+                    "INSERT INTO coupons (customer_id, delivery_id, code, kind, issued_on,
+                         expires_on, draft_id)
+                     SELECT d.customer_id, d.delivery_id, $3, $4, $5, $6, $7 FROM deliveries d
+                     WHERE d.delivery_id = $2 AND d.customer_id = $1
+                       AND NOT EXISTS (SELECT 1 FROM coupons c WHERE c.delivery_id = d.delivery_id)
+                     RETURNING coupon_id",
+                )
+                .bind(self.customer_id)
+                .bind(delivery_id)
+                .bind(code)
+                .bind(kind)
+                .bind(issued_on)
+                .bind(expires_on)
+                .bind(self.draft_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                match row {
+                    Some(row) => Ok(Ok(ActionResult::IssueCoupon {
+                        action_id: action_id.clone(),
+                        coupon_id: row.try_get("coupon_id")?,
+                        delivery_id: *delivery_id,
+                        code: code.clone(),
+                        expires_on: expires_on.to_string(),
+                    })),
+                    None => Ok(Err(self
+                        .why_not(*delivery_id, || ActionRefused::CouponExists(*delivery_id))
+                        .await?)),
+                }
+            }
+        }
+    }
+
+    /// Tells a delivery of another customer apart from the other refusals.
+    async fn why_not(
+        &mut self,
+        delivery_id: i64,
+        otherwise: impl FnOnce() -> ActionRefused,
+    ) -> Result<ActionRefused> {
+        let owned: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE delivery_id = $1 AND customer_id = $2)",
+        )
+        .bind(delivery_id)
+        .bind(self.customer_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(if owned {
+            otherwise()
+        } else {
+            ActionRefused::NotCustomersDelivery(delivery_id)
+        })
+    }
+}
