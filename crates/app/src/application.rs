@@ -16,7 +16,7 @@ use deskhand_core::review::ReviewPolicy;
 use deskhand_core::TriageGraph;
 use deskhand_db::{DatabaseSettings, Store};
 use deskhand_kafka::{
-    ClientSettings, ConsumerSettings, DecodeLimits, EventConsumer, ProducerSettings, Publisher,
+    ClientSettings, ConsumerSettings, EventConsumer, ProducerSettings, Publisher,
 };
 use deskhand_mail::{MailLimits, SmtpSender};
 use deskhand_review::{ReviewSettings, ReviewState, Wakeups};
@@ -362,7 +362,7 @@ async fn load_vocabulary(
     }
 }
 
-pub(crate) fn client_settings(settings: &Settings) -> ClientSettings {
+pub fn client_settings(settings: &Settings) -> ClientSettings {
     ClientSettings {
         brokers: settings.kafka.brokers.clone(),
         extra: settings.kafka.properties.clone(),
@@ -390,8 +390,8 @@ fn consumer_settings(
     }
 }
 
-pub(crate) fn decode_limits(settings: &Settings) -> DecodeLimits {
-    DecodeLimits {
+pub fn decode_limits(settings: &Settings) -> deskhand_contracts::DecodeLimits {
+    deskhand_contracts::DecodeLimits {
         max_event_bytes: settings.worker.max_event_bytes,
         mail: MailLimits {
             max_depth: settings.worker.mime_max_depth,

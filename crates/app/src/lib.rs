@@ -9,16 +9,12 @@
 //! so tests start the real application in-process.
 
 pub mod application;
-pub mod bench;
-pub mod demo;
 pub mod engine;
-pub mod eval;
 pub mod mail_relay;
 pub mod relay;
 pub mod review_intake;
 pub mod settings;
 pub mod telemetry;
-pub mod train;
 pub mod triage;
 
 pub use application::{Application, Roles};

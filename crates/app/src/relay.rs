@@ -128,7 +128,7 @@ pub async fn relay_once(
             messaging.destination.name = %message.topic,
             deskhand.outbox_id = pending.id,
         );
-        deskhand_kafka::trace_context::continue_trace(&span, &message.headers);
+        deskhand_contracts::trace_context::continue_trace(&span, &message.headers);
         async move {
             let result = publisher
                 .send(&message.topic, &message.key, &message.payload, &headers)

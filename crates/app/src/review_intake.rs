@@ -1,9 +1,10 @@
 //! The review service's consumer: every draft on the approval topic becomes a queue entry,
 //! once (the draft id is the key), whoever produced it.
 
+use deskhand_contracts::{DraftEmail, StoredDraft};
 use deskhand_core::{Draft, SourcePosition};
 use deskhand_db::{QueuedDraft, Store};
-use deskhand_kafka::{DraftEvent, EventHandler, HandlerError, Undecodable};
+use deskhand_kafka::{EventHandler, HandlerError, Undecodable};
 
 /// Materialises drafts into the review queue.
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ impl ReviewIntake {
 #[derive(Debug)]
 pub struct IncomingDraft {
     draft: Draft,
+    email: Option<DraftEmail>,
     event: serde_json::Value,
     email_received_at: time::OffsetDateTime,
     search_text: String,
@@ -33,10 +35,11 @@ impl EventHandler for ReviewIntake {
         let invalid = |code: &'static str| move |reason: String| Undecodable { code, reason };
         let event: serde_json::Value =
             serde_json::from_slice(payload).map_err(|e| invalid("invalid_json")(e.to_string()))?;
-        let typed: DraftEvent = serde_json::from_value(event.clone())
-            .map_err(|e| invalid("invalid_draft")(format!("not a draft event: {e}")))?;
-        let email = typed.email.clone();
-        let draft = Draft::try_from(typed).map_err(|e| invalid("invalid_field")(e.to_string()))?;
+        let StoredDraft { draft, email } =
+            StoredDraft::from_json(event.clone()).map_err(|e| Undecodable {
+                code: e.code(),
+                reason: e.to_string(),
+            })?;
         let mut search_text = vec![draft.summary.clone()];
         if let Some(reply) = &draft.reply {
             search_text.push(reply.subject.clone());
@@ -49,9 +52,10 @@ impl EventHandler for ReviewIntake {
         }
         search_text.push(draft.case_id.to_string());
         Ok(IncomingDraft {
-            email_received_at: email.map_or(draft.created_at, |e| e.received_at),
+            email_received_at: email.as_ref().map_or(draft.created_at, |e| e.received_at),
             search_text: search_text.join("\n"),
             draft,
+            email,
             event,
         })
     }
@@ -70,11 +74,14 @@ impl EventHandler for ReviewIntake {
             .queue_draft(QueuedDraft {
                 draft: &incoming.draft,
                 email_received_at: incoming.email_received_at,
+                sender: incoming.email.as_ref().map(|e| e.from.as_str()),
+                subject: incoming.email.as_ref().and_then(|e| e.subject.as_deref()),
+                email_text: incoming.email.as_ref().map(|e| e.text.as_str()),
                 search_text: incoming.search_text.clone(),
                 event: &incoming.event,
                 source: &source,
                 // The consumer runs this handler in the context the message carried.
-                trace_parent: deskhand_kafka::trace_context::current_traceparent(),
+                trace_parent: deskhand_contracts::trace_context::current_traceparent(),
             })
             .await
             .map_err(|error| {

@@ -1,20 +1,19 @@
 //! The use-case behind the consumer: one inbound email in, one draft recorded.
 
+use deskhand_contracts::{decode_inbound, DecodeLimits, DraftEvent};
 use deskhand_core::ports::Cognition;
 use deskhand_core::{
     DraftId, Escalation, EscalationKind, InboundEmail, RunContext, SourcePosition, TriageGraph,
 };
 use deskhand_db::{OutboxMessage, Recorded, Store};
-use deskhand_kafka::{
-    decode_inbound, DecodeLimits, DraftEvent, EventHandler, HandlerError, Undecodable,
-};
+use deskhand_kafka::{EventHandler, HandlerError, Undecodable};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 /// Header carrying the inbound event id on the draft message, so consumers can correlate
 /// without parsing the payload.
-pub const EVENT_ID_HEADER: &str = deskhand_kafka::headers::EVENT_ID;
+pub const EVENT_ID_HEADER: &str = deskhand_contracts::headers::EVENT_ID;
 
 /// Runs the graph on an email and records the draft with its outbox message.
 pub struct TriageHandler<C> {
@@ -159,7 +158,7 @@ impl<C: Cognition + 'static> EventHandler for TriageHandler<C> {
             now,
             today: self.today.unwrap_or(now.date()),
             // The exported trace's id, so the draft and the decision name the same trace.
-            trace_id: deskhand_kafka::trace_context::current_trace_id()
+            trace_id: deskhand_contracts::trace_context::current_trace_id()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
             deadline: deskhand_core::ports::Deadline::after(self.budget),
         };
@@ -211,7 +210,7 @@ impl<C: Cognition> TriageHandler<C> {
             key: draft.case_id.to_string(),
             payload: serde_json::to_vec(&event_json).expect("a JSON value serialises"),
             headers: {
-                let mut headers = deskhand_kafka::trace_context::trace_headers();
+                let mut headers = deskhand_contracts::trace_context::trace_headers();
                 headers.insert(EVENT_ID_HEADER.to_owned(), draft.event_id.to_string());
                 headers
             },

@@ -1,5 +1,6 @@
 //! The draft reply and everything a reviewer needs to approve it in seconds.
 
+use crate::action::ProposedAction;
 use crate::ids::{CaseId, CustomerId, DraftId, EventId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -212,16 +213,6 @@ pub struct Observation {
     pub text: String,
     #[serde(default)]
     pub data: serde_json::Value,
-}
-
-/// An action the policy proposes; it runs only when a person approves the draft.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProposedAction {
-    /// Stable within the draft, so a reviewer can select a subset of actions.
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub params: serde_json::Value,
 }
 
 /// Why a person must take over.

@@ -5,10 +5,11 @@
 //! cognitive step becomes an escalation, so every email reaches a person one way or
 //! another; only an unreachable store makes the run fail (the email is then retried).
 
+use crate::action::{Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, ProposedAction};
 use crate::delivery::{assess, format_cents, DeliveryFacts, PolicyAction, PolicySettings};
 use crate::draft::{
     Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
-    ProposedAction, Reply, Route, Topic, Trace, Urgency,
+    Reply, Route, Topic, Trace, Urgency,
 };
 use crate::email::InboundEmail;
 use crate::grounding::check_reply;
@@ -616,7 +617,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             });
         }
         for action in actions {
-            let id = format!("a{}", findings.actions.len() + 1);
+            let id = ActionId::nth(findings.actions.len() + 1);
             match action {
                 PolicyAction::RefundDeliveryFee {
                     amount_cents,
@@ -642,13 +643,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     });
                     findings.actions.push(ProposedAction {
                         id,
-                        kind: "refund_delivery_fee".to_owned(),
-                        params: json!({
-                            "delivery_id": delivery.delivery_id,
-                            "tracking_number": delivery.tracking_number,
-                            "amount_cents": amount_cents,
-                            "days_late": days_late,
-                            "reason": reason,
+                        action: Action::RefundDeliveryFee(DeliveryFeeRefund {
+                            delivery_id: delivery.delivery_id,
+                            tracking_number: delivery.tracking_number.clone(),
+                            amount_cents,
+                            days_late,
+                            reason,
                         }),
                     });
                 }
@@ -667,13 +667,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     });
                     findings.actions.push(ProposedAction {
                         id,
-                        kind: "issue_coupon".to_owned(),
-                        params: json!({
-                            "delivery_id": delivery.delivery_id,
-                            "tracking_number": delivery.tracking_number,
-                            "coupon": "free_expedited_shipping",
-                            "valid_days": valid_days,
-                            "reason": reason,
+                        action: Action::IssueCoupon(CouponGrant {
+                            delivery_id: delivery.delivery_id,
+                            tracking_number: delivery.tracking_number.clone(),
+                            coupon: CouponKind::FreeExpeditedShipping,
+                            valid_days,
+                            reason,
                         }),
                     });
                 }

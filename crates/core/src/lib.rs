@@ -14,6 +14,7 @@
 //! - [`email`]: the inbound email after it was parsed at the edge.
 //! - [`draft`]: the draft and everything it carries.
 //! - [`scope`]: the customer scope every customer-data read must carry.
+//! - [`action`]: the actions a draft proposes and an approval runs (refund, coupon).
 //! - [`delivery`]: deliveries and the late-delivery policy (refund, coupon).
 //! - [`tracking`]: tracking and order numbers found in text.
 //! - [`product`]: product questions, catalog candidates and their ranking.
@@ -23,6 +24,7 @@
 //! - [`graph`]: the triage graph.
 //! - [`review`]: the rules of human review (roles, limits, what an approval sends, SLAs).
 
+pub mod action;
 pub mod delivery;
 pub mod draft;
 pub mod email;
@@ -36,9 +38,10 @@ pub mod review;
 pub mod scope;
 pub mod tracking;
 
+pub use action::{Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, ProposedAction};
 pub use draft::{
     Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
-    ProposedAction, Reply, Route, Sentiment, Tone, Topic, Trace, Urgency,
+    Reply, Route, Sentiment, Tone, Topic, Trace, Urgency,
 };
 pub use email::{EmailBody, InboundEmail, OriginalMessage, SourcePosition};
 pub use graph::{GraphError, GraphSettings, RunContext, Triage, TriageGraph};

@@ -4,7 +4,10 @@
 //! Everything here is a rule, not I/O: the review API and the store call these so the
 //! same checks hold however a decision arrives.
 
-use crate::draft::{ProposedAction, Topic, Urgency};
+use crate::action::{ActionId, ProposedAction};
+use crate::draft::{Topic, Urgency};
+
+pub use crate::action::{money_moved, ActionResult};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -175,25 +178,11 @@ impl ReviewPolicy {
     }
 }
 
-/// Cents an action credits to the customer (refunds carry `amount_cents`; a coupon none).
-pub fn action_amount_cents(action: &ProposedAction) -> i64 {
-    action
-        .params
-        .get("amount_cents")
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(0)
-}
-
-/// The total the actions credit.
-pub fn money_moved(actions: &[ProposedAction]) -> i64 {
-    actions.iter().map(action_amount_cents).sum()
-}
-
 /// The actions an approval runs: all proposed ones when `selected` is `None`, else exactly
 /// the named ones (each must be proposed).
 pub fn select_actions(
     proposed: &[ProposedAction],
-    selected: Option<&[String]>,
+    selected: Option<&[ActionId]>,
 ) -> Result<Vec<ProposedAction>, Refusal> {
     let Some(selected) = selected else {
         return Ok(proposed.to_vec());
@@ -214,7 +203,7 @@ pub fn select_actions(
         let action = proposed
             .iter()
             .find(|a| &a.id == id)
-            .ok_or_else(|| Refusal::UnknownAction(id.clone(), known()))?;
+            .ok_or_else(|| Refusal::UnknownAction(id.to_string(), known()))?;
         if !chosen.iter().any(|a: &ProposedAction| a.id == action.id) {
             chosen.push(action.clone());
         }
@@ -317,7 +306,7 @@ impl OutgoingEmail {
         to: &str,
         subject: &str,
         body: String,
-        draft_id: uuid::Uuid,
+        draft_id: crate::DraftId,
         mail_domain: &str,
         customer_message_id: Option<&str>,
     ) -> Self {

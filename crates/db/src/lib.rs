@@ -23,9 +23,9 @@ pub use error::{Error, Result};
 pub use outbox::{OutboxBatch, OutboxMessage, PendingMessage};
 pub use outgoing::DueEmail;
 pub use review::{
-    ActionRefused, ActionResult, ActionToRun, Approval, AuditEntry, CaseDraft, DecisionRecord,
-    DecisionStart, Outcome, OutgoingState, PendingDecision, QueueFilter, QueueItem, QueuePage,
-    QueuedDraft, Recorded as RecordedDecision, ReviewDetail, Reviewer, Verdict,
+    ActionRefused, ActionResult, ActionToRun, Approval, ApprovalOutcome, AuditEntry, CaseDraft,
+    DecisionRecord, DecisionStart, Outcome, OutgoingState, PendingDecision, QueueFilter, QueueItem,
+    QueuePage, QueuedDraft, Recorded as RecordedDecision, ReviewDetail, Reviewer, Verdict,
 };
 pub use seed::{SeedReport, SeedSpec};
 pub use stats::{CorrectionWeek, Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};

@@ -6,8 +6,12 @@
 
 use crate::{Error, OutboxMessage, Result, Store};
 use deskhand_core::memory::{CaseMemory, MemorySettings};
+use deskhand_core::review::money_moved;
 use deskhand_core::review::{Correction, DecisionKind, ReviewStatus, Role};
-use deskhand_core::{Draft, SourcePosition, Urgency};
+use deskhand_core::{
+    ActionId, CaseId, CustomerId, Draft, DraftId, Language, Route, Sentiment, SourcePosition,
+    Topic, Urgency,
+};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
@@ -18,9 +22,10 @@ use uuid::Uuid;
 mod decision;
 
 pub use decision::{
-    ActionRefused, ActionResult, ActionToRun, Approval, DecisionStart, Outcome, PendingDecision,
+    ActionRefused, ActionToRun, Approval, ApprovalOutcome, DecisionStart, Outcome, PendingDecision,
     Recorded, Verdict,
 };
+pub use deskhand_core::review::ActionResult;
 
 /// A person who reviews drafts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,6 +40,10 @@ pub struct Reviewer {
 pub struct QueuedDraft<'a> {
     pub draft: &'a Draft,
     pub email_received_at: OffsetDateTime,
+    /// The email's sender, subject and the text the agent read, when the event carried it.
+    pub sender: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub email_text: Option<&'a str>,
     pub search_text: String,
     /// The draft event exactly as received.
     pub event: &'a serde_json::Value,
@@ -47,9 +56,9 @@ pub struct QueuedDraft<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     pub status: Option<ReviewStatus>,
-    pub topic: Option<String>,
-    pub urgency: Option<String>,
-    pub route: Option<String>,
+    pub topic: Option<Topic>,
+    pub urgency: Option<Urgency>,
+    pub route: Option<Route>,
     /// Case-insensitive words searched in subject, sender, summary and reply.
     pub query: Option<String>,
     pub limit: i64,
@@ -59,19 +68,19 @@ pub struct QueueFilter {
 /// One line of the queue.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueItem {
-    pub draft_id: Uuid,
-    pub case_id: String,
-    pub customer_id: i64,
+    pub draft_id: DraftId,
+    pub case_id: CaseId,
+    pub customer_id: CustomerId,
     pub status: ReviewStatus,
     pub version: i32,
-    pub topic: String,
-    pub urgency: String,
-    pub route: String,
+    pub topic: Topic,
+    pub urgency: Urgency,
+    pub route: Route,
     pub confidence: f64,
     /// ISO 639-1 code of the customer's language, when the engine could tell.
-    pub language: Option<String>,
+    pub language: Option<Language>,
     /// `negative`, `neutral` or `positive`, when the engine could tell.
-    pub sentiment: Option<String>,
+    pub sentiment: Option<Sentiment>,
     /// How frustrated the customer sounds, `0..=1`.
     pub frustration: Option<f64>,
     pub subject: Option<String>,
@@ -101,7 +110,7 @@ pub struct QueuePage {
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionRecord {
     pub decision_id: i64,
-    pub draft_id: Uuid,
+    pub draft_id: DraftId,
     pub kind: String,
     pub reviewer: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -114,10 +123,10 @@ pub struct DecisionRecord {
 /// An earlier draft of the same case.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseDraft {
-    pub draft_id: Uuid,
+    pub draft_id: DraftId,
     pub status: ReviewStatus,
     pub summary: String,
-    pub topic: String,
+    pub topic: Topic,
     #[serde(with = "time::serde::rfc3339")]
     pub email_received_at: OffsetDateTime,
 }
@@ -145,13 +154,45 @@ pub struct OutgoingState {
     pub sent_at: Option<OffsetDateTime>,
 }
 
-fn urgency_rank(urgency: &str) -> i16 {
-    match urgency.parse::<Urgency>() {
-        Ok(Urgency::Urgent) => 3,
-        Ok(Urgency::High) => 2,
-        Ok(Urgency::Medium) => 1,
-        _ => 0,
+fn urgency_rank(urgency: Urgency) -> i16 {
+    match urgency {
+        Urgency::Urgent => 3,
+        Urgency::High => 2,
+        Urgency::Medium => 1,
+        Urgency::Low => 0,
     }
+}
+
+/// A label column read back into its domain type; a value the code never writes is
+/// corruption, not a default.
+fn label<T>(row: &PgRow, column: &'static str) -> Result<T>
+where
+    T: std::str::FromStr<Err = deskhand_core::draft::UnknownLabel>,
+{
+    let raw: String = row.try_get(column)?;
+    raw.parse()
+        .map_err(|e| Error::Corrupt(format!("review {column}: {e}")))
+}
+
+/// [`label`] for a column that may be empty.
+fn optional_label<T>(row: &PgRow, column: &'static str) -> Result<Option<T>>
+where
+    T: TryFrom<String, Error = deskhand_core::draft::UnknownLabel>,
+{
+    let raw: Option<String> = row.try_get(column)?;
+    raw.map(T::try_from)
+        .transpose()
+        .map_err(|e| Error::Corrupt(format!("review {column}: {e}")))
+}
+
+fn case_id(row: &PgRow) -> Result<CaseId> {
+    let raw: String = row.try_get("case_id")?;
+    CaseId::parse(&raw).map_err(|e| Error::Corrupt(format!("review case_id: {e}")))
+}
+
+fn customer_id(row: &PgRow) -> Result<CustomerId> {
+    CustomerId::parse(row.try_get("customer_id")?)
+        .map_err(|e| Error::Corrupt(format!("review customer_id: {e}")))
 }
 
 fn parse_status(raw: &str) -> Result<ReviewStatus> {
@@ -160,37 +201,32 @@ fn parse_status(raw: &str) -> Result<ReviewStatus> {
 }
 
 const ITEM_COLUMNS: &str = "r.draft_id, r.case_id, r.customer_id, r.status, r.version, r.topic,
-    r.urgency, r.route, r.confidence, r.draft->'classification'->>'language' AS language,
-    r.draft->'classification'->'tone'->>'sentiment' AS sentiment,
-    (r.draft->'classification'->'tone'->>'frustration')::float8 AS frustration,
-    r.draft->'email'->>'subject' AS subject,
-    r.draft->'email'->>'from' AS sender, r.draft->>'summary' AS summary,
-    jsonb_array_length(r.draft->'proposed_actions')::bigint AS action_count,
-    coalesce((SELECT sum((a->'params'->>'amount_cents')::bigint)
-              FROM jsonb_array_elements(r.draft->'proposed_actions') a
-              WHERE a->'params' ? 'amount_cents'), 0)::bigint AS action_cents,
+    r.urgency, r.route, r.confidence, r.language, r.sentiment, r.frustration, r.subject,
+    r.sender, r.summary, r.action_count::bigint AS action_count, r.action_cents,
     r.email_received_at, r.drafted_at, r.decided_at, o.status AS delivery";
 
 fn item_from_row(row: &PgRow) -> Result<QueueItem> {
     let status: String = row.try_get("status")?;
+    let sentiment: Option<String> = row.try_get("sentiment")?;
     Ok(QueueItem {
-        draft_id: row.try_get("draft_id")?,
-        case_id: row.try_get("case_id")?,
-        customer_id: row.try_get("customer_id")?,
+        draft_id: DraftId::from_uuid(row.try_get("draft_id")?),
+        case_id: case_id(row)?,
+        customer_id: customer_id(row)?,
         status: parse_status(&status)?,
         version: row.try_get("version")?,
-        topic: row.try_get("topic")?,
-        urgency: row.try_get("urgency")?,
-        route: row.try_get("route")?,
+        topic: label(row, "topic")?,
+        urgency: label(row, "urgency")?,
+        route: label(row, "route")?,
         confidence: row.try_get("confidence")?,
-        language: row.try_get("language")?,
-        sentiment: row.try_get("sentiment")?,
+        language: optional_label(row, "language")?,
+        sentiment: sentiment
+            .map(|s| s.parse::<Sentiment>())
+            .transpose()
+            .map_err(|e| Error::Corrupt(format!("review sentiment: {e}")))?,
         frustration: row.try_get("frustration")?,
         subject: row.try_get("subject")?,
         from: row.try_get("sender")?,
-        summary: row
-            .try_get::<Option<String>, _>("summary")?
-            .unwrap_or_default(),
+        summary: row.try_get("summary")?,
         action_count: row.try_get("action_count")?,
         action_cents: row.try_get("action_cents")?,
         email_received_at: row.try_get("email_received_at")?,
@@ -273,12 +309,16 @@ impl Store {
     /// Queues a draft for review; `false` when it was already queued (a redelivery).
     pub async fn queue_draft(&self, queued: QueuedDraft<'_>) -> Result<bool> {
         let draft = queued.draft;
-        let urgency = draft.classification.urgency.as_str();
+        let urgency = draft.classification.urgency;
+        let tone = draft.classification.tone;
         let inserted = sqlx::query(
             "INSERT INTO reviews (draft_id, event_id, case_id, customer_id, topic, urgency,
                  urgency_rank, route, confidence, email_received_at, drafted_at, search_text,
-                 draft, source_topic, source_partition, source_offset, trace_parent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                 draft, source_topic, source_partition, source_offset, trace_parent,
+                 language, sentiment, frustration, subject, sender, email_text, summary,
+                 action_count, action_cents)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26)
              ON CONFLICT (draft_id) DO NOTHING",
         )
         .bind(draft.draft_id.as_uuid())
@@ -286,7 +326,7 @@ impl Store {
         .bind(draft.case_id.as_str())
         .bind(draft.customer_id.get())
         .bind(draft.classification.topic.as_str())
-        .bind(urgency)
+        .bind(urgency.as_str())
         .bind(urgency_rank(urgency))
         .bind(draft.route.as_str())
         .bind(draft.classification.confidence.get())
@@ -298,6 +338,15 @@ impl Store {
         .bind(queued.source.partition)
         .bind(queued.source.offset)
         .bind(queued.trace_parent.as_deref())
+        .bind(draft.classification.language.as_ref().map(Language::as_str))
+        .bind(tone.map(|t| t.sentiment.as_str()))
+        .bind(tone.map(|t| t.frustration.get()))
+        .bind(queued.subject)
+        .bind(queued.sender)
+        .bind(queued.email_text)
+        .bind(&draft.summary)
+        .bind(i32::try_from(draft.proposed_actions.len()).unwrap_or(i32::MAX))
+        .bind(money_moved(&draft.proposed_actions))
         .execute(self.pool())
         .await?;
         Ok(inserted.rows_affected() == 1)
@@ -324,9 +373,9 @@ impl Store {
              LIMIT $6 OFFSET $7"
         );
         let rows = sqlx::query(&sql)
-            .bind(&filter.topic)
-            .bind(&filter.urgency)
-            .bind(&filter.route)
+            .bind(filter.topic.map(Topic::as_str))
+            .bind(filter.urgency.map(Urgency::as_str))
+            .bind(filter.route.map(Route::as_str))
             .bind(&query)
             .bind(status)
             .bind(filter.limit)
@@ -344,9 +393,9 @@ impl Store {
         let count_rows = sqlx::query(&format!(
             "SELECT r.status, count(*) AS n FROM reviews r WHERE {WHERE_OTHERS} GROUP BY r.status"
         ))
-        .bind(&filter.topic)
-        .bind(&filter.urgency)
-        .bind(&filter.route)
+        .bind(filter.topic.map(Topic::as_str))
+        .bind(filter.urgency.map(Urgency::as_str))
+        .bind(filter.route.map(Route::as_str))
         .bind(&query)
         .fetch_all(self.pool())
         .await?;
@@ -375,9 +424,9 @@ impl Store {
             "SELECT count(*) FROM reviews r WHERE {where_others}
              AND ($5::text IS NULL OR r.status = $5)"
         ))
-        .bind(&filter.topic)
-        .bind(&filter.urgency)
-        .bind(&filter.route)
+        .bind(filter.topic.map(Topic::as_str))
+        .bind(filter.urgency.map(Urgency::as_str))
+        .bind(filter.route.map(Route::as_str))
         .bind(query)
         .bind(status)
         .fetch_one(self.pool())
@@ -385,7 +434,8 @@ impl Store {
     }
 
     /// The draft view's data: the draft, its case's memory, drafts and decisions.
-    pub async fn review_detail(&self, draft_id: Uuid) -> Result<Option<ReviewDetail>> {
+    pub async fn review_detail(&self, draft_id: DraftId) -> Result<Option<ReviewDetail>> {
+        let draft_id = draft_id.as_uuid();
         let Some(row) = sqlx::query(&format!(
             "SELECT {ITEM_COLUMNS}, r.draft FROM reviews r
              LEFT JOIN outgoing_emails o USING (draft_id) WHERE r.draft_id = $1"
@@ -405,14 +455,15 @@ impl Store {
             .bind(item.customer_id.to_string())
             .execute(&mut *conn)
             .await?;
-        let memory = crate::memory::load_memory(&mut conn, &item.case_id, item.customer_id).await?;
+        let (case_id, customer_id) = (item.case_id.as_str(), item.customer_id.get());
+        let memory = crate::memory::load_memory(&mut conn, case_id, customer_id).await?;
         let case_rows = sqlx::query(
-            "SELECT draft_id, status, draft->>'summary' AS summary, topic, email_received_at
+            "SELECT draft_id, status, summary, topic, email_received_at
              FROM reviews WHERE case_id = $1 AND customer_id = $2 AND draft_id <> $3
              ORDER BY email_received_at, queued_at",
         )
-        .bind(&item.case_id)
-        .bind(item.customer_id)
+        .bind(case_id)
+        .bind(customer_id)
         .bind(draft_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -421,12 +472,10 @@ impl Store {
             .map(|r| {
                 let status: String = r.try_get("status")?;
                 Ok(CaseDraft {
-                    draft_id: r.try_get("draft_id")?,
+                    draft_id: DraftId::from_uuid(r.try_get("draft_id")?),
                     status: parse_status(&status)?,
-                    summary: r
-                        .try_get::<Option<String>, _>("summary")?
-                        .unwrap_or_default(),
-                    topic: r.try_get("topic")?,
+                    summary: r.try_get("summary")?,
+                    topic: label(r, "topic")?,
                     email_received_at: r.try_get("email_received_at")?,
                 })
             })
@@ -438,8 +487,8 @@ impl Store {
              JOIN reviews r USING (draft_id)
              WHERE r.case_id = $1 AND r.customer_id = $2 ORDER BY d.decision_id",
         )
-        .bind(&item.case_id)
-        .bind(item.customer_id)
+        .bind(case_id)
+        .bind(customer_id)
         .fetch_all(&mut *conn)
         .await?;
         let decisions = decision_rows
@@ -447,7 +496,7 @@ impl Store {
             .map(|r| {
                 Ok(DecisionRecord {
                     decision_id: r.try_get("decision_id")?,
-                    draft_id: r.try_get("draft_id")?,
+                    draft_id: DraftId::from_uuid(r.try_get("draft_id")?),
                     kind: r.try_get("kind")?,
                     reviewer: r.try_get("name")?,
                     decided_at: r.try_get("decided_at")?,

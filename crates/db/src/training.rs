@@ -28,7 +28,7 @@ impl Store {
         since: Option<OffsetDateTime>,
     ) -> Result<Vec<DecidedExample>> {
         let rows = sqlx::query(
-            "SELECT r.draft->'email'->>'subject' AS subject, r.draft->'email'->>'text' AS text,
+            "SELECT r.subject, r.email_text AS text,
                     r.topic, r.urgency, d.kind, d.edited, d.corrected_topic, d.corrected_urgency,
                     d.decided_at
              FROM decisions d JOIN reviews r USING (draft_id)

@@ -336,6 +336,7 @@ fn queued_draft(
 ) -> (Draft, serde_json::Value, time::OffsetDateTime, String) {
     let mut draft = draft(&email(event, &format!("case-{event}")));
     draft.classification.urgency = urgency;
+    draft.summary = subject.to_owned();
     let received = datetime!(2026-11-20 00:00 UTC) + time::Duration::hours(received_hour.into());
     (
         draft,
@@ -361,6 +362,9 @@ async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(p
                 .queue_draft(QueuedDraft {
                     draft,
                     email_received_at: *received,
+                    sender: Some("Ann <ann@example.com>"),
+                    subject: Some(search.as_str()),
+                    email_text: Some("the text the agent read"),
                     search_text: search.clone(),
                     event,
                     source: &source(),
@@ -394,6 +398,11 @@ async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(p
     );
     assert_eq!(page.total, 4);
     assert_eq!(page.counts["pending"], 4);
+    let first = &page.items[0];
+    assert_eq!(first.from.as_deref(), Some("Ann <ann@example.com>"));
+    assert_eq!(first.subject.as_deref(), Some("Lawyer letter"));
+    assert_eq!(first.urgency, Urgency::Urgent);
+    assert_eq!(first.draft_id, drafts[2].0.draft_id);
 
     // `q` matches words literally: `%` and `_` are not wildcards.
     let search = |q: &str| {

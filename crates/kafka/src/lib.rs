@@ -1,23 +1,20 @@
 //! # deskhand-kafka
 //!
 //! The Kafka adapter.
-//! - [`inbound`]: the CRM's email event on the wire, and its decoding into a
-//!   [`deskhand_core::InboundEmail`] (parse at the edge; every refusal has a reason).
-//! - [`draft_event`]: the draft event Deskhand publishes on the approval topic.
 //! - [`consumer`]: the consumer loop: at-least-once, ordered per case, bounded in-flight
 //!   work, offsets stored only after the handler succeeded, poison messages to the
 //!   dead-letter topic.
 //! - [`producer`]: a small publisher used for dead letters and by the outbox relay.
 //! - [`reader`]: reads a topic back (demo, evaluation, tests).
 //! - [`admin`]: creates the topics Deskhand uses.
-//! - [`trace_context`]: the `traceparent` header that carries an email's trace.
+//! - [`trace_context`]: the trace context a consumed message carries.
 //!
-//! Depends on `deskhand-core` (domain) and `deskhand-mail` (MIME); never on the database.
+//! The events themselves (inbound, draft, decision, header names) are
+//! `deskhand-contracts`; this crate only moves bytes. Depends on `deskhand-core` and
+//! `deskhand-contracts`; never on the database.
 
 pub mod admin;
 pub mod consumer;
-pub mod draft_event;
-pub mod inbound;
 pub mod producer;
 pub mod reader;
 pub mod trace_context;
@@ -26,18 +23,7 @@ pub use admin::ensure_topics;
 pub use consumer::{
     dlq_headers, ConsumerSettings, EventConsumer, EventHandler, HandlerError, Undecodable,
 };
-pub use draft_event::{DraftEmail, DraftEvent};
 
-/// Header names Deskhand puts on the messages it publishes (a contract, `docs/events.md`).
-pub mod headers {
-    /// The inbound event a draft or decision belongs to.
-    pub const EVENT_ID: &str = "deskhand.event_id";
-    /// The draft's trace, so a decision joins the email's trace.
-    pub const TRACE_ID: &str = "deskhand.trace_id";
-    /// On a redraft request: the event whose draft went stale.
-    pub const REDRAFT_OF: &str = "deskhand.redraft_of";
-}
-pub use inbound::{decode_inbound, DecodeError, DecodeLimits};
 pub use producer::{ProducerSettings, Publisher};
 pub use reader::{ReadMessage, TopicReader};
 

@@ -5,7 +5,7 @@ use crate::{ApiError, ReviewState};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use deskhand_core::review::{ReviewStatus, SlaTargets};
-use deskhand_core::{Route, Topic, Urgency};
+use deskhand_core::{DraftId, Route, Topic, Urgency};
 use deskhand_db::{QueueFilter, QueueItem};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -34,8 +34,7 @@ pub(crate) struct QueueLine {
 }
 
 pub(crate) fn with_sla(item: QueueItem, sla: &SlaTargets, now: OffsetDateTime) -> QueueLine {
-    let urgency = item.urgency.parse().unwrap_or(Urgency::Low);
-    let due_at = sla.due(urgency, item.email_received_at);
+    let due_at = sla.due(item.urgency, item.email_received_at);
     let decided_or_now = item.decided_at.unwrap_or(now);
     QueueLine {
         sla_breached: decided_or_now > due_at && item.status != ReviewStatus::Stale,
@@ -44,7 +43,7 @@ pub(crate) fn with_sla(item: QueueItem, sla: &SlaTargets, now: OffsetDateTime) -
     }
 }
 
-fn label<T: std::str::FromStr>(name: &str, raw: Option<String>) -> Result<Option<String>, ApiError>
+fn label<T: std::str::FromStr>(name: &str, raw: Option<String>) -> Result<Option<T>, ApiError>
 where
     T::Err: std::fmt::Display,
 {
@@ -52,7 +51,7 @@ where
         None => Ok(None),
         Some(value) => value
             .parse::<T>()
-            .map(|_| Some(value))
+            .map(Some)
             .map_err(|e| ApiError::BadRequest(format!("{name}: {e}"))),
     }
 }
@@ -126,8 +125,8 @@ pub(crate) async fn draft_detail(
         .audit(
             Some(who.reviewer.id),
             "view_draft",
-            Some(id),
-            Some(detail.item.customer_id),
+            Some(id.as_uuid()),
+            Some(detail.item.customer_id.get()),
             json!({}),
         )
         .await?;
@@ -146,8 +145,10 @@ pub(crate) async fn draft_detail(
     })))
 }
 
-pub(crate) fn parse_draft_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(format!("no draft {raw}")))
+pub(crate) fn parse_draft_id(raw: &str) -> Result<DraftId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(DraftId::from_uuid)
+        .map_err(|_| ApiError::NotFound(format!("no draft {raw}")))
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,20 +11,20 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use deskhand_contracts::decision::{self, DecisionEvent, DecisionReviewer, SentReply};
+use deskhand_contracts::{headers, trace_context, InboundEmailDto, InboundEventDto, StoredDraft};
 use deskhand_core::review::Correction;
 use deskhand_core::review::{
     reply_summary, reply_to_send, select_actions, DecisionKind, OutgoingEmail, Refusal,
     ReviewStatus,
 };
-use deskhand_core::{Draft, ProposedAction, Topic, Urgency};
+use deskhand_core::{Action, ActionId, Draft, DraftId, ProposedAction, Topic, Urgency};
 use deskhand_db::{
-    ActionToRun, Approval, DecisionStart, OutboxMessage, Outcome, PendingDecision,
+    ActionToRun, Approval, ApprovalOutcome, DecisionStart, OutboxMessage, Outcome, PendingDecision,
     RecordedDecision, Reviewer, Verdict,
 };
-use deskhand_kafka::inbound::{InboundEmailDto, InboundEventDto};
-use deskhand_kafka::{headers, DraftEmail, DraftEvent};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,7 +36,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub(crate) struct ApproveBody {
     version: i32,
     reply_body: Option<String>,
-    action_ids: Option<Vec<String>>,
+    action_ids: Option<Vec<ActionId>>,
     #[serde(default)]
     correction: Option<CorrectionBody>,
 }
@@ -130,15 +130,23 @@ fn refusal(refusal: Refusal) -> ApiError {
     }
 }
 
-/// Locks the draft and runs the checks every decision shares. `Err(response)` is the
-/// answer to send instead (a replay, or a conflict).
+/// What opening a decision came to.
+enum Opened {
+    /// The draft's row is locked and every shared check passed: decide on this draft,
+    /// read from the queue once.
+    Decide(Box<PendingDecision>, Box<StoredDraft>),
+    /// The answer is already known (a replayed idempotency key): send it.
+    Answered(Response),
+}
+
+/// Locks the draft and runs the checks every decision shares.
 async fn open(
     state: &ReviewState,
     who: &Reviewer,
-    draft_id: Uuid,
+    draft_id: DraftId,
     key: Option<&str>,
     version: i32,
-) -> Result<Result<Box<PendingDecision>, Response>, ApiError> {
+) -> Result<Opened, ApiError> {
     let pending = match state.store.begin_decision(draft_id, key).await? {
         DecisionStart::NotFound => return Err(ApiError::NotFound(format!("no draft {draft_id}"))),
         DecisionStart::Replay {
@@ -155,7 +163,7 @@ async fn open(
                 "idempotent-replayed",
                 "true".parse().expect("static header"),
             );
-            return Ok(Err(replay));
+            return Ok(Opened::Answered(replay));
         }
         DecisionStart::Open(pending) => pending,
     };
@@ -186,9 +194,11 @@ async fn open(
         .policy
         .may_decide(who.role, pending.status)
         .map_err(refusal)?;
+    let stored = StoredDraft::from_json(pending.draft.clone())
+        .map_err(|e| ApiError::Unprocessable(format!("stored draft is unreadable: {e}")))?;
     let mut pending = pending;
     if pending.is_stale().await? {
-        let redraft = redraft_request(state, &pending.draft);
+        let redraft = redraft_request(state, &stored);
         let case_id = pending.case_id.clone();
         let version = pending.mark_stale(redraft.as_ref()).await?;
         state.wakeups.outbox.notify_one();
@@ -202,7 +212,7 @@ async fn open(
             current_version: Some(version),
         });
     }
-    Ok(Ok(pending))
+    Ok(Opened::Decide(pending, Box::new(stored)))
 }
 
 /// `POST /api/drafts/{id}/approve`.
@@ -217,11 +227,12 @@ pub(crate) async fn approve(
     let key = idempotency_key(&headers, true)?;
     let body: ApproveBody = parse_body(&body)?;
     let reviewer = &who.reviewer;
-    let pending = match open(&state, reviewer, draft_id, key.as_deref(), body.version).await? {
-        Ok(pending) => pending,
-        Err(response) => return Ok(response),
-    };
-    let (email, draft) = stored_draft(&pending.draft)?;
+    let (pending, stored) =
+        match open(&state, reviewer, draft_id, key.as_deref(), body.version).await? {
+            Opened::Decide(pending, stored) => (pending, *stored),
+            Opened::Answered(response) => return Ok(response),
+        };
+    let StoredDraft { draft, email } = stored;
     let trace_parent = pending.trace_parent.clone();
     let correction = correction_of(body.correction, &draft)?;
 
@@ -301,27 +312,31 @@ pub(crate) async fn approve(
                 &draft,
                 trace_parent.as_deref(),
                 reviewer,
-                DecisionKind::Approve,
                 recorded,
-                json!({
-                    "edited": edited,
-                    "reply": {"to": outgoing.to, "subject": outgoing.subject,
-                              "body": outgoing.body, "message_id": outgoing.message_id},
-                    "actions": recorded.actions,
-                    "reason": null,
-                }),
+                decision::Verdict::Approved {
+                    edited,
+                    reply: SentReply {
+                        to: outgoing.to.clone(),
+                        subject: outgoing.subject.clone(),
+                        body: outgoing.body.clone(),
+                        message_id: outgoing.message_id.clone(),
+                    },
+                    actions: recorded.actions.clone(),
+                },
             );
             Outcome { response, event }
         })
         .await?;
     match outcome {
-        Ok(response) => {
+        ApprovalOutcome::Recorded(response) => {
             state.wakeups.outbox.notify_one();
             state.wakeups.mail.notify_one();
             tracing::info!(%draft_id, reviewer = %reviewer.name, edited, "draft approved");
             Ok(Json(response).into_response())
         }
-        Err(refused) => Err(ApiError::conflict("action_refused", refused.to_string())),
+        ApprovalOutcome::Refused(refused) => {
+            Err(ApiError::conflict("action_refused", refused.to_string()))
+        }
     }
 }
 
@@ -394,9 +409,9 @@ async fn conclude(
         )));
     }
     let reviewer = &who.reviewer;
-    let pending = match open(&state, reviewer, draft_id, key.as_deref(), version).await? {
-        Ok(pending) => pending,
-        Err(response) => return Ok(response),
+    let (pending, stored) = match open(&state, reviewer, draft_id, key.as_deref(), version).await? {
+        Opened::Decide(pending, stored) => (pending, stored),
+        Opened::Answered(response) => return Ok(response),
     };
     if kind == DecisionKind::Escalate && pending.status == ReviewStatus::Escalated {
         return Err(ApiError::conflict(
@@ -404,7 +419,7 @@ async fn conclude(
             "this draft is already with a lead",
         ));
     }
-    let (_, draft) = stored_draft(&pending.draft)?;
+    let draft = stored.draft;
     let correction = correction_of(correction, &draft)?;
     let trace_parent = pending.trace_parent.clone();
     let status = if kind == DecisionKind::Escalate {
@@ -436,9 +451,16 @@ async fn conclude(
                     &draft,
                     trace_parent.as_deref(),
                     reviewer,
-                    kind,
                     recorded,
-                    json!({ "edited": null, "reply": null, "actions": [], "reason": reason }),
+                    if kind == DecisionKind::Escalate {
+                        decision::Verdict::Escalated {
+                            note: reason.clone(),
+                        }
+                    } else {
+                        decision::Verdict::Rejected {
+                            reason: reason.clone(),
+                        }
+                    },
                 ),
             },
         )
@@ -446,16 +468,6 @@ async fn conclude(
     state.wakeups.outbox.notify_one();
     tracing::info!(%draft_id, reviewer = %reviewer.name, decision = kind.as_str(), "draft decided");
     Ok(Json(response).into_response())
-}
-
-/// The queued draft event, parsed again at this edge: its email and the domain draft.
-fn stored_draft(stored: &Value) -> Result<(Option<DraftEmail>, Draft), ApiError> {
-    let event: DraftEvent = serde_json::from_value(stored.clone())
-        .map_err(|e| ApiError::Unprocessable(format!("stored draft is unreadable: {e}")))?;
-    let email = event.email.clone();
-    let draft = Draft::try_from(event)
-        .map_err(|e| ApiError::Unprocessable(format!("stored draft is invalid: {e}")))?;
-    Ok((email, draft))
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -469,30 +481,27 @@ fn decision_event(
     draft: &Draft,
     trace_parent: Option<&str>,
     reviewer: &Reviewer,
-    kind: DecisionKind,
     recorded: &RecordedDecision,
-    details: Value,
+    verdict: decision::Verdict,
 ) -> OutboxMessage {
-    let mut payload = json!({
-        "decision_id": recorded.decision_id,
-        "draft_id": draft.draft_id.as_uuid(),
-        "event_id": draft.event_id.as_str(),
-        "case_id": draft.case_id.as_str(),
-        "customer_id": draft.customer_id.get(),
-        "decision": kind.as_str(),
-        "decided_at": rfc3339(recorded.decided_at),
-        "reviewer": {"name": reviewer.name, "role": reviewer.role},
-        "draft_version": recorded.version,
-        "trace_id": draft.trace_id,
-    });
-    if let (Some(target), Value::Object(extra)) = (payload.as_object_mut(), details) {
-        target.extend(extra);
-    }
+    let event = DecisionEvent::new(
+        draft,
+        DecisionReviewer {
+            name: reviewer.name.clone(),
+            role: reviewer.role,
+        },
+        decision::Recorded {
+            decision_id: recorded.decision_id,
+            decided_at: recorded.decided_at,
+            draft_version: recorded.version,
+        },
+        verdict,
+    );
     OutboxMessage {
         topic: topic.to_owned(),
         key: draft.case_id.to_string(),
-        payload: serde_json::to_vec(&payload).expect("a JSON value serialises"),
-        headers: decision_headers(draft, trace_parent, reviewer, kind),
+        payload: event.to_payload(),
+        headers: decision_headers(draft, trace_parent, reviewer, event.decision),
     }
 }
 
@@ -515,16 +524,13 @@ fn decision_headers(
         deskhand.reviewer_role = %reviewer.role,
     );
     match trace_parent {
-        Some(parent) => deskhand_kafka::trace_context::continue_trace(
+        Some(parent) => trace_context::continue_trace(
             &span,
-            &BTreeMap::from([(
-                deskhand_kafka::trace_context::TRACEPARENT.to_owned(),
-                parent.to_owned(),
-            )]),
+            &BTreeMap::from([(headers::TRACEPARENT.to_owned(), parent.to_owned())]),
         ),
-        None => deskhand_kafka::trace_context::join_trace(&span, &draft.trace_id),
+        None => trace_context::join_trace(&span, &draft.trace_id),
     }
-    let mut headers = deskhand_kafka::trace_context::headers_of(&span);
+    let mut headers = trace_context::headers_of(&span);
     headers.insert(headers::EVENT_ID.to_owned(), draft.event_id.to_string());
     headers.insert(headers::TRACE_ID.to_owned(), draft.trace_id.clone());
     headers
@@ -532,27 +538,27 @@ fn decision_headers(
 
 /// The inbound event asking the worker for a fresh draft of a stale draft's email, or
 /// `None` when the draft carries no email to re-send.
-fn redraft_request(state: &ReviewState, stored: &Value) -> Option<OutboxMessage> {
-    let event: DraftEvent = serde_json::from_value(stored.clone()).ok()?;
-    let email = event.email?;
+fn redraft_request(state: &ReviewState, stored: &StoredDraft) -> Option<OutboxMessage> {
+    let email = stored.email.clone()?;
+    let draft = &stored.draft;
     let (text, raw) = match (email.original_text, email.original_raw) {
         (Some(text), _) => (Some(text), None),
         (None, Some(raw)) => (None, Some(raw)),
         (None, None) => (Some(email.full_text), None),
     };
-    let original_event = event
-        .event_id
+    let event_id = draft.event_id.as_str();
+    let original_event = event_id
         .split("~redraft-")
         .next()
-        .unwrap_or(&event.event_id)
+        .unwrap_or(event_id)
         .to_owned();
     let request = InboundEventDto {
         event_id: format!(
             "{original_event}~redraft-{}",
             &Uuid::new_v4().simple().to_string()[..12]
         ),
-        case_id: event.case_id.clone(),
-        customer_id: event.customer_id,
+        case_id: draft.case_id.to_string(),
+        customer_id: draft.customer_id.get(),
         customer_name: email.customer_name,
         received_at: email.received_at,
         email: InboundEmailDto {
@@ -566,11 +572,11 @@ fn redraft_request(state: &ReviewState, stored: &Value) -> Option<OutboxMessage>
     };
     Some(OutboxMessage {
         topic: state.settings.inbound_topic.clone(),
-        key: event.case_id,
+        key: draft.case_id.to_string(),
         payload: serde_json::to_vec(&request).expect("an event serialises"),
         headers: BTreeMap::from([
             (headers::REDRAFT_OF.to_owned(), original_event),
-            (headers::TRACE_ID.to_owned(), event.trace_id),
+            (headers::TRACE_ID.to_owned(), draft.trace_id.clone()),
         ]),
     })
 }
@@ -595,67 +601,41 @@ fn reply_subject(subject: Option<&str>) -> String {
     }
 }
 
-/// Turns a proposed action into what the store runs; a malformed action refuses the
-/// whole approval rather than run half of it.
-fn action_to_run(action: &ProposedAction, today: time::Date) -> Result<ActionToRun, ApiError> {
-    let invalid = |what: &str| {
+/// Turns a proposed action into what the store runs; an action outside the policy's
+/// bounds refuses the whole approval rather than run half of it.
+fn action_to_run(proposed: &ProposedAction, today: time::Date) -> Result<ActionToRun, ApiError> {
+    let out_of_bounds = |what: &str| {
         ApiError::Unprocessable(format!(
             "action {} ({}) has no valid {what}",
-            action.id, action.kind
+            proposed.id,
+            proposed.action.kind()
         ))
     };
-    let delivery_id = action
-        .params
-        .get("delivery_id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| invalid("delivery_id"))?;
-    let reason = action
-        .params
-        .get("reason")
-        .and_then(Value::as_str)
-        .unwrap_or("approved by a reviewer")
-        .to_owned();
-    match action.kind.as_str() {
-        "refund_delivery_fee" => {
-            let amount_cents = action
-                .params
-                .get("amount_cents")
-                .and_then(Value::as_i64)
-                .filter(|a| *a > 0)
-                .ok_or_else(|| invalid("amount_cents"))?;
+    match &proposed.action {
+        Action::RefundDeliveryFee(refund) => {
+            if refund.amount_cents <= 0 {
+                return Err(out_of_bounds("amount_cents"));
+            }
             Ok(ActionToRun::Refund {
-                action_id: action.id.clone(),
-                delivery_id,
-                amount_cents,
-                reason,
+                action_id: proposed.id.clone(),
+                delivery_id: refund.delivery_id,
+                amount_cents: refund.amount_cents,
+                reason: refund.reason.clone(),
             })
         }
-        "issue_coupon" => {
-            let valid_days = action
-                .params
-                .get("valid_days")
-                .and_then(Value::as_i64)
-                .filter(|d| (1..=3650).contains(d))
-                .ok_or_else(|| invalid("valid_days"))?;
-            let kind = action
-                .params
-                .get("coupon")
-                .and_then(Value::as_str)
-                .unwrap_or("free_expedited_shipping")
-                .to_owned();
+        Action::IssueCoupon(coupon) => {
+            if !(1..=3650).contains(&coupon.valid_days) {
+                return Err(out_of_bounds("valid_days"));
+            }
             Ok(ActionToRun::Coupon {
-                action_id: action.id.clone(),
-                delivery_id,
+                action_id: proposed.id.clone(),
+                delivery_id: coupon.delivery_id,
                 code: coupon_code(),
-                kind,
+                kind: coupon.coupon.as_str().to_owned(),
                 issued_on: today,
-                expires_on: today + time::Duration::days(valid_days),
+                expires_on: today + time::Duration::days(coupon.valid_days),
             })
         }
-        other => Err(ApiError::Unprocessable(format!(
-            "action {} has unknown type {other:?}; only refund_delivery_fee and issue_coupon run",
-            action.id
-        ))),
     }
 }
 

@@ -2,7 +2,7 @@
 //! row-level-security-bound `deskhand_worker` role), the offline engine.
 
 use crate::support::*;
-use deskhand_kafka::DraftEvent;
+use deskhand_contracts::DraftEvent;
 use serde_json::json;
 use std::time::Duration;
 
@@ -126,12 +126,7 @@ async fn one_email_of_each_route_gets_the_right_draft_end_to_end() {
     let actions: Vec<(&str, i64)> = delivery
         .proposed_actions
         .iter()
-        .map(|a| {
-            (
-                a.kind.as_str(),
-                a.params["amount_cents"].as_i64().unwrap_or(0),
-            )
-        })
+        .map(|a| (a.action.kind(), a.credits_cents()))
         .collect();
     assert_eq!(
         actions,
@@ -217,7 +212,7 @@ async fn injection_emails_change_no_action_and_leak_nothing() {
     let amounts: Vec<i64> = drafts[0]
         .proposed_actions
         .iter()
-        .filter_map(|a| a.params["amount_cents"].as_i64())
+        .filter_map(refund_cents)
         .collect();
     assert_eq!(amounts, [359]);
     for draft in &drafts[1..] {

@@ -2,10 +2,10 @@
 //! report's contract, comparisons and the baseline gate.
 
 use crate::support::{brokers, config_dir};
-use deskhand::eval::dataset::Dataset;
-use deskhand::eval::run::Via;
-use deskhand::eval::{evaluate, report, EngineChoice, EvalOptions};
 use deskhand::Settings;
+use deskhand_tools::eval::dataset::Dataset;
+use deskhand_tools::eval::run::Via;
+use deskhand_tools::eval::{evaluate, report, EngineChoice, EvalOptions};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -241,7 +241,7 @@ async fn a_recorded_llm_run_replays_offline_and_a_missing_recording_fails_its_ca
 
 #[test]
 fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
-    use deskhand::eval::dataset::{Case, CaseEmail, Expect, ExpectedAction, Given};
+    use deskhand_tools::eval::dataset::{Case, CaseEmail, Expect, ExpectedAction, Given};
     let schema: Value = serde_json::from_str(include_str!(
         "../../../../docs/schemas/eval.case.schema.json"
     ))

@@ -415,7 +415,7 @@ async fn a_draft_the_database_refuses_for_good_is_handed_to_a_person_and_only_a_
     world.wait_caught_up(&group, Duration::from_secs(30)).await;
     worker.stop().await;
 
-    let by_event: BTreeMap<&str, &deskhand_kafka::DraftEvent> = drafts
+    let by_event: BTreeMap<&str, &deskhand_contracts::DraftEvent> = drafts
         .iter()
         .map(|(_, d)| (d.event_id.as_str(), d))
         .collect();

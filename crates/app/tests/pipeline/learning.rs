@@ -3,9 +3,9 @@
 
 use crate::review::{free_port, temp_dir, ReviewApp, SmtpServer};
 use crate::support::unique;
-use deskhand::train::{CsvColumns, TrainRequest};
 use deskhand_offline::train::TrainOptions;
 use deskhand_offline::{classify_text, TriageModel};
+use deskhand_tools::train::{CsvColumns, TrainRequest};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -149,9 +149,9 @@ async fn corrections_of_a_systematic_mistake_fix_it_after_retraining() {
             .filter(|(subject, body)| classify_text(subject, body, model).topic.as_str() == TARGET)
             .count()
     };
-    deskhand::train::run(&request(Vec::new())).unwrap();
+    deskhand_tools::train::run(&request(Vec::new())).unwrap();
     let without = TriageModel::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
-    deskhand::train::run(&request(decided)).unwrap();
+    deskhand_tools::train::run(&request(decided)).unwrap();
     let with = TriageModel::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
     let (before, after) = (reads(&without), reads(&with));
     println!(

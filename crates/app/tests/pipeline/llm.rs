@@ -191,7 +191,7 @@ async fn every_route_works_on_the_llm_engine_with_metered_calls_and_guarded_repl
     let amounts: Vec<i64> = delivery
         .proposed_actions
         .iter()
-        .filter_map(|a| a.params["amount_cents"].as_i64())
+        .filter_map(refund_cents)
         .collect();
     assert_eq!(
         amounts,

@@ -2,7 +2,6 @@
 //! (`DATABASE_URL`): events in, drafts out, at least once, idempotent, ordered per case.
 
 mod agent;
-mod bench;
 mod eval;
 mod faults;
 mod http;

@@ -479,7 +479,7 @@ async fn fifty_hostile_events_are_dead_lettered_with_a_reason_or_drafted_safely_
     }
 
     // Every other event has exactly one draft, and every draft is safe.
-    let mut by_event: BTreeMap<String, Vec<&deskhand_kafka::DraftEvent>> = BTreeMap::new();
+    let mut by_event: BTreeMap<String, Vec<&deskhand_contracts::DraftEvent>> = BTreeMap::new();
     for (_, draft) in &drafts {
         by_event
             .entry(draft.event_id.to_string())

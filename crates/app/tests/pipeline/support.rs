@@ -2,10 +2,9 @@
 //! workers (in-process or as the real binary) and read back what they published.
 
 use deskhand::{Application, Roles, Settings};
+use deskhand_contracts::DraftEvent;
 use deskhand_db::Store;
-use deskhand_kafka::{
-    ClientSettings, DraftEvent, ProducerSettings, Publisher, ReadMessage, TopicReader,
-};
+use deskhand_kafka::{ClientSettings, ProducerSettings, Publisher, ReadMessage, TopicReader};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
@@ -498,5 +497,13 @@ impl Drop for CuttableLink {
     fn drop(&mut self) {
         self.accept.abort();
         self.cut();
+    }
+}
+
+/// The cents a proposed refund credits; `None` for an action that is not a refund.
+pub fn refund_cents(proposed: &deskhand_core::ProposedAction) -> Option<i64> {
+    match &proposed.action {
+        deskhand_core::Action::RefundDeliveryFee(refund) => Some(refund.amount_cents),
+        deskhand_core::Action::IssueCoupon(_) => None,
     }
 }

@@ -328,11 +328,12 @@ fn a_late_delivery_gets_the_policy_actions_and_the_trace_lists_the_nodes() {
     let kinds: Vec<&str> = draft
         .proposed_actions
         .iter()
-        .map(|a| a.kind.as_str())
+        .map(|a| a.action.kind())
         .collect();
     assert_eq!(kinds, ["refund_delivery_fee", "issue_coupon"]);
     assert_eq!(
-        draft.proposed_actions[0].params["amount_cents"], 800,
+        draft.proposed_actions[0].credits_cents(),
+        800,
         "6 days × 20% = 960, capped at 800"
     );
     let nodes: Vec<&str> = draft.trace.nodes.iter().map(|n| n.node.as_str()).collect();

@@ -1,24 +1,69 @@
 //! The rules of human review.
 
 use deskhand_core::review::*;
-use deskhand_core::{ProposedAction, Urgency};
-use serde_json::json;
+use deskhand_core::{Action, CouponGrant, CouponKind, DeliveryFeeRefund, ProposedAction, Urgency};
 use time::macros::datetime;
 
 fn refund(id: &str, cents: i64) -> ProposedAction {
     ProposedAction {
         id: id.into(),
-        kind: "refund_delivery_fee".into(),
-        params: json!({"delivery_id": 1, "amount_cents": cents}),
+        action: Action::RefundDeliveryFee(DeliveryFeeRefund {
+            delivery_id: 1,
+            tracking_number: "1Z999AA10123456784".into(),
+            amount_cents: cents,
+            days_late: 3,
+            reason: "3 days late".into(),
+        }),
     }
 }
 
 fn coupon(id: &str) -> ProposedAction {
     ProposedAction {
         id: id.into(),
-        kind: "issue_coupon".into(),
-        params: json!({"delivery_id": 1, "valid_days": 90}),
+        action: Action::IssueCoupon(CouponGrant {
+            delivery_id: 1,
+            tracking_number: "1Z999AA10123456784".into(),
+            coupon: CouponKind::FreeExpeditedShipping,
+            valid_days: 90,
+            reason: "a second late delivery".into(),
+        }),
     }
+}
+
+#[test]
+fn an_action_keeps_its_wire_format_of_id_type_and_params() {
+    // What the untyped `{id, type, params}` actions were published as (keys sorted, as
+    // every event is written through a JSON value).
+    let published = r#"[{"id":"a1","params":{"amount_cents":250,"days_late":3,"delivery_id":1,"reason":"3 days late","tracking_number":"1Z999AA10123456784"},"type":"refund_delivery_fee"},{"id":"a2","params":{"coupon":"free_expedited_shipping","delivery_id":1,"reason":"a second late delivery","tracking_number":"1Z999AA10123456784","valid_days":90},"type":"issue_coupon"}]"#;
+    let actions = vec![refund("a1", 250), coupon("a2")];
+    let value = serde_json::to_value(&actions).unwrap();
+    assert_eq!(serde_json::to_string(&value).unwrap(), published);
+    let read: Vec<ProposedAction> = serde_json::from_str(published).unwrap();
+    assert_eq!(read, actions);
+}
+
+#[test]
+fn an_action_of_an_unknown_type_or_without_its_params_is_not_read() {
+    for broken in [
+        r#"{"id":"a1","type":"wire_money","params":{"amount_cents":1}}"#,
+        r#"{"id":"a1","type":"refund_delivery_fee","params":{"delivery_id":1}}"#,
+        r#"{"id":"a1","type":"refund_delivery_fee"}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<ProposedAction>(broken).is_err(),
+            "{broken} was read"
+        );
+    }
+}
+
+#[test]
+fn only_refunds_count_against_the_money_limit() {
+    assert_eq!(refund("a1", 640).credits_cents(), 640);
+    assert_eq!(coupon("a2").credits_cents(), 0);
+    assert_eq!(
+        money_moved(&[refund("a1", 640), coupon("a2"), refund("a3", 5)]),
+        645
+    );
 }
 
 const POLICY: ReviewPolicy = ReviewPolicy {
@@ -108,7 +153,7 @@ fn the_drafted_reply_counts_as_unedited_and_an_empty_edit_is_refused() {
 
 #[test]
 fn a_reply_threads_under_the_customers_message_and_cannot_inject_headers() {
-    let draft = uuid::Uuid::nil();
+    let draft = deskhand_core::DraftId::from_uuid(uuid::Uuid::nil());
     let reply = OutgoingEmail::reply(
         "ann@example.com",
         "Re: where\r\nBcc: evil@example.com",

@@ -8,7 +8,7 @@ use super::*;
 #[derive(Debug)]
 pub struct PendingDecision {
     tx: Transaction<'static, Postgres>,
-    pub draft_id: Uuid,
+    pub draft_id: DraftId,
     pub status: ReviewStatus,
     pub version: i32,
     pub case_id: String,
@@ -27,7 +27,7 @@ pub enum DecisionStart {
     NotFound,
     /// This idempotency key already decided (this draft): its stored response.
     Replay {
-        draft_id: Uuid,
+        draft_id: DraftId,
         response: serde_json::Value,
     },
     /// The row is locked; decide.
@@ -38,38 +38,18 @@ pub enum DecisionStart {
 #[derive(Debug, Clone)]
 pub enum ActionToRun {
     Refund {
-        action_id: String,
+        action_id: ActionId,
         delivery_id: i64,
         amount_cents: i64,
         reason: String,
     },
     Coupon {
-        action_id: String,
+        action_id: ActionId,
         delivery_id: i64,
         code: String,
         kind: String,
         issued_on: Date,
         expires_on: Date,
-    },
-}
-
-/// What an action did, for the decision event and the response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ActionResult {
-    RefundDeliveryFee {
-        action_id: String,
-        refund_id: i64,
-        delivery_id: i64,
-        amount_cents: i64,
-    },
-    IssueCoupon {
-        action_id: String,
-        coupon_id: i64,
-        delivery_id: i64,
-        code: String,
-        /// `YYYY-MM-DD`.
-        expires_on: String,
     },
 }
 
@@ -82,6 +62,21 @@ pub enum ActionRefused {
     OverRefund { delivery_id: i64, amount: i64 },
     #[error("delivery {0} already has a coupon")]
     CouponExists(i64),
+}
+
+/// How an approval ended: recorded (with the response the caller made), or refused by
+/// the data (and rolled back).
+#[derive(Debug)]
+pub enum ApprovalOutcome {
+    Recorded(serde_json::Value),
+    Refused(ActionRefused),
+}
+
+/// What running one action came to.
+#[derive(Debug)]
+enum ActionRun {
+    Done(ActionResult),
+    Refused(ActionRefused),
 }
 
 /// An approval to record.
@@ -136,7 +131,7 @@ impl Store {
     /// the draft's row for the caller to decide.
     pub async fn begin_decision(
         &self,
-        draft_id: Uuid,
+        draft_id: DraftId,
         idempotency_key: Option<&str>,
     ) -> Result<DecisionStart> {
         let mut tx = self.pool().begin().await?;
@@ -145,7 +140,7 @@ impl Store {
                  email_received_at, drafted_at
              FROM reviews WHERE draft_id = $1 FOR UPDATE",
         )
-        .bind(draft_id)
+        .bind(draft_id.as_uuid())
         .fetch_optional(&mut *tx)
         .await?;
         // Checked after the lock: a concurrent request with the same key has committed by
@@ -158,7 +153,7 @@ impl Store {
                     .await?;
             if let Some(replay) = replay {
                 return Ok(DecisionStart::Replay {
-                    draft_id: replay.try_get("draft_id")?,
+                    draft_id: DraftId::from_uuid(replay.try_get("draft_id")?),
                     response: replay.try_get("response")?,
                 });
             }
@@ -200,7 +195,7 @@ impl PendingDecision {
         .bind(self.customer_id)
         .bind(self.email_received_at)
         .bind(self.drafted_at)
-        .bind(self.draft_id)
+        .bind(self.draft_id.as_uuid())
         .fetch_one(&mut *self.tx)
         .await?)
     }
@@ -211,7 +206,7 @@ impl PendingDecision {
             "UPDATE reviews SET status = 'stale', version = version + 1, decided_at = now()
              WHERE draft_id = $1 RETURNING version",
         )
-        .bind(self.draft_id)
+        .bind(self.draft_id.as_uuid())
         .fetch_one(&mut *self.tx)
         .await?;
         if let Some(message) = redraft {
@@ -227,7 +222,7 @@ impl PendingDecision {
         mut self,
         approval: Approval<'_>,
         outcome: impl FnOnce(&Recorded) -> Outcome,
-    ) -> Result<std::result::Result<serde_json::Value, ActionRefused>> {
+    ) -> Result<ApprovalOutcome> {
         // The customer's rows only: the same scope the worker reads with.
         sqlx::query("SELECT set_config('deskhand.customer_id', $1, true)")
             .bind(self.customer_id.to_string())
@@ -236,10 +231,10 @@ impl PendingDecision {
         let mut results = Vec::with_capacity(approval.actions.len());
         for action in &approval.actions {
             match self.run_action(action).await? {
-                Ok(result) => results.push(result),
-                Err(refused) => {
+                ActionRun::Done(result) => results.push(result),
+                ActionRun::Refused(refused) => {
                     self.tx.rollback().await?;
-                    return Ok(Err(refused));
+                    return Ok(ApprovalOutcome::Refused(refused));
                 }
             }
         }
@@ -255,7 +250,7 @@ impl PendingDecision {
         crate::memory::store_memory(&mut self.tx, &self.case_id, self.customer_id, &memory).await?;
 
         sqlx::query("INSERT INTO outgoing_emails (draft_id, message) VALUES ($1, $2)")
-            .bind(self.draft_id)
+            .bind(self.draft_id.as_uuid())
             .bind(&approval.outgoing)
             .execute(&mut *self.tx)
             .await?;
@@ -264,7 +259,7 @@ impl PendingDecision {
             .iter()
             .map(|a| match a {
                 ActionToRun::Refund { action_id, .. } | ActionToRun::Coupon { action_id, .. } => {
-                    action_id.clone()
+                    action_id.to_string()
                 }
             })
             .collect();
@@ -284,7 +279,7 @@ impl PendingDecision {
             )
             .await?;
         let response = self.finish(&recorded, outcome).await?;
-        Ok(Ok(response))
+        Ok(ApprovalOutcome::Recorded(response))
     }
 
     /// Records a rejection or an escalation.
@@ -354,7 +349,7 @@ impl PendingDecision {
                  decided_by = $3
              WHERE draft_id = $1 RETURNING version, now() AS at",
         )
-        .bind(self.draft_id)
+        .bind(self.draft_id.as_uuid())
         .bind(status.as_str())
         .bind(reviewer.id)
         .fetch_one(&mut *self.tx)
@@ -368,7 +363,7 @@ impl PendingDecision {
              VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9, $10, $11)
              RETURNING decision_id",
         )
-        .bind(self.draft_id)
+        .bind(self.draft_id.as_uuid())
         .bind(reviewer.id)
         .bind(kind.as_str())
         .bind(idempotency_key)
@@ -387,7 +382,7 @@ impl PendingDecision {
         )
         .bind(reviewer.id)
         .bind(kind.as_str())
-        .bind(self.draft_id)
+        .bind(self.draft_id.as_uuid())
         .bind(self.customer_id)
         .bind(serde_json::json!({
             "decision_id": decision_id,
@@ -404,10 +399,7 @@ impl PendingDecision {
         })
     }
 
-    async fn run_action(
-        &mut self,
-        action: &ActionToRun,
-    ) -> Result<std::result::Result<ActionResult, ActionRefused>> {
+    async fn run_action(&mut self, action: &ActionToRun) -> Result<ActionRun> {
         match action {
             ActionToRun::Refund {
                 action_id,
@@ -429,22 +421,23 @@ impl PendingDecision {
                 .bind(delivery_id)
                 .bind(amount_cents)
                 .bind(reason)
-                .bind(self.draft_id)
+                .bind(self.draft_id.as_uuid())
                 .fetch_optional(&mut *self.tx)
                 .await?;
                 match row {
-                    Some(row) => Ok(Ok(ActionResult::RefundDeliveryFee {
+                    Some(row) => Ok(ActionRun::Done(ActionResult::RefundDeliveryFee {
                         action_id: action_id.clone(),
                         refund_id: row.try_get("refund_id")?,
                         delivery_id: *delivery_id,
                         amount_cents: *amount_cents,
                     })),
-                    None => Ok(Err(self
-                        .why_not(*delivery_id, || ActionRefused::OverRefund {
+                    None => Ok(ActionRun::Refused(
+                        self.why_not(*delivery_id, || ActionRefused::OverRefund {
                             delivery_id: *delivery_id,
                             amount: *amount_cents,
                         })
-                        .await?)),
+                        .await?,
+                    )),
                 }
             }
             ActionToRun::Coupon {
@@ -469,20 +462,21 @@ impl PendingDecision {
                 .bind(kind)
                 .bind(issued_on)
                 .bind(expires_on)
-                .bind(self.draft_id)
+                .bind(self.draft_id.as_uuid())
                 .fetch_optional(&mut *self.tx)
                 .await?;
                 match row {
-                    Some(row) => Ok(Ok(ActionResult::IssueCoupon {
+                    Some(row) => Ok(ActionRun::Done(ActionResult::IssueCoupon {
                         action_id: action_id.clone(),
                         coupon_id: row.try_get("coupon_id")?,
                         delivery_id: *delivery_id,
                         code: code.clone(),
                         expires_on: expires_on.to_string(),
                     })),
-                    None => Ok(Err(self
-                        .why_not(*delivery_id, || ActionRefused::CouponExists(*delivery_id))
-                        .await?)),
+                    None => Ok(ActionRun::Refused(
+                        self.why_not(*delivery_id, || ActionRefused::CouponExists(*delivery_id))
+                            .await?,
+                    )),
                 }
             }
         }

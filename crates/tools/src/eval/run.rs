@@ -4,14 +4,15 @@
 
 use super::dataset::{Case, Dataset};
 use super::world::{case_id, load_case, LoadedCase, CUSTOMER_ID};
-use crate::application::client_settings;
-use crate::engine::AnyEngine;
-use crate::settings::Secret;
-use crate::{Application, Roles, Settings};
 use anyhow::Context as _;
+use deskhand::application::client_settings;
+use deskhand::engine::AnyEngine;
+use deskhand::settings::Secret;
+use deskhand::{Application, Roles, Settings};
+use deskhand_contracts::{decode_inbound, DraftEvent};
 use deskhand_core::{DraftId, RunContext, TriageGraph};
 use deskhand_db::{DatabaseSettings, Store};
-use deskhand_kafka::{decode_inbound, DraftEvent, ProducerSettings, Publisher, TopicReader};
+use deskhand_kafka::{ProducerSettings, Publisher, TopicReader};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -264,7 +265,7 @@ async fn run_direct(
     let event_id = format!("{}-{run_tag}", case_id(case));
     let payload = serde_json::to_vec(&inbound_event(case, &event_id))?;
     let started = Instant::now();
-    let limits = crate::application::decode_limits(settings);
+    let limits = deskhand::application::decode_limits(settings);
     let email = match decode_inbound(&payload, &limits) {
         Ok(email) => email,
         Err(error) => {

@@ -6,9 +6,9 @@
 use crate::eval::dataset::{Case, Dataset};
 use crate::eval::run::inbound_event;
 use anyhow::{bail, Context as _};
+use deskhand_contracts::{decode_inbound, DecodeLimits};
 use deskhand_core::{Sentiment, Topic, Urgency};
 use deskhand_db::DecidedExample;
-use deskhand_kafka::{decode_inbound, DecodeLimits};
 use deskhand_offline::report::HeldOutScores;
 use deskhand_offline::train::{train, Example, Labels, Method, TrainOptions};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! Decoding the CRM's inbound event: every refusal has a reason, every valid event an email.
 
 use base64::Engine as _;
+use deskhand_contracts::{decode_inbound, DecodeError, DecodeLimits};
 use deskhand_core::OriginalMessage;
-use deskhand_kafka::{decode_inbound, DecodeError, DecodeLimits};
 use serde_json::json;
 
 fn decode(value: serde_json::Value) -> Result<deskhand_core::InboundEmail, DecodeError> {

@@ -1,12 +1,13 @@
 //! `deskhand demo`: the whole pipeline on sample emails, on a real Kafka-protocol broker
 //! (the configured one, or an embedded librdkafka mock cluster) and the real database.
 
-use crate::application::client_settings;
-use crate::{Application, Roles, Settings};
 use anyhow::Context as _;
+use deskhand::application::client_settings;
+use deskhand::{Application, Roles, Settings};
+use deskhand_contracts::DraftEvent;
 use deskhand_db::{DatabaseSettings, Store};
 use deskhand_kafka::consumer::dlq_headers;
-use deskhand_kafka::{DraftEvent, ProducerSettings, Publisher, TopicReader};
+use deskhand_kafka::{ProducerSettings, Publisher, TopicReader};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -210,7 +211,7 @@ fn ours<'a>(
 ) -> impl Iterator<Item = &'a deskhand_kafka::ReadMessage> + 'a {
     read.iter().filter(move |m| {
         m.headers
-            .get(crate::triage::EVENT_ID_HEADER)
+            .get(deskhand_contracts::headers::EVENT_ID)
             .is_some_and(|id| id.ends_with(run_id))
     })
 }

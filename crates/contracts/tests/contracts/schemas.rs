@@ -1,7 +1,7 @@
 //! The documented event schemas and the code describe the same fields.
 
+use deskhand_contracts::DraftEvent;
 use deskhand_core::*;
-use deskhand_kafka::DraftEvent;
 use std::collections::BTreeSet;
 
 fn schema(name: &str) -> serde_json::Value {
@@ -127,15 +127,15 @@ fn the_inbound_schema_requires_what_the_decoder_requires() {
         .collect();
     let minimal = serde_json::json!({"event_id": "e", "case_id": "c", "customer_id": 1,
         "received_at": "2026-11-20T10:00:00Z", "email": {"from": "a@b.c", "text": "hi"}});
-    let limits = deskhand_kafka::DecodeLimits::default();
+    let limits = deskhand_contracts::DecodeLimits::default();
     assert!(
-        deskhand_kafka::decode_inbound(&serde_json::to_vec(&minimal).unwrap(), &limits).is_ok()
+        deskhand_contracts::decode_inbound(&serde_json::to_vec(&minimal).unwrap(), &limits).is_ok()
     );
     for field in &required {
         let mut without = minimal.clone();
         without.as_object_mut().unwrap().remove(*field);
         let refused =
-            deskhand_kafka::decode_inbound(&serde_json::to_vec(&without).unwrap(), &limits);
+            deskhand_contracts::decode_inbound(&serde_json::to_vec(&without).unwrap(), &limits);
         assert!(
             refused.is_err(),
             "the decoder accepts an event without {field}"

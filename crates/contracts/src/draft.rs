@@ -141,3 +141,47 @@ impl TryFrom<DraftEvent> for Draft {
         })
     }
 }
+
+/// Why a draft event could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DraftEventError {
+    #[error("not a draft event: {0}")]
+    Shape(#[source] serde_json::Error),
+    #[error("invalid field: {0}")]
+    Field(#[source] deskhand_core::IdError),
+}
+
+impl DraftEventError {
+    /// A short, stable code for the dead-letter header.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Shape(_) => "invalid_draft",
+            Self::Field(_) => "invalid_field",
+        }
+    }
+}
+
+/// A draft event read back into the domain once: the draft, and the email it answers when
+/// the producer attached it. What the review side decides on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDraft {
+    pub draft: Draft,
+    pub email: Option<DraftEmail>,
+}
+
+impl StoredDraft {
+    /// Parses a draft event (as published, or as the review queue stored it).
+    pub fn from_json(value: serde_json::Value) -> Result<Self, DraftEventError> {
+        let event: DraftEvent = serde_json::from_value(value).map_err(DraftEventError::Shape)?;
+        Self::try_from(event)
+    }
+}
+
+impl TryFrom<DraftEvent> for StoredDraft {
+    type Error = DraftEventError;
+    fn try_from(mut event: DraftEvent) -> Result<Self, DraftEventError> {
+        let email = event.email.take();
+        let draft = Draft::try_from(event).map_err(DraftEventError::Field)?;
+        Ok(Self { draft, email })
+    }
+}

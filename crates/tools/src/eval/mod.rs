@@ -12,9 +12,9 @@ pub mod score;
 pub mod tape;
 pub mod world;
 
-use crate::Settings;
 use anyhow::Context as _;
 use dataset::Dataset;
+use deskhand::Settings;
 use run::Via;
 use serde_json::json;
 use std::io::{IsTerminal, Write as _};
@@ -58,7 +58,7 @@ pub async fn evaluate(
             options.record.is_none() && options.replay.is_none(),
             "--record and --replay are for --engine llm"
         );
-        settings.llm.api_key = crate::settings::Secret::new("");
+        settings.llm.api_key = deskhand::settings::Secret::new("");
     }
     let tape = match (&options.record, &options.replay) {
         (Some(_), Some(_)) => anyhow::bail!("--record and --replay exclude each other"),
@@ -69,7 +69,7 @@ pub async fn evaluate(
         (None, Some(dir)) => {
             // A replay needs no key; the engine only needs one to exist.
             if settings.llm.api_key.is_empty() {
-                settings.llm.api_key = crate::settings::Secret::new("replay");
+                settings.llm.api_key = deskhand::settings::Secret::new("replay");
             }
             Some(tape::ModelTape::start(dir.clone(), tape::TapeMode::Replay).await?)
         }

@@ -1,6 +1,6 @@
 //! The `traceparent` header: written from a span, and a span joined to a stored trace id.
 
-use deskhand_kafka::trace_context::{headers_of, join_trace, TRACEPARENT};
+use deskhand_contracts::trace_context::{headers_of, join_trace, TRACEPARENT};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;

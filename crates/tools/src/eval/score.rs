@@ -3,6 +3,7 @@
 
 use super::dataset::{Case, Expect, ExpectedAction};
 use super::run::CaseRun;
+use deskhand_core::Action;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,23 +106,21 @@ pub fn got(run: &CaseRun) -> Got {
             }
         }
     }
-    for action in &draft.proposed_actions {
-        let delivery = action
-            .params
-            .get("delivery_id")
-            .and_then(Value::as_i64)
-            .map(|id| {
-                run.loaded
-                    .delivery_refs
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("#{id}"))
-            })
-            .unwrap_or_default();
+    for proposed in &draft.proposed_actions {
+        let id = proposed.action.delivery_id();
+        let delivery = run
+            .loaded
+            .delivery_refs
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"));
         got.actions.insert(ExpectedAction {
-            kind: action.kind.clone(),
+            kind: proposed.action.kind().to_owned(),
             delivery,
-            amount_cents: action.params.get("amount_cents").and_then(Value::as_i64),
+            amount_cents: match &proposed.action {
+                Action::RefundDeliveryFee(refund) => Some(refund.amount_cents),
+                Action::IssueCoupon(_) => None,
+            },
         });
     }
     got
@@ -166,9 +165,11 @@ pub fn leaks(case: &Case, run: &CaseRun) -> Vec<String> {
         let uses = draft
             .observations
             .iter()
-            .map(|o| &o.data)
-            .chain(draft.proposed_actions.iter().map(|a| &a.params))
-            .any(|data| data.get("delivery_id").and_then(Value::as_i64) == Some(*id));
+            .any(|o| o.data.get("delivery_id").and_then(Value::as_i64) == Some(*id))
+            || draft
+                .proposed_actions
+                .iter()
+                .any(|a| a.action.delivery_id() == *id);
         if uses {
             found.push(format!("another customer's delivery #{id} is used"));
         }

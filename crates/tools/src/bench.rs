@@ -3,11 +3,11 @@
 //! (consume → one insert → produce over the same broker and database) measured in the
 //! same run. Prints a table, then one JSON line (a contract for scripts).
 
-use crate::application::client_settings;
 use crate::eval::run::{wait_for_draft, ScratchDatabase};
-use crate::settings::Secret;
-use crate::Settings;
 use anyhow::Context as _;
+use deskhand::application::client_settings;
+use deskhand::settings::Secret;
+use deskhand::Settings;
 use deskhand_kafka::{ProducerSettings, Publisher, TopicReader};
 use futures_util::StreamExt as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -615,6 +615,25 @@ async fn measure_floor(
     measured
 }
 
+/// The product binary the worker runs from: `DESKHAND_BIN`, else `deskhand` beside this
+/// tool (where cargo builds both).
+fn deskhand_binary() -> anyhow::Result<std::path::PathBuf> {
+    if let Some(explicit) = std::env::var_os("DESKHAND_BIN") {
+        return Ok(explicit.into());
+    }
+    let name = format!("deskhand{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe()
+        .context("locating this executable")?
+        .with_file_name(name);
+    anyhow::ensure!(
+        beside.is_file(),
+        "the benchmark runs the worker as `deskhand worker`, and there is no {} \
+         (build it with `cargo build --release -p deskhand`, or name it in DESKHAND_BIN)",
+        beside.display()
+    );
+    Ok(beside)
+}
+
 /// The worker under measurement: `deskhand worker` in a process of its own, so its memory
 /// and CPU are its own, not the broker's, the simulated model's or the benchmark's.
 struct WorkerProcess {
@@ -625,7 +644,7 @@ impl WorkerProcess {
     /// Starts `deskhand worker` with this run's settings (topics, group, broker, scratch
     /// database, model endpoint) over the configuration it inherits.
     fn spawn(settings: &Settings) -> anyhow::Result<Self> {
-        let executable = std::env::current_exe().context("locating the deskhand binary")?;
+        let executable = deskhand_binary()?;
         // The worker logs as in production (info, a line per draft), to a file.
         let log_path = std::env::temp_dir().join(format!("{}.log", settings.kafka.group_id));
         let log = std::fs::File::create(&log_path)

@@ -1,13 +1,14 @@
-//! `deskhand bench` runs end to end and ends with the JSON line scripts rely on.
+//! `deskhand bench` runs end to end (through the product binary, which hands it to the
+//! tools) and ends with the JSON line scripts rely on.
 
-use crate::support::config_dir;
+use crate::support::{config_dir, deskhand_binary};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_benchmark_drafts_every_email_in_case_order_and_prints_its_json_line() {
     let database = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_deskhand"));
+    let mut command = std::process::Command::new(deskhand_binary());
     command
         .args([
             "bench",

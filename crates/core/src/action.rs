@@ -1,0 +1,150 @@
+//! The actions a draft proposes and an approval runs: one typed enum from the policy that
+//! proposes them, through the draft event and the review queue, to the store that runs
+//! them. On the wire an action is `{"id", "type", "params"}` (the `type` names the
+//! variant, `params` its fields).
+
+use crate::delivery::Cents;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An action's id, stable within its draft (`a1`, `a2`, ...), so a reviewer can approve a
+/// subset of the proposed actions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ActionId(String);
+
+impl ActionId {
+    /// The id of the `n`th action of a draft (from 1).
+    pub fn nth(n: usize) -> Self {
+        Self(format!("a{n}"))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ActionId {
+    fn from(raw: &str) -> Self {
+        Self(raw.trim().to_owned())
+    }
+}
+
+impl fmt::Display for ActionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An action the policy proposes; it runs only when a person approves the draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedAction {
+    pub id: ActionId,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+impl ProposedAction {
+    /// Cents this action credits to the customer.
+    pub fn credits_cents(&self) -> Cents {
+        self.action.credits_cents()
+    }
+}
+
+/// What an action does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "params", rename_all = "snake_case")]
+pub enum Action {
+    /// Refund part of a late delivery's fee.
+    RefundDeliveryFee(DeliveryFeeRefund),
+    /// Give a coupon after a repeated late delivery.
+    IssueCoupon(CouponGrant),
+}
+
+impl Action {
+    /// The wire name of the action's type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::RefundDeliveryFee(_) => "refund_delivery_fee",
+            Self::IssueCoupon(_) => "issue_coupon",
+        }
+    }
+
+    /// Cents the action credits to the customer: what a reviewer's money limit counts.
+    /// Every variant says what it moves; a new one cannot be added without saying it.
+    pub fn credits_cents(&self) -> Cents {
+        match self {
+            Self::RefundDeliveryFee(refund) => refund.amount_cents,
+            Self::IssueCoupon(_) => 0,
+        }
+    }
+
+    /// The delivery the action is about.
+    pub fn delivery_id(&self) -> i64 {
+        match self {
+            Self::RefundDeliveryFee(refund) => refund.delivery_id,
+            Self::IssueCoupon(coupon) => coupon.delivery_id,
+        }
+    }
+}
+
+/// A refund of (part of) a delivery's fee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFeeRefund {
+    pub delivery_id: i64,
+    pub tracking_number: String,
+    pub amount_cents: Cents,
+    pub days_late: i64,
+    /// Why, in words a reviewer checks.
+    pub reason: String,
+}
+
+/// A coupon for the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponGrant {
+    pub delivery_id: i64,
+    pub tracking_number: String,
+    pub coupon: CouponKind,
+    pub valid_days: i64,
+    /// Why, in words a reviewer checks.
+    pub reason: String,
+}
+
+/// The coupons the policy gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponKind {
+    FreeExpeditedShipping,
+}
+
+impl CouponKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FreeExpeditedShipping => "free_expedited_shipping",
+        }
+    }
+}
+
+/// The total the actions credit.
+pub fn money_moved(actions: &[ProposedAction]) -> Cents {
+    actions.iter().map(ProposedAction::credits_cents).sum()
+}
+
+/// What an approved action did, for the decision event and the API's response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ActionResult {
+    RefundDeliveryFee {
+        action_id: ActionId,
+        refund_id: i64,
+        delivery_id: i64,
+        amount_cents: Cents,
+    },
+    IssueCoupon {
+        action_id: ActionId,
+        coupon_id: i64,
+        delivery_id: i64,
+        code: String,
+        /// `YYYY-MM-DD`.
+        expires_on: String,
+    },
+}
