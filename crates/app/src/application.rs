@@ -2,11 +2,9 @@
 //! consumer, review API and UI, SMTP relay), the outbox relay and the HTTP server from
 //! [`Settings`], and runs them under one cancellation token.
 
-use crate::mail_relay::{self, MailRelayConfig};
-use crate::relay::{self, RelayConfig};
 use crate::review_intake::ReviewIntake;
 use crate::settings::Settings;
-use crate::triage::{Redeliveries, TriageHandler};
+use crate::triage::TriageHandler;
 use anyhow::Context as _;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,7 +17,13 @@ use deskhand_kafka::{
     ClientSettings, ConsumerSettings, EventConsumer, ProducerSettings, Publisher,
 };
 use deskhand_mail::{MailLimits, SmtpSender};
-use deskhand_review::{ReviewSettings, ReviewState, Wakeups};
+use deskhand_review::{ReviewSettings, ReviewState};
+use deskhand_service::decide::{DecideSettings, Decisions};
+use deskhand_service::intake::Intake;
+use deskhand_service::mail::{self as mail_relay, MailRelayConfig};
+use deskhand_service::outbox::{self as relay, RelayConfig};
+use deskhand_service::triage::{Redeliveries, Triage};
+use deskhand_service::Wakeups;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -87,11 +91,11 @@ impl Application {
         let store = Store::connect_lazy(&DatabaseSettings {
             url: settings.database.url.expose().to_owned(),
             max_connections: settings.database.max_connections,
-            acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+            acquire_timeout: settings.database.acquire_timeout,
         })?;
         let publisher = Publisher::new(&ProducerSettings {
             client: client_settings(&settings),
-            message_timeout: Settings::ms(settings.relay.publish_timeout_ms),
+            message_timeout: settings.relay.publish_timeout,
             max_message_bytes: settings.kafka.max_message_bytes,
         })?;
         // Checked even when no SMTP URL is set: the sender address names our Message-IDs.
@@ -106,7 +110,7 @@ impl Application {
             let sender = SmtpSender::from_url(
                 url.unwrap_or("smtp://127.0.0.1:25"),
                 &settings.smtp.from,
-                Settings::ms(settings.smtp.timeout_ms),
+                settings.smtp.timeout,
             )
             .context("configuring SMTP")?;
             url.map(|_| sender)
@@ -183,8 +187,12 @@ impl Application {
             if roles.review {
                 router = router.merge(deskhand_review::router(ReviewState {
                     store: self.store.clone(),
-                    settings: Arc::new(review_settings(&settings)?),
-                    wakeups: wakeups.clone(),
+                    settings: Arc::new(review_settings(&settings)),
+                    decisions: Decisions::new(
+                        self.store.clone(),
+                        decide_settings(&settings)?,
+                        wakeups.clone(),
+                    ),
                 }));
             }
             let token = shutdown.clone();
@@ -212,22 +220,22 @@ impl Application {
                 self.store.clone(),
                 settings.agent.graph(settings.triage.reply_languages()?),
             );
-            let handler = Arc::new(
-                TriageHandler::new(
+            let handler = Arc::new(TriageHandler::new(
+                Triage::new(
                     graph,
                     self.store.clone(),
                     settings.topics.approval.clone(),
                     wakeups.outbox.clone(),
-                    settings.agent.pinned_today()?,
-                    Settings::ms(settings.llm.email_budget_ms),
-                    decode_limits(&settings),
+                    settings.agent.today,
+                    settings.llm.email_budget,
                 )
                 .with_redeliveries(if settings.llm.engine().is_some() {
                     Redeliveries::CheckFirst
                 } else {
                     Redeliveries::LeaveToTheWrite
                 }),
-            );
+                decode_limits(&settings),
+            ));
             let consumer = EventConsumer::new(
                 consumer_settings(
                     &settings,
@@ -251,7 +259,7 @@ impl Application {
                     &settings.topics.approval,
                     &review_dlq_topic(&settings),
                 ),
-                Arc::new(ReviewIntake::new(self.store.clone())),
+                Arc::new(ReviewIntake::new(Intake::new(self.store.clone()))),
                 self.publisher.clone(),
             );
             let token = shutdown.clone();
@@ -261,9 +269,8 @@ impl Application {
                     self.store.clone(),
                     sender,
                     MailRelayConfig {
-                        poll_interval: Settings::ms(settings.relay.poll_interval_ms)
-                            .max(Duration::from_millis(500)),
-                        max_retry_backoff: Settings::ms(settings.smtp.max_retry_backoff_ms),
+                        poll_interval: settings.relay.poll_interval.max(Duration::from_millis(500)),
+                        max_retry_backoff: settings.smtp.max_retry_backoff,
                     },
                     wakeups.mail.clone(),
                     relay_stop.clone(),
@@ -276,8 +283,8 @@ impl Application {
             self.publisher.clone(),
             RelayConfig {
                 batch_size: settings.relay.batch_size,
-                poll_interval: Settings::ms(settings.relay.poll_interval_ms),
-                drain_timeout: Settings::ms(settings.worker.drain_timeout_ms),
+                poll_interval: settings.relay.poll_interval,
+                drain_timeout: settings.worker.drain_timeout,
             },
             wakeups.outbox.clone(),
             relay_stop.clone(),
@@ -312,7 +319,15 @@ fn review_dlq_topic(settings: &Settings) -> String {
     format!("{}.dlq", settings.topics.approval)
 }
 
-fn review_settings(settings: &Settings) -> anyhow::Result<ReviewSettings> {
+fn review_settings(settings: &Settings) -> ReviewSettings {
+    ReviewSettings {
+        sla: settings.review.sla(),
+        session_ttl: Duration::from_secs(settings.review.session_ttl_minutes * 60),
+        secure_cookies: settings.review.secure_cookies,
+    }
+}
+
+fn decide_settings(settings: &Settings) -> anyhow::Result<DecideSettings> {
     let mail_domain = settings
         .smtp
         .from
@@ -320,18 +335,15 @@ fn review_settings(settings: &Settings) -> anyhow::Result<ReviewSettings> {
         .map(|(_, domain)| domain.trim_end_matches('>').trim().to_owned())
         .filter(|d| !d.is_empty())
         .context("DESKHAND_MAIL_FROM has no domain")?;
-    Ok(ReviewSettings {
+    Ok(DecideSettings {
         policy: ReviewPolicy {
             reviewer_max_action_cents: settings.review.reviewer_max_action_cents,
         },
-        sla: settings.review.sla(),
         memory: settings.agent.memory(),
-        session_ttl: Duration::from_secs(settings.review.session_ttl_minutes * 60),
-        secure_cookies: settings.review.secure_cookies,
         mail_domain,
         decided_topic: settings.topics.decided.clone(),
         inbound_topic: settings.topics.inbound.clone(),
-        today: settings.agent.pinned_today()?,
+        today: settings.agent.today,
     })
 }
 
@@ -381,12 +393,12 @@ fn consumer_settings(
         topic: topic.to_owned(),
         dlq_topic: dlq_topic.to_owned(),
         max_in_flight: settings.worker.max_in_flight,
-        session_timeout: Settings::ms(settings.kafka.session_timeout_ms),
-        fetch_wait_max: Settings::ms(settings.kafka.fetch_wait_max_ms),
-        max_poll_interval: Settings::ms(settings.kafka.max_poll_interval_ms),
-        auto_commit_interval: Settings::ms(settings.kafka.auto_commit_interval_ms),
-        drain_timeout: Settings::ms(settings.worker.drain_timeout_ms),
-        max_retry_backoff: Settings::ms(settings.worker.max_retry_backoff_ms),
+        session_timeout: settings.kafka.session_timeout,
+        fetch_wait_max: settings.kafka.fetch_wait_max,
+        max_poll_interval: settings.kafka.max_poll_interval,
+        auto_commit_interval: settings.kafka.auto_commit_interval,
+        drain_timeout: settings.worker.drain_timeout,
+        max_retry_backoff: settings.worker.max_retry_backoff,
     }
 }
 

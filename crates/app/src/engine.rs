@@ -28,9 +28,7 @@ impl AnyEngine {
         let offline = OfflineEngine::new(model, vocabulary);
         Ok(match llm {
             None => Self::Offline(offline),
-            Some(settings) => Self::Llm(Box::new(
-                LlmEngine::new(settings, offline).map_err(anyhow::Error::msg)?,
-            )),
+            Some(settings) => Self::Llm(Box::new(LlmEngine::new(settings, offline)?)),
         })
     }
 }

@@ -123,7 +123,7 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let store = Store::connect_lazy(&DatabaseSettings {
         url: url.to_owned(),
         max_connections: 2,
-        acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+        acquire_timeout: settings.database.acquire_timeout,
     })?;
     store.migrate().await.context("applying migrations")?;
     // The worker should connect as deskhand_worker (row-level security binds it); the
@@ -163,7 +163,7 @@ async fn migrated_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(Store::connect_lazy(&DatabaseSettings {
         url: settings.database.url.expose().to_owned(),
         max_connections: 2,
-        acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+        acquire_timeout: settings.database.acquire_timeout,
     })?)
 }
 
@@ -178,7 +178,7 @@ async fn seed_store(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> 
     );
     let today = settings
         .agent
-        .pinned_today()?
+        .today
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let started = std::time::Instant::now();
     let report = store

@@ -46,6 +46,26 @@ pub enum SettingsError {
     Invalid(String),
 }
 
+/// A `*_ms` key: milliseconds in the file, a `Duration` everywhere past this edge.
+fn millis<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    u64::deserialize(deserializer).map(Duration::from_millis)
+}
+
+/// `YYYY-MM-DD`, or empty for none.
+fn optional_date<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<time::Date>, D::Error> {
+    let raw = String::deserialize(deserializer)?;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(raw, &format)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("agent.today {raw:?}: {e}")))
+}
+
 /// A value that must never reach a log line.
 #[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
@@ -119,8 +139,10 @@ pub struct SmtpSettings {
     /// May carry a password.
     pub url: Secret,
     pub from: String,
-    pub timeout_ms: u64,
-    pub max_retry_backoff_ms: u64,
+    #[serde(rename = "timeout_ms", deserialize_with = "millis")]
+    pub timeout: Duration,
+    #[serde(rename = "max_retry_backoff_ms", deserialize_with = "millis")]
+    pub max_retry_backoff: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,7 +150,8 @@ pub struct SmtpSettings {
 pub struct DatabaseSettings {
     pub url: Secret,
     pub max_connections: u32,
-    pub acquire_timeout_ms: u64,
+    #[serde(rename = "acquire_timeout_ms", deserialize_with = "millis")]
+    pub acquire_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,10 +161,14 @@ pub struct KafkaSettings {
     pub group_id: String,
     pub create_topics: bool,
     pub partitions: i32,
-    pub session_timeout_ms: u64,
-    pub fetch_wait_max_ms: u64,
-    pub max_poll_interval_ms: u64,
-    pub auto_commit_interval_ms: u64,
+    #[serde(rename = "session_timeout_ms", deserialize_with = "millis")]
+    pub session_timeout: Duration,
+    #[serde(rename = "fetch_wait_max_ms", deserialize_with = "millis")]
+    pub fetch_wait_max: Duration,
+    #[serde(rename = "max_poll_interval_ms", deserialize_with = "millis")]
+    pub max_poll_interval: Duration,
+    #[serde(rename = "auto_commit_interval_ms", deserialize_with = "millis")]
+    pub auto_commit_interval: Duration,
     pub max_message_bytes: usize,
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
@@ -160,8 +187,10 @@ pub struct TopicSettings {
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
     pub max_in_flight: usize,
-    pub drain_timeout_ms: u64,
-    pub max_retry_backoff_ms: u64,
+    #[serde(rename = "drain_timeout_ms", deserialize_with = "millis")]
+    pub drain_timeout: Duration,
+    #[serde(rename = "max_retry_backoff_ms", deserialize_with = "millis")]
+    pub max_retry_backoff: Duration,
     pub max_event_bytes: usize,
     pub mime_max_depth: usize,
     pub mime_max_parts: usize,
@@ -171,8 +200,10 @@ pub struct WorkerSettings {
 #[serde(deny_unknown_fields)]
 pub struct RelaySettings {
     pub batch_size: i64,
-    pub poll_interval_ms: u64,
-    pub publish_timeout_ms: u64,
+    #[serde(rename = "poll_interval_ms", deserialize_with = "millis")]
+    pub poll_interval: Duration,
+    #[serde(rename = "publish_timeout_ms", deserialize_with = "millis")]
+    pub publish_timeout: Duration,
 }
 
 /// The offline engine's classifier.
@@ -211,7 +242,9 @@ impl TriageSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSettings {
-    pub today: String,
+    /// The business date, when pinned (tests, evaluation); otherwise each email's own day.
+    #[serde(deserialize_with = "optional_date")]
+    pub today: Option<time::Date>,
     pub max_body_chars: usize,
     pub min_confidence: f64,
     pub repeat_limit: u32,
@@ -225,17 +258,6 @@ pub struct AgentSettings {
 }
 
 impl AgentSettings {
-    /// The pinned business date, if any.
-    pub fn pinned_today(&self) -> Result<Option<time::Date>, SettingsError> {
-        if self.today.trim().is_empty() {
-            return Ok(None);
-        }
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        time::Date::parse(self.today.trim(), &format)
-            .map(Some)
-            .map_err(|e| SettingsError::Invalid(format!("agent.today {:?}: {e}", self.today)))
-    }
-
     /// The graph's settings, with the languages the engine replies in.
     pub fn graph(
         &self,
@@ -283,9 +305,11 @@ pub struct LlmSettings {
     pub classify_model: String,
     pub extract_model: String,
     pub compose_model: String,
-    pub call_timeout_ms: u64,
+    #[serde(rename = "call_timeout_ms", deserialize_with = "millis")]
+    pub call_timeout: Duration,
     pub max_attempts: u32,
-    pub email_budget_ms: u64,
+    #[serde(rename = "email_budget_ms", deserialize_with = "millis")]
+    pub email_budget: Duration,
     #[serde(default)]
     pub prices: BTreeMap<String, ModelPrice>,
 }
@@ -319,7 +343,7 @@ impl LlmSettings {
                 extract: pick(&self.extract_model),
                 compose: pick(&self.compose_model),
             },
-            call_timeout: Duration::from_millis(self.call_timeout_ms),
+            call_timeout: self.call_timeout,
             max_attempts: self.max_attempts,
             prices: self
                 .prices
@@ -392,15 +416,14 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.agent.min_confidence) {
             return invalid("agent.min_confidence must be between 0 and 1".into());
         }
-        if self.kafka.max_poll_interval_ms <= self.worker.drain_timeout_ms {
+        if self.kafka.max_poll_interval <= self.worker.drain_timeout {
             return invalid(
                 "kafka.max_poll_interval_ms must exceed worker.drain_timeout_ms, or a \
                  rebalance could outlast the group's patience"
                     .into(),
             );
         }
-        self.agent.pinned_today()?;
-        if self.llm.email_budget_ms >= self.kafka.max_poll_interval_ms {
+        if self.llm.email_budget >= self.kafka.max_poll_interval {
             return invalid(
                 "llm.email_budget_ms must stay below kafka.max_poll_interval_ms".into(),
             );
@@ -417,10 +440,6 @@ impl Settings {
             return invalid("kafka.partitions must be at least 1".into());
         }
         Ok(())
-    }
-
-    pub fn ms(value: u64) -> Duration {
-        Duration::from_millis(value)
     }
 }
 

@@ -62,3 +62,32 @@ pub struct SourcePosition {
     pub partition: i32,
     pub offset: i64,
 }
+
+/// An address a reply can go to: one mailbox, no spaces, control characters or commas (a
+/// `From` that names several, or none, is not one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// The address in `Name <address>`, or a bare address; `None` when there is none.
+    pub fn from_mailbox(from: &str) -> Option<Self> {
+        let address = match (from.rfind('<'), from.rfind('>')) {
+            (Some(open), Some(close)) if open < close => &from[open + 1..close],
+            _ => from,
+        }
+        .trim();
+        let valid = address.contains('@')
+            && !address.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',');
+        valid.then(|| Self(address.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -85,10 +85,22 @@ pub struct Triage {
     pub memory: CaseMemory,
 }
 
-/// The run could not finish; retrying later can help.
+/// Why a run could not finish. Every other failure on the way (a model error, a failed
+/// read) becomes an escalation in the draft; only these stop the run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("triage interrupted: {0}")]
-pub struct GraphError(pub String);
+pub enum GraphError {
+    /// The store could not be reached; the whole email is retried later.
+    #[error("triage interrupted: {0}")]
+    StoreUnavailable(#[source] DataError),
+}
+
+impl crate::Transience for GraphError {
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::StoreUnavailable(_) => true,
+        }
+    }
+}
 
 /// A span for one node of the graph; its tool, database and model calls nest under it.
 fn node_span(node: &'static str) -> tracing::Span {
@@ -164,7 +176,7 @@ struct Findings {
 
 fn unavailable(error: DataError) -> Result<(), GraphError> {
     match error {
-        DataError::Unavailable(reason) => Err(GraphError(reason)),
+        DataError::Unavailable(_) => Err(GraphError::StoreUnavailable(error)),
         DataError::Failed(_) => Ok(()),
     }
 }
@@ -205,7 +217,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             .await
         {
             Ok(memory) => memory,
-            Err(DataError::Unavailable(reason)) => return Err(GraphError(reason)),
+            Err(error @ DataError::Unavailable(_)) => {
+                return Err(GraphError::StoreUnavailable(error))
+            }
             Err(DataError::Failed(reason)) => {
                 recorder.node("recall", started, Some(reason));
                 CaseMemory::default()

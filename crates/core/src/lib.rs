@@ -10,6 +10,7 @@
 //! evaluation harness without a broker or a database.
 //!
 //! # Layout
+//! - [`error`]: [`Transience`], whether a failure is worth retrying.
 //! - [`ids`]: newtypes for the identifiers that cross the system (event, case, customer, draft).
 //! - [`email`]: the inbound email after it was parsed at the edge.
 //! - [`draft`]: the draft and everything it carries.
@@ -28,6 +29,7 @@ pub mod action;
 pub mod delivery;
 pub mod draft;
 pub mod email;
+pub mod error;
 pub mod graph;
 pub mod grounding;
 pub mod ids;
@@ -43,7 +45,8 @@ pub use draft::{
     Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
     Reply, Route, Sentiment, Tone, Topic, Trace, Urgency,
 };
-pub use email::{EmailBody, InboundEmail, OriginalMessage, SourcePosition};
+pub use email::{EmailAddress, EmailBody, InboundEmail, OriginalMessage, SourcePosition};
+pub use error::Transience;
 pub use graph::{GraphError, GraphSettings, RunContext, Triage, TriageGraph};
 pub use ids::{CaseId, CustomerId, DraftId, EventId, IdError};
 pub use memory::CaseMemory;

@@ -4,6 +4,8 @@
 //!   runs on the deterministic offline engine or on a language model.
 //! - [`ShopData`]: the store's data. Customer data is read only through a
 //!   [`CustomerScope`]; the catalog is shared.
+//! - [`EventPublisher`]: the way out for events the store committed (the outbox relay's).
+//! - [`MailTransport`]: the way out for approved replies (the mail relay's).
 
 use crate::delivery::{Cents, DeliveryFacts};
 use crate::draft::{Language, Observation, Reply, Route, Tone, Topic, Urgency};
@@ -28,8 +30,8 @@ pub enum CognitionError {
     Permanent(String),
 }
 
-impl CognitionError {
-    pub fn is_transient(&self) -> bool {
+impl crate::Transience for CognitionError {
+    fn is_transient(&self) -> bool {
         matches!(self, Self::Transient(_))
     }
 }
@@ -43,6 +45,12 @@ pub enum DataError {
     /// The read failed for good; the email is escalated with the reason.
     #[error("store read failed: {0}")]
     Failed(String),
+}
+
+impl crate::Transience for DataError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
 }
 
 /// The classifier's full answer; the graph validates and routes on it.
@@ -238,4 +246,29 @@ pub trait ShopData: Send + Sync {
         query: &ProductQuery,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<ProductCandidate>, DataError>> + Send;
+}
+
+/// Publishes one event: the broker, for the outbox relay. Resolves once the broker
+/// acknowledged it.
+pub trait EventPublisher: Send + Sync {
+    type Error: crate::Transience + Send + Sync + 'static;
+
+    fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, &str)],
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// Sends one approved reply: the SMTP server, for the mail relay. Resolves once the
+/// server accepted it.
+pub trait MailTransport: Send + Sync {
+    type Error: crate::Transience + Send + Sync + 'static;
+
+    fn send(
+        &self,
+        email: &crate::review::OutgoingEmail,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }

@@ -303,7 +303,7 @@ pub struct OutgoingEmail {
 impl OutgoingEmail {
     /// The reply to `customer_message_id` (if the CRM passed it) with the approved text.
     pub fn reply(
-        to: &str,
+        to: &crate::email::EmailAddress,
         subject: &str,
         body: String,
         draft_id: crate::DraftId,
@@ -320,7 +320,7 @@ impl OutgoingEmail {
             .filter(|id| !id.is_empty() && !id.contains(['\r', '\n', '<', '>', ' ']))
             .map(str::to_owned);
         Self {
-            to: to.to_owned(),
+            to: to.to_string(),
             subject: subject.replace(['\r', '\n'], " "),
             body,
             message_id: format!("draft-{draft_id}@{mail_domain}"),

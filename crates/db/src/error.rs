@@ -17,9 +17,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl Error {
+impl deskhand_core::Transience for Error {
     /// Outages, timeouts, serialization failures and deadlocks pass; a retry can help.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::Conflict(_))
     }
 }

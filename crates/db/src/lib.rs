@@ -6,7 +6,9 @@
 //! decisions (one transaction each, [`Store::begin_decision`]), outgoing email, audit log
 //! and statistics.
 //!
-//! Depends on `deskhand-core` for the domain types; it never decides anything itself.
+//! **The rule it keeps: it stores what the caller decided, atomically, and every read
+//! of customer data is scoped to one customer** (row-level security plus the query's own
+//! filter). Depends on `deskhand-core` for the domain types; it never decides anything.
 
 mod error;
 mod memory;

@@ -14,6 +14,7 @@ use deskhand_core::ports::{
     ShopData,
 };
 use deskhand_core::product::{CatalogVocabulary, ProductCandidate, ProductQuery};
+use deskhand_core::Transience as _;
 use deskhand_core::{CaseId, CustomerScope};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};

@@ -24,7 +24,7 @@
 
 use crate::producer::Publisher;
 use crate::{ClientSettings, Error, Result};
-use deskhand_core::SourcePosition;
+use deskhand_core::{SourcePosition, Transience};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -64,15 +64,58 @@ pub struct ConsumerSettings {
     pub max_retry_backoff: Duration,
 }
 
-/// Why the handler could not finish an email.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandlerError {
-    /// Retry later (database down, broker down).
-    #[error("transient: {0}")]
-    Transient(String),
-    /// Retrying cannot help; the event goes to the dead-letter topic with this reason.
-    #[error("permanent: {0}")]
-    Permanent(String),
+/// Why the handler could not finish an email: the error itself (its source chain kept for
+/// the logs) and whether to retry it or dead-letter the event. Any error that knows its
+/// [`Transience`] converts with `?`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", if *.transient { "transient" } else { "permanent" })]
+pub struct HandlerError {
+    transient: bool,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl HandlerError {
+    /// An error that retrying cannot fix, whatever its kind says.
+    pub fn permanent(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            transient: false,
+            source: source.into(),
+        }
+    }
+
+    /// Whether the consumer retries the event (or dead-letters it).
+    pub fn is_transient(&self) -> bool {
+        self.transient
+    }
+
+    /// The reason, source chain included, for the dead-letter header and the logs.
+    pub fn reason(&self) -> String {
+        let mut reason = self.source.to_string();
+        let mut cause = self.source.source();
+        while let Some(error) = cause {
+            // Most errors print their source already; say each cause once.
+            let text = error.to_string();
+            if !reason.contains(&text) {
+                reason.push_str(": ");
+                reason.push_str(&text);
+            }
+            cause = error.source();
+        }
+        reason
+    }
+}
+
+impl<E> From<E> for HandlerError
+where
+    E: Transience + Send + Sync + 'static,
+{
+    fn from(error: E) -> Self {
+        Self {
+            transient: error.is_transient(),
+            source: Box::new(error),
+        }
+    }
 }
 
 /// Why an event could not be decoded; it goes to the dead-letter topic.
@@ -549,11 +592,13 @@ async fn handle_with_retries<H: EventHandler>(
         };
         match outcome {
             Ok(()) => return true,
-            Err(HandlerError::Permanent(reason)) => {
+            Err(error) if !error.is_transient() => {
+                let reason = error.reason();
                 tracing::error!(event = %H::describe(event), %reason, "event failed permanently; dead-lettering");
                 return dead_letter(shared, message, "handler_failed", &reason).await;
             }
-            Err(HandlerError::Transient(reason)) => {
+            Err(error) => {
+                let reason = error.reason();
                 let delay = backoff.next();
                 metrics::counter!(names::RETRIES, "topic" => source.topic.clone()).increment(1);
                 tracing::warn!(event = %H::describe(event), %reason, retry_in_ms = delay.as_millis() as u64, "event failed transiently; retrying");

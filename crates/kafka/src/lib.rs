@@ -46,10 +46,10 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl Error {
+impl deskhand_core::Transience for Error {
     /// A message too large for the broker, or a topic that is not allowed, will fail the
     /// same way again; everything else (timeouts, leader changes, broker down) may pass.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         use rdkafka::types::RDKafkaErrorCode as Code;
         match self {
             Self::Config(_) | Self::Subscribe(_) => false,

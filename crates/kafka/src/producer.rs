@@ -92,3 +92,17 @@ impl Publisher {
             .unwrap_or(false)
     }
 }
+
+impl deskhand_core::ports::EventPublisher for Publisher {
+    type Error = Error;
+
+    async fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<()> {
+        self.send(topic, key, payload, headers).await
+    }
+}

@@ -5,7 +5,9 @@
 //! `Retry-After`) on a real local port, and answers each request with whatever the test's
 //! script says. It records every request so tests can inspect the prompts.
 //!
-//! It is the only stand-in Deskhand's tests use; everything else is real.
+//! It is the only stand-in Deskhand's tests use; everything else is real. **The rule it
+//! keeps: it is a dev and tool dependency only** (tests, and `bench --llm-latency-ms`);
+//! the `deskhand` binary never links it.
 
 use axum::body::Body;
 use axum::extract::State;

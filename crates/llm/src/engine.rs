@@ -111,12 +111,32 @@ fn classify_error(error: &OpenAIError) -> Failure {
     }
 }
 
+/// Why the engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("building the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// Why a model's answer was not accepted; the model is told once, then the step fails.
+#[derive(Debug, thiserror::Error)]
+enum InvalidAnswer {
+    #[error("not JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+    #[error("{0}")]
+    Shape(#[from] serde_json::Error),
+    #[error(transparent)]
+    Label(#[from] deskhand_core::draft::UnknownLabel),
+    #[error("{0}")]
+    OutOfRange(String),
+}
+
 impl LlmEngine {
-    pub fn new(settings: LlmSettings, templates: OfflineEngine) -> Result<Self, String> {
+    pub fn new(settings: LlmSettings, templates: OfflineEngine) -> Result<Self, LlmError> {
         let http = reqwest::Client::builder()
             .timeout(settings.call_timeout)
             .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+            .map_err(LlmError::HttpClient)?;
         let config = OpenAIConfig::new()
             .with_api_key(settings.api_key.clone())
             .with_api_base(settings.base_url.trim_end_matches('/').to_owned());
@@ -153,7 +173,7 @@ impl LlmEngine {
         step: Step<'_>,
         user: String,
         deadline: Deadline,
-        parse: impl Fn(Value) -> Result<T, String>,
+        parse: impl Fn(Value) -> Result<T, InvalidAnswer>,
     ) -> CognitionResult<T> {
         let Step {
             name: step,
@@ -181,7 +201,7 @@ impl LlmEngine {
                 }
             };
             let parsed = serde_json::from_str::<Value>(&content)
-                .map_err(|e| format!("not JSON ({e})"))
+                .map_err(InvalidAnswer::NotJson)
                 .and_then(&parse);
             match parsed {
                 Ok(value) => return Ok(Metered { value, usage }),
@@ -361,18 +381,15 @@ struct ClassifyAnswer {
     summary: String,
 }
 
-fn parse_classification(value: Value) -> Result<Classified, String> {
-    let answer: ClassifyAnswer = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    let topic: Topic = answer
-        .topic
-        .parse()
-        .map_err(|e: deskhand_core::draft::UnknownLabel| e.to_string())?;
-    let urgency: Urgency = answer
-        .urgency
-        .parse()
-        .map_err(|e: deskhand_core::draft::UnknownLabel| e.to_string())?;
+fn parse_classification(value: Value) -> Result<Classified, InvalidAnswer> {
+    let answer: ClassifyAnswer = serde_json::from_value(value)?;
+    let topic: Topic = answer.topic.parse()?;
+    let urgency: Urgency = answer.urgency.parse()?;
     if !(0.0..=1.0).contains(&answer.confidence) {
-        return Err(format!("confidence {} is outside 0..1", answer.confidence));
+        return Err(InvalidAnswer::OutOfRange(format!(
+            "confidence {} is outside 0..1",
+            answer.confidence
+        )));
     }
     let summary: String = answer
         .summary
@@ -399,10 +416,13 @@ fn parse_classification(value: Value) -> Result<Classified, String> {
     })
 }
 
-fn parse_query(value: Value) -> Result<ProductQuery, String> {
-    let mut query: ProductQuery = serde_json::from_value(value).map_err(|e| e.to_string())?;
+fn parse_query(value: Value) -> Result<ProductQuery, InvalidAnswer> {
+    let mut query: ProductQuery = serde_json::from_value(value)?;
     if query.size.is_some_and(|s| !(1.0..=20.0).contains(&s)) {
-        return Err(format!("size {:?} is not a US shoe size", query.size));
+        return Err(InvalidAnswer::OutOfRange(format!(
+            "size {:?} is not a US shoe size",
+            query.size
+        )));
     }
     if query.max_price_cents.is_some_and(|p| p <= 0) {
         query.max_price_cents = None;
@@ -497,10 +517,11 @@ impl Cognition for LlmEngine {
             user,
             deadline,
             |value| {
-                let answer: ComposeAnswer =
-                    serde_json::from_value(value).map_err(|e| e.to_string())?;
+                let answer: ComposeAnswer = serde_json::from_value(value)?;
                 if answer.body.trim().is_empty() {
-                    return Err("the reply body is empty".to_owned());
+                    return Err(InvalidAnswer::OutOfRange(
+                        "the reply body is empty".to_owned(),
+                    ));
                 }
                 let subject = if answer.subject.trim().is_empty() {
                     subject_fallback.clone()

@@ -17,11 +17,12 @@
 //!   found for this customer. The reply guard in the core checks what comes back; the
 //!   template fallback is the offline engine's.
 //!
-//! Wire types of the endpoint stay inside this crate. Depends on `deskhand-core` and
+//! **The rule it keeps: wire types of the endpoint stay inside this crate**; what leaves
+//! it is a core type or a refusal. Depends on `deskhand-core` and
 //! `deskhand-offline` (templates).
 
 mod engine;
 mod prompts;
 mod transport;
 
-pub use engine::{LlmEngine, LlmSettings, Price, StepModels};
+pub use engine::{LlmEngine, LlmError, LlmSettings, Price, StepModels};

@@ -6,10 +6,10 @@
 //! Yahoo and Outlook quote containers) and signatures from what the agent reads. The
 //! original bytes are never altered; callers keep them.
 //!
-//! Outbound ([`SmtpSender`]): approved replies over SMTP with lettre, threaded under the
-//! customer's message.
+//! Outbound ([`SmtpSender`], the [`deskhand_core::ports::MailTransport`] of the mail
+//! relay): approved replies over SMTP with lettre, threaded under the customer's message.
 //!
-//! It knows nothing of Kafka, databases or the graph.
+//! **The rule it keeps: it knows nothing of Kafka, databases or the graph.**
 
 mod html_quotes;
 mod quotes;
@@ -38,10 +38,10 @@ pub enum MailError {
     Send { permanent: bool, reason: String },
 }
 
-impl MailError {
+impl deskhand_core::Transience for MailError {
     /// Only a send that did not fail for good is worth retrying; reading and building
     /// fail the same way every time.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         matches!(
             self,
             MailError::Send {

@@ -72,3 +72,11 @@ pub fn build_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
         .body(email.body.clone())
         .map_err(|e| MailError::Invalid(e.to_string()))
 }
+
+impl deskhand_core::ports::MailTransport for SmtpSender {
+    type Error = MailError;
+
+    async fn send(&self, email: &OutgoingEmail) -> Result<()> {
+        SmtpSender::send(self, email).await
+    }
+}

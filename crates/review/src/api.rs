@@ -140,7 +140,7 @@ pub(crate) async fn draft_detail(
         "decisions": detail.decisions,
         "outgoing": detail.outgoing,
         "policy": {
-            "reviewer_max_action_cents": state.settings.policy.reviewer_max_action_cents,
+            "reviewer_max_action_cents": state.decisions.settings().policy.reviewer_max_action_cents,
         },
     })))
 }

@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use deskhand_core::Transience as _;
 use serde_json::json;
 
 /// Everything a review request can fail with.
@@ -58,14 +59,6 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            code,
-            message: message.into(),
-            current_version: None,
         }
     }
 }

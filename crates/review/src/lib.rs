@@ -6,11 +6,11 @@
 //! same token plus a CSRF header. Every view of customer data and every decision is
 //! written to the audit log.
 //!
-//! A decision runs in one database transaction (see `deskhand_db::PendingDecision`):
-//! approving executes the selected actions, stores the reply's summary in the case
-//! memory, and queues the outgoing email and the decision event; relays in the binary
-//! send them. The rules (roles, limits, staleness, what is sent) come from
-//! `deskhand_core::review`.
+//! **The rule this crate keeps: handlers parse, call and map.** Deciding a draft is the
+//! use case `deskhand_service::decide` (one database transaction: the selected actions,
+//! the reply's summary in the case memory, the outgoing email and the decision event);
+//! the rules (roles, limits, staleness, what is sent) are `deskhand_core::review`'s.
+//! Depends on core, contracts, db and service; never on the Kafka client.
 
 mod api;
 mod assets;
@@ -24,38 +24,21 @@ pub use error::ApiError;
 
 use axum::routing::{get, post};
 use axum::Router;
-use deskhand_core::memory::MemorySettings;
-use deskhand_core::review::{ReviewPolicy, SlaTargets};
+use deskhand_core::review::SlaTargets;
 use deskhand_db::Store;
+use deskhand_service::decide::Decisions;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
-/// What the review service is configured with.
+/// What the review API is configured with (deciding has its own settings, in
+/// [`Decisions`]).
 #[derive(Debug, Clone)]
 pub struct ReviewSettings {
-    pub policy: ReviewPolicy,
     pub sla: SlaTargets,
-    pub memory: MemorySettings,
     /// How long a browser session lasts.
     pub session_ttl: Duration,
     /// Mark the session cookie `Secure` (serve over HTTPS in production).
     pub secure_cookies: bool,
-    /// The domain of our `Message-ID`s (the part after `@` in `DESKHAND_MAIL_FROM`).
-    pub mail_domain: String,
-    /// Where decision events go (`DESKHAND_TOPIC_DECIDED`).
-    pub decided_topic: String,
-    /// Where requests for a fresh draft go (the inbound topic).
-    pub inbound_topic: String,
-    /// The business date for coupons, when pinned.
-    pub today: Option<time::Date>,
-}
-
-/// Wakes the relays when a decision queued something for them.
-#[derive(Debug, Clone, Default)]
-pub struct Wakeups {
-    pub outbox: Arc<Notify>,
-    pub mail: Arc<Notify>,
 }
 
 /// Shared by every handler.
@@ -63,7 +46,7 @@ pub struct Wakeups {
 pub struct ReviewState {
     pub store: Store,
     pub settings: Arc<ReviewSettings>,
-    pub wakeups: Wakeups,
+    pub decisions: Decisions,
 }
 
 /// Every route of the API, as `(method, path)`; `docs/openapi.json` documents exactly

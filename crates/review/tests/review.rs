@@ -7,7 +7,8 @@ use axum::http::{Method, Request, StatusCode};
 use deskhand_core::memory::MemorySettings;
 use deskhand_core::review::{ReviewPolicy, SlaTargets};
 use deskhand_db::{DatabaseSettings, Store};
-use deskhand_review::{router, ReviewSettings, ReviewState, Wakeups, API_ROUTES, OPENAPI_JSON};
+use deskhand_review::{router, ReviewSettings, ReviewState, API_ROUTES, OPENAPI_JSON};
+use deskhand_service::decide::{DecideSettings, Decisions};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,22 +33,28 @@ fn app() -> axum::Router {
         acquire_timeout: Duration::from_millis(100),
     })
     .unwrap();
-    router(ReviewState {
-        store,
-        settings: Arc::new(ReviewSettings {
+    let decisions = Decisions::new(
+        store.clone(),
+        DecideSettings {
             policy: ReviewPolicy {
                 reviewer_max_action_cents: 2500,
             },
-            sla: SlaTargets::default(),
             memory: MemorySettings::default(),
-            session_ttl: Duration::from_secs(60),
-            secure_cookies: false,
             mail_domain: "shop.example".into(),
             decided_topic: "decided".into(),
             inbound_topic: "inbound".into(),
             today: None,
+        },
+        Default::default(),
+    );
+    router(ReviewState {
+        store,
+        settings: Arc::new(ReviewSettings {
+            sla: SlaTargets::default(),
+            session_ttl: Duration::from_secs(60),
+            secure_cookies: false,
         }),
-        wakeups: Wakeups::default(),
+        decisions,
     })
 }
 

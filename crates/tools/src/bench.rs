@@ -91,7 +91,7 @@ async fn measure(
     options: &BenchOptions,
 ) -> anyhow::Result<()> {
     let today = time::OffsetDateTime::now_utc().date();
-    settings.agent.today = today.to_string();
+    settings.agent.today = Some(today);
     settings.database.url = Secret::new(database.url.clone());
     let seeding = Instant::now();
     let seeded = database
@@ -121,7 +121,7 @@ async fn measure(
             .await;
             settings.llm.api_key = Secret::new("bench");
             settings.llm.base_url = server.base_url();
-            settings.llm.call_timeout_ms = settings.llm.call_timeout_ms.max(latency * 4);
+            settings.llm.call_timeout = settings.llm.call_timeout.max(delay * 4);
             Some(server)
         }
         None => {
@@ -533,7 +533,7 @@ async fn measure_floor(
         .set("enable.auto.commit", "true")
         .set(
             "fetch.wait.max.ms",
-            settings.kafka.fetch_wait_max_ms.to_string(),
+            settings.kafka.fetch_wait_max.as_millis().to_string(),
         )
         .create()?;
     consumer.subscribe(&[floor_in.as_str()])?;
@@ -665,14 +665,21 @@ impl WorkerProcess {
                 "DESKHAND_MAX_IN_FLIGHT",
                 settings.worker.max_in_flight.to_string(),
             )
-            .env("DESKHAND_TODAY", &settings.agent.today)
+            .env(
+                "DESKHAND_TODAY",
+                settings
+                    .agent
+                    .today
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            )
             .env("DESKHAND_HTTP_ADDR", "127.0.0.1:0")
             .env("DESKHAND__KAFKA__CREATE_TOPICS", "false")
             .env("OPENAI_API_KEY", settings.llm.api_key.expose())
             .env("OPENAI_BASE_URL", &settings.llm.base_url)
             .env(
                 "DESKHAND__LLM__CALL_TIMEOUT_MS",
-                settings.llm.call_timeout_ms.to_string(),
+                settings.llm.call_timeout.as_millis().to_string(),
             )
             // These would override the values above.
             .env_remove("DESKHAND__DATABASE__URL")

@@ -57,9 +57,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     settings.kafka.group_id = format!("deskhand-demo-{run_id}");
     // The demo's fixtures are dated relative to the real today.
-    settings.agent.today = String::new();
+    settings.agent.today = None;
     // The demo drives the worker in-process; a short drain keeps Ctrl-C snappy.
-    settings.worker.drain_timeout_ms = settings.worker.drain_timeout_ms.min(5_000);
+    settings.worker.drain_timeout = settings.worker.drain_timeout.min(Duration::from_secs(5));
 
     let url = settings.database.url.expose().to_owned();
     Store::create_database_if_missing(&url)

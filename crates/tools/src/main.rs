@@ -198,7 +198,7 @@ fn train(settings: &Settings, args: TrainArgs) -> anyhow::Result<()> {
         let store = Store::connect_lazy(&DatabaseSettings {
             url: settings.database.url.expose().to_owned(),
             max_connections: 1,
-            acquire_timeout: Settings::ms(settings.database.acquire_timeout_ms),
+            acquire_timeout: settings.database.acquire_timeout,
         })?;
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

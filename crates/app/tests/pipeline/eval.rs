@@ -170,7 +170,7 @@ async fn a_recorded_llm_run_replays_offline_and_a_missing_recording_fails_its_ca
         let mut settings = settings();
         settings.llm.base_url = base_url.to_owned();
         settings.llm.api_key = deskhand::settings::Secret::new(key);
-        settings.llm.call_timeout_ms = 3000;
+        settings.llm.call_timeout = std::time::Duration::from_secs(3);
         settings
     };
     let tapes = std::env::temp_dir().join(crate::support::unique("tapes"));

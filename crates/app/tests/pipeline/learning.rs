@@ -1,8 +1,8 @@
 //! Learning from reviewers: a correction is kept with the decision and shown in the audit,
 //! and a model retrained on the corrections of a systematic mistake stops making it.
 
-use crate::review::{free_port, temp_dir, ReviewApp, SmtpServer};
 use crate::support::unique;
+use crate::support::{free_port, temp_dir, ReviewApp, SmtpServer};
 use deskhand_offline::train::TrainOptions;
 use deskhand_offline::{classify_text, TriageModel};
 use deskhand_tools::train::{CsvColumns, TrainRequest};

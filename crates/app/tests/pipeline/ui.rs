@@ -1,8 +1,8 @@
 //! The review web UI in headless Chromium (Playwright driving Debian's chromium): sign in,
 //! open the queue, edit and approve a draft, see it leave the queue.
 
-use crate::review::{late_parcel_email, ReviewApp, SmtpServer};
 use crate::support::unique;
+use crate::support::{late_parcel_email, ReviewApp, SmtpServer};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,8 +19,8 @@ async fn a_reviewer_signs_in_edits_and_approves_a_draft_in_the_browser_and_it_le
         "run `npm ci` in ui-tests/ first (.ci/run does)"
     );
     let smtp = SmtpServer::start(
-        crate::review::free_port(),
-        crate::review::temp_dir("maildir"),
+        crate::support::free_port(),
+        crate::support::temp_dir("maildir"),
     )
     .await;
     let app = ReviewApp::start(smtp.port, &[]).await;

@@ -154,8 +154,9 @@ fn the_drafted_reply_counts_as_unedited_and_an_empty_edit_is_refused() {
 #[test]
 fn a_reply_threads_under_the_customers_message_and_cannot_inject_headers() {
     let draft = deskhand_core::DraftId::from_uuid(uuid::Uuid::nil());
+    let ann = deskhand_core::EmailAddress::from_mailbox("Ann <ann@example.com>").unwrap();
     let reply = OutgoingEmail::reply(
-        "ann@example.com",
+        &ann,
         "Re: where\r\nBcc: evil@example.com",
         "Body".into(),
         draft,
@@ -166,7 +167,7 @@ fn a_reply_threads_under_the_customers_message_and_cannot_inject_headers() {
     assert_eq!(reply.message_id, format!("draft-{draft}@shop.example"));
     assert!(!reply.subject.contains(['\r', '\n']));
     let hostile = OutgoingEmail::reply(
-        "ann@example.com",
+        &ann,
         "s",
         "b".into(),
         draft,
@@ -207,4 +208,27 @@ fn the_memory_keeps_one_bounded_line_of_an_approved_reply_without_the_greeting()
         summary, "Replied: Your parcel 1Z999 is 6 days la",
         "30 characters kept"
     );
+}
+
+#[test]
+fn a_reply_address_is_one_mailbox_or_none() {
+    use deskhand_core::EmailAddress;
+    let address = |from: &str| EmailAddress::from_mailbox(from).map(|a| a.to_string());
+    assert_eq!(
+        address("Ann Lee <ann@example.com>").as_deref(),
+        Some("ann@example.com")
+    );
+    assert_eq!(
+        address(" ann@example.com ").as_deref(),
+        Some("ann@example.com")
+    );
+    for none in [
+        "Ann Lee",
+        "",
+        "a@b.com, c@d.com",
+        "<ann @example.com>",
+        "ann@exa\nmple.com",
+    ] {
+        assert_eq!(address(none), None, "{none:?}");
+    }
 }

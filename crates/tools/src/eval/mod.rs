@@ -50,7 +50,7 @@ pub async fn evaluate(
 ) -> anyhow::Result<serde_json::Value> {
     let fallback_today = settings
         .agent
-        .pinned_today()?
+        .today
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let dataset = Dataset::load(&options.dataset, fallback_today)?;
     if options.engine == EngineChoice::Offline {

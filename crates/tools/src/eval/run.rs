@@ -192,7 +192,7 @@ pub async fn run_cases(
         for (day, indices) in by_day {
             let mut settings = settings.clone();
             settings.database.url = Secret::new(database.url.clone());
-            settings.agent.today = day.to_string();
+            settings.agent.today = Some(day);
             match via {
                 Via::Direct => {
                     let engine =
@@ -283,7 +283,7 @@ async fn run_direct(
         now,
         today: case.today.expect("dated"),
         trace_id: uuid::Uuid::new_v4().simple().to_string(),
-        deadline: deskhand_core::ports::Deadline::after(Settings::ms(settings.llm.email_budget_ms)),
+        deadline: deskhand_core::ports::Deadline::after(settings.llm.email_budget),
     };
     let outcome = graph.run(&email, context).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -335,7 +335,11 @@ struct KafkaRunner {
 
 impl KafkaRunner {
     async fn start(mut settings: Settings, nonce: &str) -> anyhow::Result<Self> {
-        let day = settings.agent.today.clone();
+        let day = settings
+            .agent
+            .today
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "undated".to_owned());
         settings.topics.inbound = format!("deskhand-eval-{nonce}-{day}-inbound");
         settings.topics.approval = format!("deskhand-eval-{nonce}-{day}-approval");
         settings.topics.dlq = format!("deskhand-eval-{nonce}-{day}-dlq");

@@ -1,5 +1,9 @@
 //! A test world: a fresh database, fresh topics on the real broker, and helpers to run
-//! workers (in-process or as the real binary) and read back what they published.
+//! workers (in-process or as the real binary) and read back what they published; the
+//! review service's world is [`review`].
+
+pub mod review;
+pub use review::*;
 
 use deskhand::{Application, Roles, Settings};
 use deskhand_contracts::DraftEvent;

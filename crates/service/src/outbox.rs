@@ -4,9 +4,9 @@
 //! processes. A message is marked published only after the broker acknowledged it, so a
 //! crash between the two re-sends the same message (same draft id), never a different one.
 
-use crate::telemetry::names;
+use crate::metrics::names;
+use deskhand_core::ports::EventPublisher;
 use deskhand_db::Store;
-use deskhand_kafka::Publisher;
 use futures_util::future::join_all;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,9 +26,9 @@ pub struct RelayConfig {
 }
 
 /// Runs until `shutdown`, then flushes what is pending.
-pub async fn run(
+pub async fn run<P: EventPublisher>(
     store: Store,
-    publisher: Publisher,
+    publisher: P,
     config: RelayConfig,
     wakeup: Arc<Notify>,
     shutdown: CancellationToken,
@@ -85,6 +85,7 @@ pub async fn run(
     tracing::info!("outbox relay stopped");
 }
 
+/// Why a relay round failed; the relay backs off and tries again either way.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     #[error(transparent)]
@@ -98,9 +99,9 @@ pub enum RelayError {
 }
 
 /// Publishes one batch; returns how many messages went out.
-pub async fn relay_once(
+pub async fn relay_once<P: EventPublisher>(
     store: &Store,
-    publisher: &Publisher,
+    publisher: &P,
     batch_size: i64,
 ) -> Result<usize, RelayError> {
     let Some(batch) = store.claim_outbox(batch_size).await? else {
@@ -131,7 +132,7 @@ pub async fn relay_once(
         deskhand_contracts::trace_context::continue_trace(&span, &message.headers);
         async move {
             let result = publisher
-                .send(&message.topic, &message.key, &message.payload, &headers)
+                .publish(&message.topic, &message.key, &message.payload, &headers)
                 .await;
             (pending.id, result)
         }

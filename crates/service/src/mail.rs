@@ -2,10 +2,11 @@
 //! exponential backoff while the SMTP server is away. A reply is marked sent only after
 //! the server accepted it; while it waits, the UI shows it as "sending".
 
-use crate::telemetry::names::SMTP_ATTEMPTS;
+use crate::metrics::names::SMTP_ATTEMPTS;
+use deskhand_core::ports::MailTransport;
 use deskhand_core::review::OutgoingEmail;
+use deskhand_core::Transience as _;
 use deskhand_db::{DueEmail, Store};
-use deskhand_mail::SmtpSender;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -18,9 +19,9 @@ pub struct MailRelayConfig {
 }
 
 /// Runs until `shutdown`; the email in the air when it comes is finished first.
-pub async fn run(
+pub async fn run<T: MailTransport>(
     store: Store,
-    sender: SmtpSender,
+    sender: T,
     config: MailRelayConfig,
     wakeup: Arc<Notify>,
     shutdown: CancellationToken,
@@ -54,8 +55,8 @@ pub async fn run(
     tracing::info!("SMTP relay stopped");
 }
 
-async fn deliver(
-    sender: &SmtpSender,
+async fn deliver<T: MailTransport>(
+    sender: &T,
     due: DueEmail,
     config: &MailRelayConfig,
 ) -> Result<(), deskhand_db::Error> {
