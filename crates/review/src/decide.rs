@@ -132,14 +132,7 @@ pub(crate) async fn reject(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let body: RejectBody = parse_body(&body)?;
-    let command = Conclude {
-        kind: Concluding::Reject,
-        version: body.version,
-        reason: body.reason,
-        correction: correction(body.correction)?,
-    };
-    conclude(state, who, id, headers, command).await
+    conclude::<RejectBody>(state, who, id, headers, &body).await
 }
 
 /// `POST /api/drafts/{id}/escalate`.
@@ -150,23 +143,45 @@ pub(crate) async fn escalate(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let body: EscalateBody = parse_body(&body)?;
-    let command = Conclude {
-        kind: Concluding::Escalate,
-        version: body.version,
-        reason: body.note,
-        correction: None,
-    };
-    conclude(state, who, id, headers, command).await
+    conclude::<EscalateBody>(state, who, id, headers, &body).await
 }
 
-async fn conclude(
+impl TryFrom<RejectBody> for Conclude {
+    type Error = ApiError;
+    fn try_from(body: RejectBody) -> Result<Self, ApiError> {
+        Ok(Conclude {
+            kind: Concluding::Reject,
+            version: body.version,
+            reason: body.reason,
+            correction: correction(body.correction)?,
+        })
+    }
+}
+
+impl TryFrom<EscalateBody> for Conclude {
+    type Error = ApiError;
+    fn try_from(body: EscalateBody) -> Result<Self, ApiError> {
+        Ok(Conclude {
+            kind: Concluding::Escalate,
+            version: body.version,
+            reason: body.note,
+            correction: None,
+        })
+    }
+}
+
+/// A rejection or an escalation: the body `B` parsed into its command, then decided.
+async fn conclude<B>(
     state: ReviewState,
     who: Authenticated,
     id: String,
     headers: HeaderMap,
-    command: Conclude,
-) -> Result<Response, ApiError> {
+    body: &[u8],
+) -> Result<Response, ApiError>
+where
+    B: serde::de::DeserializeOwned + TryInto<Conclude, Error = ApiError>,
+{
+    let command: Conclude = parse_body::<B>(body)?.try_into()?;
     let draft_id = parse_draft_id(&id)?;
     let key = idempotency_key(&headers, false)?;
     let decided = state

@@ -329,6 +329,8 @@ impl SplitMix {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_runs_of_1000_events_with_sigkills_at_random_points_leave_1000_distinct_drafts_each() {
+    // The workers' session timeout (`TestWorld::env`) and a second of margin.
+    const SESSION_EXPIRED: Duration = Duration::from_secs(7);
     let seed = std::env::var("DESKHAND_KILL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -358,6 +360,11 @@ async fn ten_runs_of_1000_events_with_sigkills_at_random_points_leave_1000_disti
             worker.kill().expect("SIGKILL the worker");
             worker.wait().unwrap();
             killed_at.push(world.store.count_drafts().await.unwrap());
+            // The replacement joins once the broker has expired the killed member's session:
+            // tansu 0.6's coordinator can keep a departed member as the group's leader when a
+            // new one joins beside it (docs/operations.md, "Known broker issue"); Kafka
+            // evicts it. What is tested is unchanged: the kill left work uncommitted.
+            tokio::time::sleep(SESSION_EXPIRED).await;
         }
         let mut worker = world.spawn_binary(&group);
         world.wait_caught_up(&group, Duration::from_secs(120)).await;

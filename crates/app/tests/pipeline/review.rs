@@ -15,11 +15,7 @@ async fn reviewers_must_sign_in_and_their_role_bounds_what_they_may_decide() {
         &[("DESKHAND__REVIEW__REVIEWER_MAX_ACTION_CENTS", "500")],
     )
     .await;
-    let event = unique("ev");
-    app.world
-        .publish(&[late_parcel_email(&event, &unique("case"))])
-        .await;
-    let detail = app.queued(&event).await;
+    let (_, detail) = app.late_parcel_drafted().await;
     assert_eq!(
         detail["draft"]["proposed_actions"]
             .as_array()
@@ -342,11 +338,7 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_approvals_of_one_draft_have_exactly_one_winner() {
     let app = ReviewApp::start(free_port(), &[]).await;
-    let event = unique("ev");
-    app.world
-        .publish(&[late_parcel_email(&event, &unique("case"))])
-        .await;
-    let detail = app.queued(&event).await;
+    let (_, detail) = app.late_parcel_drafted().await;
     let attempts = (0..8).map(|n| {
         let app = &app;
         let detail = &detail;
@@ -453,11 +445,7 @@ async fn a_draft_overtaken_by_a_newer_email_is_refused_as_stale_and_drafted_afre
 async fn a_reply_waits_while_smtp_is_down_and_is_delivered_once_when_it_returns() {
     let port = free_port();
     let app = ReviewApp::start(port, &[]).await;
-    let event = unique("ev");
-    app.world
-        .publish(&[late_parcel_email(&event, &unique("case"))])
-        .await;
-    let detail = app.queued(&event).await;
+    let (_, detail) = app.late_parcel_drafted().await;
     let (status, body, _) = app
         .post(
             &app.reviewer,
@@ -622,11 +610,7 @@ async fn rejecting_sends_nothing_and_an_escalated_draft_waits_for_a_lead() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_is_queued_once_however_often_it_arrives_whoever_produced_it() {
     let app = ReviewApp::start(free_port(), &[]).await;
-    let event = unique("ev");
-    app.world
-        .publish(&[late_parcel_email(&event, &unique("case"))])
-        .await;
-    app.queued(&event).await;
+    app.late_parcel_drafted().await;
     let drafts = app.world.read_drafts(1, Duration::from_secs(10)).await;
     let (message, _) = &drafts[0];
     // Redelivered twice (a replay), plus a draft from another producer without an email.

@@ -169,6 +169,17 @@ impl ReviewApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Publishes a late-parcel email in a case of its own and waits for its draft in the
+    /// queue: the event id and the draft view.
+    pub async fn late_parcel_drafted(&self) -> (String, Value) {
+        let event = unique("ev");
+        self.world
+            .publish(&[late_parcel_email(&event, &unique("case"))])
+            .await;
+        let detail = self.queued(&event).await;
+        (event, detail)
+    }
+
     /// A reviewer's decision on the draft `detail` shows: `verb` is approve, reject or
     /// escalate; without an idempotency key.
     pub async fn decide(
