@@ -9,8 +9,8 @@ use deskhand_core::memory::{CaseMemory, MemorySettings};
 use deskhand_core::review::money_moved;
 use deskhand_core::review::{Correction, DecisionKind, ReviewStatus, Role};
 use deskhand_core::{
-    ActionId, CaseId, CustomerId, Draft, DraftId, Language, Route, Sentiment, SourcePosition,
-    Topic, Urgency,
+    ActionId, CaseId, CustomerId, Draft, DraftId, EmailAddress, Language, Route, Sentiment,
+    SourcePosition, Topic, Urgency,
 };
 use serde::Serialize;
 use sqlx::postgres::PgRow;
@@ -42,6 +42,8 @@ pub struct QueuedDraft<'a> {
     pub email_received_at: OffsetDateTime,
     /// The email's sender, subject and the text the agent read, when the event carried it.
     pub sender: Option<&'a str>,
+    /// The address an approval replies to, parsed from the sender.
+    pub reply_to: Option<&'a EmailAddress>,
     pub subject: Option<&'a str>,
     pub email_text: Option<&'a str>,
     pub search_text: String,
@@ -316,9 +318,9 @@ impl Store {
                  urgency_rank, route, confidence, email_received_at, drafted_at, search_text,
                  draft, source_topic, source_partition, source_offset, trace_parent,
                  language, sentiment, frustration, subject, sender, email_text, summary,
-                 action_count, action_cents)
+                 action_count, action_cents, reply_to)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26)
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
              ON CONFLICT (draft_id) DO NOTHING",
         )
         .bind(draft.draft_id.as_uuid())
@@ -347,6 +349,7 @@ impl Store {
         .bind(&draft.summary)
         .bind(i32::try_from(draft.proposed_actions.len()).unwrap_or(i32::MAX))
         .bind(money_moved(&draft.proposed_actions))
+        .bind(queued.reply_to.map(EmailAddress::as_str))
         .execute(self.pool())
         .await?;
         Ok(inserted.rows_affected() == 1)

@@ -363,6 +363,7 @@ async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(p
                     draft,
                     email_received_at: *received,
                     sender: Some("Ann <ann@example.com>"),
+                    reply_to: EmailAddress::from_mailbox("Ann <ann@example.com>").as_ref(),
                     subject: Some(search.as_str()),
                     email_text: Some("the text the agent read"),
                     search_text: search.clone(),
@@ -437,4 +438,53 @@ async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(p
         .unwrap();
     assert_eq!((second.items.len(), second.total), (1, 4));
     assert_eq!(second.items[0].summary, "Chargeback threat");
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn drafts_queued_before_reply_to_existed_get_the_address_the_code_would_parse(pool: PgPool) {
+    use deskhand_db::QueuedDraft;
+    let store = Store::from_pool(pool.clone());
+    let senders = [
+        "Ann Lee <ann@example.com>",
+        " bob@example.com ",
+        "Cy <cy@example.com> (work)",
+        "Dee Lee",
+        "a@b.com, c@d.com",
+        "<eve @example.com>",
+        "Fay <fay@example.com",
+    ];
+    for (n, sender) in senders.iter().enumerate() {
+        let (draft, _, received, search) =
+            queued_draft(&format!("backfill-{n}"), Urgency::Low, 1, "s");
+        let event = serde_json::json!({"email": {"from": sender}});
+        store
+            .queue_draft(QueuedDraft {
+                draft: &draft,
+                email_received_at: received,
+                sender: Some(sender),
+                reply_to: None,
+                subject: None,
+                email_text: None,
+                search_text: search,
+                event: &event,
+                source: &source(),
+                trace_parent: None,
+            })
+            .await
+            .unwrap();
+    }
+    // The backfill of the migration that added the column, run again over these rows.
+    let migration = include_str!("../../../migrations/20261202000009_review_reply_to.sql");
+    let backfill = &migration[migration.find("UPDATE reviews").unwrap()..];
+    sqlx::raw_sql(backfill).execute(&pool).await.unwrap();
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT draft->'email'->>'from', reply_to FROM reviews")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), senders.len());
+    for (sender, reply_to) in rows {
+        let parsed = EmailAddress::from_mailbox(&sender).map(|a| a.to_string());
+        assert_eq!(reply_to, parsed, "{sender:?}");
+    }
 }

@@ -15,7 +15,7 @@ use deskhand_core::review::{
     reply_summary, reply_to_send, select_actions, Correction, DecisionKind, OutgoingEmail, Refusal,
     ReviewPolicy, ReviewStatus,
 };
-use deskhand_core::{Action, ActionId, Draft, DraftId, EmailAddress, ProposedAction, Transience};
+use deskhand_core::{Action, ActionId, Draft, DraftId, ProposedAction, Transience};
 use deskhand_db::{
     ActionToRun, Approval, ApprovalOutcome, DecisionStart, OutboxMessage, Outcome, PendingDecision,
     RecordedDecision, Reviewer, Store, Verdict,
@@ -178,7 +178,7 @@ impl Decisions {
                 "the draft event carries no email, so there is no address to reply to".into(),
             ));
         };
-        let to = EmailAddress::from_mailbox(&email.from).ok_or_else(|| {
+        let to = pending.reply_to.clone().ok_or_else(|| {
             DecideError::Invalid(format!("cannot reply to {:?}: no address", email.from))
         })?;
         let subject = match &draft.reply {

@@ -2,7 +2,7 @@
 //! once (the draft id is the key), whoever produced it.
 
 use deskhand_contracts::{DraftEmail, DraftEventError, StoredDraft};
-use deskhand_core::{Draft, SourcePosition};
+use deskhand_core::{Draft, EmailAddress, SourcePosition};
 use deskhand_db::{QueuedDraft, Store};
 
 /// A draft read off the approval topic, with the event kept as received (the draft view
@@ -11,6 +11,8 @@ use deskhand_db::{QueuedDraft, Store};
 pub struct IncomingDraft {
     draft: Draft,
     email: Option<DraftEmail>,
+    /// Where an approval will reply: parsed here, once, from the sender.
+    reply_to: Option<EmailAddress>,
     event: serde_json::Value,
     email_received_at: time::OffsetDateTime,
     search_text: String,
@@ -31,7 +33,11 @@ impl IncomingDraft {
             search_text.extend(email.customer_name.clone());
         }
         search_text.push(draft.case_id.to_string());
+        let reply_to = email
+            .as_ref()
+            .and_then(|e| EmailAddress::from_mailbox(&e.from));
         Ok(Self {
+            reply_to,
             email_received_at: email.as_ref().map_or(draft.created_at, |e| e.received_at),
             search_text: search_text.join("\n"),
             draft,
@@ -71,6 +77,7 @@ impl Intake {
                 draft: &incoming.draft,
                 email_received_at: incoming.email_received_at,
                 sender: email.map(|e| e.from.as_str()),
+                reply_to: incoming.reply_to.as_ref(),
                 subject: email.and_then(|e| e.subject.as_deref()),
                 email_text: email.map(|e| e.text.as_str()),
                 search_text: incoming.search_text.clone(),
@@ -80,6 +87,9 @@ impl Intake {
             })
             .await?;
         let draft = &incoming.draft;
+        if queued && incoming.reply_to.is_none() {
+            tracing::warn!(draft_id = %draft.draft_id, "the draft's sender names no address to reply to; it can be rejected or escalated, not approved");
+        }
         if queued {
             tracing::info!(draft_id = %draft.draft_id, case_id = %draft.case_id, "draft queued for review");
         } else {

@@ -47,14 +47,7 @@ async fn reviewers_must_sign_in_and_their_role_bounds_what_they_may_decide() {
     // A reviewer may not read the audit log, nor approve the $8.00 refund over their $5 limit.
     let (status, _) = app.get(&app.reviewer, "/api/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body, _) = app
-        .post(
-            &app.reviewer,
-            &draft_path(&detail, "approve"),
-            Some(&unique("key")),
-            json!({"version": version(&detail)}),
-        )
-        .await;
+    let (status, body) = app.approve(&app.reviewer, &detail).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("$5.00"),
@@ -384,14 +377,7 @@ async fn a_draft_overtaken_by_a_newer_email_is_refused_as_stale_and_drafted_afre
     app.world.publish(&[newer]).await;
     app.queued(&second).await;
 
-    let (status, body, _) = app
-        .post(
-            &app.reviewer,
-            &draft_path(&old, "approve"),
-            Some(&unique("key")),
-            json!({"version": version(&old)}),
-        )
-        .await;
+    let (status, body) = app.approve(&app.reviewer, &old).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"], "stale");
     assert!(
@@ -429,14 +415,7 @@ async fn a_draft_overtaken_by_a_newer_email_is_refused_as_stale_and_drafted_afre
             .await
             .unwrap();
     assert_eq!(emails, 2);
-    let (status, body, _) = app
-        .post(
-            &app.reviewer,
-            &draft_path(&fresh, "approve"),
-            Some(&unique("key")),
-            json!({"version": version(&fresh)}),
-        )
-        .await;
+    let (status, body) = app.approve(&app.reviewer, &fresh).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.stop().await;
 }
@@ -446,14 +425,7 @@ async fn a_reply_waits_while_smtp_is_down_and_is_delivered_once_when_it_returns(
     let port = free_port();
     let app = ReviewApp::start(port, &[]).await;
     let (_, detail) = app.late_parcel_drafted().await;
-    let (status, body, _) = app
-        .post(
-            &app.reviewer,
-            &draft_path(&detail, "approve"),
-            Some(&unique("key")),
-            json!({"version": version(&detail)}),
-        )
-        .await;
+    let (status, body) = app.approve(&app.reviewer, &detail).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Nothing listens on the SMTP port: the reply stays "sending" and is retried.
@@ -643,5 +615,37 @@ async fn a_draft_is_queued_once_however_often_it_arrives_whoever_produced_it() {
     app.queued("crm-made-1").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(app.count("SELECT count(*) FROM reviews").await, 2);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_whose_sender_names_no_address_is_queued_but_cannot_be_approved() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let event = unique("ev");
+    let mut email = late_parcel_email(&event, &unique("case"));
+    email["email"]["from"] = json!("Ann Lee, Accounts <no address given>");
+    app.world.publish(&[email]).await;
+    let detail = app.queued(&event).await;
+    assert_eq!(detail["summary"]["status"], "pending");
+
+    let (status, body) = app.approve(&app.reviewer, &detail).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("no address"),
+        "{body}"
+    );
+    // Refused before anything ran: no money moved, nothing queued to send.
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM outgoing_emails").await, 0);
+    // A person can still reject it.
+    let (status, body) = app
+        .decide(
+            &app.reviewer,
+            &detail,
+            "reject",
+            json!({"version": version(&detail), "reason": "no address to answer"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     app.stop().await;
 }

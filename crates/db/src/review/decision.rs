@@ -16,6 +16,8 @@ pub struct PendingDecision {
     pub draft: serde_json::Value,
     /// The `traceparent` of the span that made the draft, when it was traced.
     pub trace_parent: Option<String>,
+    /// Where an approval's reply goes, parsed when the draft was queued.
+    pub reply_to: Option<EmailAddress>,
     email_received_at: OffsetDateTime,
     drafted_at: OffsetDateTime,
 }
@@ -136,7 +138,7 @@ impl Store {
     ) -> Result<DecisionStart> {
         let mut tx = self.pool().begin().await?;
         let row = sqlx::query(
-            "SELECT status, version, case_id, customer_id, draft, trace_parent,
+            "SELECT status, version, case_id, customer_id, draft, trace_parent, reply_to,
                  email_received_at, drafted_at
              FROM reviews WHERE draft_id = $1 FOR UPDATE",
         )
@@ -171,6 +173,13 @@ impl Store {
             customer_id: row.try_get("customer_id")?,
             draft: row.try_get("draft")?,
             trace_parent: row.try_get("trace_parent")?,
+            reply_to: row
+                .try_get::<Option<String>, _>("reply_to")?
+                .map(|stored| {
+                    EmailAddress::from_mailbox(&stored)
+                        .ok_or_else(|| Error::Corrupt(format!("review reply_to {stored:?}")))
+                })
+                .transpose()?,
             email_received_at: row.try_get("email_received_at")?,
             drafted_at: row.try_get("drafted_at")?,
         })))

@@ -180,6 +180,21 @@ impl ReviewApp {
         (event, detail)
     }
 
+    /// Approves the draft `detail` shows as drafted, at the version shown, with a fresh
+    /// idempotency key.
+    pub async fn approve(&self, token: &str, detail: &Value) -> (StatusCode, Value) {
+        let body = json!({"version": version(detail)});
+        let (status, body, _) = self
+            .post(
+                token,
+                &draft_path(detail, "approve"),
+                Some(&unique("key")),
+                body,
+            )
+            .await;
+        (status, body)
+    }
+
     /// A reviewer's decision on the draft `detail` shows: `verb` is approve, reject or
     /// escalate; without an idempotency key.
     pub async fn decide(
