@@ -649,3 +649,56 @@ async fn a_draft_whose_sender_names_no_address_is_queued_but_cannot_be_approved(
     assert_eq!(status, StatusCode::OK, "{body}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_drafts_approved_at_once_never_refund_one_delivery_past_its_fee() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    // Two emails about the same late parcel, in two cases: both drafts propose the full
+    // refund, as neither knows of the other.
+    let (first, second) = (unique("ev"), unique("ev"));
+    app.world
+        .publish(&[
+            late_parcel_email(&first, &unique("case")),
+            late_parcel_email(&second, &unique("case")),
+        ])
+        .await;
+    let (first, second) = (app.queued(&first).await, app.queued(&second).await);
+    // Each refund takes a second to write, so the two approvals overlap for certain.
+    sqlx::raw_sql(
+        "CREATE FUNCTION slow_refund() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+         CREATE TRIGGER slow_refund BEFORE INSERT ON refunds
+         FOR EACH ROW EXECUTE FUNCTION slow_refund();",
+    )
+    .execute(app.world.store.pool())
+    .await
+    .unwrap();
+
+    let (a, b) = tokio::join!(
+        app.approve(&app.lead, &first),
+        app.approve(&app.lead, &second)
+    );
+    let statuses = [a.0, b.0];
+    assert!(
+        statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
+        "one approval pays, the other is refused: {a:?} {b:?}"
+    );
+    let refused = if a.0 == StatusCode::CONFLICT {
+        &a.1
+    } else {
+        &b.1
+    };
+    assert_eq!(refused["error"], "action_refused", "{refused}");
+    let (refunds, refunded, fee): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(r.*), coalesce(sum(r.amount_cents), 0)::bigint, d.fee_cents
+         FROM deliveries d LEFT JOIN refunds r USING (delivery_id)
+         WHERE d.tracking_number = '1Z999AA10123456784' GROUP BY d.fee_cents",
+    )
+    .fetch_one(app.world.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(refunds, 1);
+    assert!(refunded <= fee, "refunded {refunded} of a {fee} fee");
+    assert_eq!(app.count("SELECT count(*) FROM coupons").await, 1);
+    app.stop().await;
+}

@@ -55,6 +55,15 @@ pub enum ActionToRun {
     },
 }
 
+impl ActionToRun {
+    /// The delivery the action acts on.
+    pub fn delivery_id(&self) -> i64 {
+        match self {
+            Self::Refund { delivery_id, .. } | Self::Coupon { delivery_id, .. } => *delivery_id,
+        }
+    }
+}
+
 /// Why an action could not run; the whole approval is rolled back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionRefused {
@@ -237,6 +246,27 @@ impl PendingDecision {
             .bind(self.customer_id.to_string())
             .execute(&mut *self.tx)
             .await?;
+        // Approvals of different drafts can act on one delivery at the same moment. Each
+        // checks the refunds and coupons already there, and under READ COMMITTED both would
+        // see none and both pay. So one delivery's actions run one approval at a time, and
+        // the second sees what the first committed. Locks are taken in delivery order, so
+        // two approvals over the same deliveries cannot deadlock (a shared hash slot only
+        // adds a wait).
+        let mut deliveries: Vec<i64> = approval
+            .actions
+            .iter()
+            .map(ActionToRun::delivery_id)
+            .collect();
+        deliveries.sort_unstable();
+        deliveries.dedup();
+        for delivery_id in deliveries {
+            sqlx::query(
+                "SELECT pg_advisory_xact_lock(hashtext('deskhand.delivery'), hashtext($1::text))",
+            )
+            .bind(delivery_id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         let mut results = Vec::with_capacity(approval.actions.len());
         for action in &approval.actions {
             match self.run_action(action).await? {
