@@ -2,7 +2,7 @@
 //! returns an email; it never panics, and what it returns is bounded by the limits.
 #![no_main]
 
-use deskhand_kafka::{decode_inbound, DecodeLimits};
+use deskhand_contracts::{decode_inbound, DecodeLimits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|payload: &[u8]| {

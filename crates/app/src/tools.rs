@@ -20,6 +20,13 @@ pub fn run(command: &str, args: &[OsString]) -> anyhow::Result<()> {
     })?;
     let mut child = std::process::Command::new(&executable);
     child.arg(command).args(args);
+    // The benchmark runs its worker as `deskhand worker`: this binary, wherever the tools
+    // binary was found.
+    if std::env::var_os("DESKHAND_BIN").is_none() {
+        if let Ok(this) = std::env::current_exe() {
+            child.env("DESKHAND_BIN", this);
+        }
+    }
     // Replace this process: signals (Ctrl-C on a demo) reach the tool directly.
     #[cfg(unix)]
     {

@@ -8,9 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use deskhand_core::review::{Correction, Refusal};
-use deskhand_core::{ActionId, Topic, Urgency};
-use deskhand_service::decide::{Approve, Conclude, Concluding, DecideError, Decided};
+use deskhand_core::review::Refusal;
+use deskhand_core::ActionId;
+use deskhand_service::decide::{Approve, Conclude, Concluding, DecideError, Decided, LabelsAsSent};
 use serde::Deserialize;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -34,7 +34,8 @@ pub(crate) struct RejectBody {
     correction: Option<CorrectionBody>,
 }
 
-/// The reviewer's view of the labels, as sent; parsed into a [`Correction`] at this edge.
+/// The reviewer's view of the labels, as sent; the use case reads them once the draft is
+/// open (see [`LabelsAsSent`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CorrectionBody {
@@ -42,26 +43,12 @@ pub(crate) struct CorrectionBody {
     urgency: Option<String>,
 }
 
-impl TryFrom<CorrectionBody> for Correction {
-    type Error = ApiError;
-    fn try_from(body: CorrectionBody) -> Result<Self, ApiError> {
-        let invalid = |e: deskhand_core::draft::UnknownLabel| {
-            ApiError::Unprocessable(format!("correction: {e}"))
-        };
-        Ok(Correction {
-            topic: body
-                .topic
-                .as_deref()
-                .map(str::parse::<Topic>)
-                .transpose()
-                .map_err(invalid)?,
-            urgency: body
-                .urgency
-                .as_deref()
-                .map(str::parse::<Urgency>)
-                .transpose()
-                .map_err(invalid)?,
-        })
+impl From<CorrectionBody> for LabelsAsSent {
+    fn from(body: CorrectionBody) -> Self {
+        LabelsAsSent {
+            topic: body.topic,
+            urgency: body.urgency,
+        }
     }
 }
 
@@ -96,8 +83,8 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     serde_json::from_slice(body).map_err(|e| ApiError::Unprocessable(format!("request body: {e}")))
 }
 
-fn correction(body: Option<CorrectionBody>) -> Result<Option<Correction>, ApiError> {
-    body.map(Correction::try_from).transpose()
+fn correction(body: Option<CorrectionBody>) -> Option<LabelsAsSent> {
+    body.map(LabelsAsSent::from)
 }
 
 /// `POST /api/drafts/{id}/approve`.
@@ -115,7 +102,7 @@ pub(crate) async fn approve(
         version: body.version,
         reply_body: body.reply_body,
         action_ids: body.action_ids,
-        correction: correction(body.correction)?,
+        correction: correction(body.correction),
     };
     let decided = state
         .decisions
@@ -153,7 +140,7 @@ impl TryFrom<RejectBody> for Conclude {
             kind: Concluding::Reject,
             version: body.version,
             reason: body.reason,
-            correction: correction(body.correction)?,
+            correction: correction(body.correction),
         })
     }
 }

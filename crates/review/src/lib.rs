@@ -10,7 +10,7 @@
 //! use case `deskhand_service::decide` (one database transaction: the selected actions,
 //! the reply's summary in the case memory, the outgoing email and the decision event);
 //! the rules (roles, limits, staleness, what is sent) are `deskhand_core::review`'s.
-//! Depends on core, contracts, db and service; never on the Kafka client.
+//! Depends on core, db and service; never on the Kafka client.
 
 mod api;
 mod assets;

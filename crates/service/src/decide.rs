@@ -9,7 +9,10 @@
 
 use crate::Wakeups;
 use deskhand_contracts::decision::{self, DecisionEvent, DecisionReviewer, SentReply};
-use deskhand_contracts::{headers, trace_context, InboundEmailDto, InboundEventDto, StoredDraft};
+use deskhand_contracts::{
+    headers, trace_context, DraftEventError, InboundEmailDto, InboundEventDto, StoredDraft,
+};
+use deskhand_core::draft::UnknownLabel;
 use deskhand_core::memory::MemorySettings;
 use deskhand_core::review::{
     reply_summary, reply_to_send, select_actions, Correction, DecisionKind, OutgoingEmail, Refusal,
@@ -50,8 +53,37 @@ pub struct Approve {
     pub reply_body: Option<String>,
     /// The actions to run; `None` runs every proposed action.
     pub action_ids: Option<Vec<ActionId>>,
-    /// The reviewer's view of the topic and urgency.
-    pub correction: Option<Correction>,
+    /// The reviewer's view of the topic and urgency, as sent.
+    pub correction: Option<LabelsAsSent>,
+}
+
+/// The reviewer's view of the labels as sent. They are read once the draft is open, so
+/// that a replayed key, an unknown draft or a conflict is answered first, as it always was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelsAsSent {
+    pub topic: Option<String>,
+    pub urgency: Option<String>,
+}
+
+impl TryFrom<&LabelsAsSent> for Correction {
+    type Error = DecideError;
+    fn try_from(sent: &LabelsAsSent) -> Result<Self, DecideError> {
+        let invalid = |e: UnknownLabel| DecideError::Invalid(format!("correction: {e}"));
+        Ok(Correction {
+            topic: sent
+                .topic
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(invalid)?,
+            urgency: sent
+                .urgency
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(invalid)?,
+        })
+    }
 }
 
 /// A rejection (with its reason) or an escalation to a lead (with a note).
@@ -60,8 +92,8 @@ pub struct Conclude {
     pub kind: Concluding,
     pub version: i32,
     pub reason: String,
-    /// The reviewer's view of the topic and urgency (rejections).
-    pub correction: Option<Correction>,
+    /// The reviewer's view of the topic and urgency (rejections), as sent.
+    pub correction: Option<LabelsAsSent>,
 }
 
 /// The decisions that end without sending anything.
@@ -129,9 +161,12 @@ pub struct Decisions {
 
 /// What opening a decision came to.
 enum Opened {
-    /// The draft's row is locked and every shared check passed: decide on this draft,
-    /// read from the queue once.
-    Decide(Box<PendingDecision>, Box<StoredDraft>),
+    /// The draft's row is locked and every shared check passed: decide on this draft, read
+    /// from the queue once (an unreadable one is refused where each decision needs it).
+    Decide(
+        Box<PendingDecision>,
+        Box<Result<StoredDraft, DraftEventError>>,
+    ),
     /// The answer is already known (a replayed idempotency key).
     Answered(Decided),
 }
@@ -163,9 +198,9 @@ impl Decisions {
             Opened::Decide(pending, stored) => (pending, *stored),
             Opened::Answered(decided) => return Ok(decided),
         };
-        let StoredDraft { draft, email } = stored;
+        let StoredDraft { draft, email } = stored.map_err(unreadable)?;
         let trace_parent = pending.trace_parent.clone();
-        let correction = correction_of(approve.correction, &draft);
+        let correction = correction_of(approve.correction.as_ref(), &draft)?;
 
         let actions = select_actions(&draft.proposed_actions, approve.action_ids.as_deref())?;
         self.settings.policy.may_approve(reviewer.role, &actions)?;
@@ -302,8 +337,8 @@ impl Decisions {
                 "this draft is already with a lead",
             ));
         }
-        let draft = stored.draft;
-        let correction = correction_of(conclude.correction, &draft);
+        let draft = stored.map_err(unreadable)?.draft;
+        let correction = correction_of(conclude.correction.as_ref(), &draft)?;
         let trace_parent = pending.trace_parent.clone();
         let status = match conclude.kind {
             Concluding::Reject => "rejected",
@@ -403,11 +438,10 @@ impl Decisions {
             });
         }
         self.settings.policy.may_decide(who.role, pending.status)?;
-        let stored = StoredDraft::from_json(pending.draft.clone())
-            .map_err(|e| DecideError::Invalid(format!("stored draft is unreadable: {e}")))?;
+        let stored = StoredDraft::from_json(pending.draft.clone());
         let mut pending = pending;
         if pending.is_stale().await? {
-            let redraft = self.redraft_request(&stored);
+            let redraft = stored.as_ref().ok().and_then(|s| self.redraft_request(s));
             let case_id = pending.case_id.clone();
             let version = pending.mark_stale(redraft.as_ref()).await?;
             self.wakeups.outbox.notify_one();
@@ -472,10 +506,20 @@ impl Decisions {
 
 /// The reviewer's correction against the draft's own labels (a "correction" to the same
 /// label is none).
-fn correction_of(correction: Option<Correction>, draft: &Draft) -> Correction {
-    correction
-        .map(|c| c.against(draft.classification.topic, draft.classification.urgency))
-        .unwrap_or_default()
+fn correction_of(sent: Option<&LabelsAsSent>, draft: &Draft) -> Result<Correction, DecideError> {
+    Ok(match sent {
+        Some(sent) => Correction::try_from(sent)?
+            .against(draft.classification.topic, draft.classification.urgency),
+        None => Correction::default(),
+    })
+}
+
+/// A queued draft that no longer reads as one.
+fn unreadable(error: DraftEventError) -> DecideError {
+    DecideError::Invalid(match error {
+        DraftEventError::Shape(e) => format!("stored draft is unreadable: {e}"),
+        DraftEventError::Field(e) => format!("stored draft is invalid: {e}"),
+    })
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {

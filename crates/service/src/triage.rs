@@ -37,7 +37,9 @@ impl Transience for TriageError {
         match self {
             Self::Graph(error) => error.is_transient(),
             Self::Store(error) => error.is_transient(),
-            Self::HandOver { handover, .. } => handover.is_transient(),
+            // Retrying would run the graph (and its model calls) again for an email whose
+            // draft the store refused for good: dead-letter it with both reasons.
+            Self::HandOver { .. } => false,
         }
     }
 }

@@ -182,13 +182,11 @@ impl Store {
             customer_id: row.try_get("customer_id")?,
             draft: row.try_get("draft")?,
             trace_parent: row.try_get("trace_parent")?,
+            // Read back through the same parser: a value it refuses is no address (the
+            // approval says so), never an error that would block rejecting the draft.
             reply_to: row
                 .try_get::<Option<String>, _>("reply_to")?
-                .map(|stored| {
-                    EmailAddress::from_mailbox(&stored)
-                        .ok_or_else(|| Error::Corrupt(format!("review reply_to {stored:?}")))
-                })
-                .transpose()?,
+                .and_then(|stored| EmailAddress::from_mailbox(&stored)),
             email_received_at: row.try_get("email_received_at")?,
             drafted_at: row.try_get("drafted_at")?,
         })))
@@ -249,9 +247,9 @@ impl PendingDecision {
         // Approvals of different drafts can act on one delivery at the same moment. Each
         // checks the refunds and coupons already there, and under READ COMMITTED both would
         // see none and both pay. So one delivery's actions run one approval at a time, and
-        // the second sees what the first committed. Locks are taken in delivery order, so
-        // two approvals over the same deliveries cannot deadlock (a shared hash slot only
-        // adds a wait).
+        // the second sees what the first committed. Each delivery has a lock key of its own
+        // (the two-key lock space; the outbox relay's lock is in the one-key space: the id's
+        // high and low halves), taken in delivery order, so two approvals cannot deadlock.
         let mut deliveries: Vec<i64> = approval
             .actions
             .iter()
@@ -260,12 +258,11 @@ impl PendingDecision {
         deliveries.sort_unstable();
         deliveries.dedup();
         for delivery_id in deliveries {
-            sqlx::query(
-                "SELECT pg_advisory_xact_lock(hashtext('deskhand.delivery'), hashtext($1::text))",
-            )
-            .bind(delivery_id)
-            .execute(&mut *self.tx)
-            .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind((delivery_id >> 32) as i32)
+                .bind(delivery_id as i32)
+                .execute(&mut *self.tx)
+                .await?;
         }
         let mut results = Vec::with_capacity(approval.actions.len());
         for action in &approval.actions {
