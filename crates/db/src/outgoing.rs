@@ -5,16 +5,16 @@
 //! can at worst re-send the one email that was in the air (with the same `Message-ID`).
 
 use crate::{Result, Store};
+use deskhand_core::DraftId;
 use sqlx::{Postgres, Row, Transaction};
 use std::time::Duration;
-use uuid::Uuid;
 
 /// A reply due for sending, locked for this relay.
 #[derive(Debug)]
 pub struct DueEmail {
     tx: Transaction<'static, Postgres>,
     pub email_id: i64,
-    pub draft_id: Uuid,
+    pub draft_id: DraftId,
     /// JSON of `deskhand_core::review::OutgoingEmail`.
     pub message: serde_json::Value,
     pub attempts: i32,
@@ -38,7 +38,7 @@ impl Store {
         Ok(Some(DueEmail {
             tx,
             email_id: row.try_get("email_id")?,
-            draft_id: row.try_get("draft_id")?,
+            draft_id: DraftId::from_uuid(row.try_get("draft_id")?),
             message: row.try_get("message")?,
             attempts: row.try_get("attempts")?,
         }))

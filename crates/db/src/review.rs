@@ -539,8 +539,8 @@ impl Store {
         &self,
         reviewer_id: Option<i64>,
         action: &str,
-        draft_id: Option<Uuid>,
-        customer_id: Option<i64>,
+        draft_id: Option<DraftId>,
+        customer_id: Option<CustomerId>,
         detail: serde_json::Value,
     ) -> Result<()> {
         sqlx::query(
@@ -549,8 +549,8 @@ impl Store {
         )
         .bind(reviewer_id)
         .bind(action)
-        .bind(draft_id)
-        .bind(customer_id)
+        .bind(draft_id.map(|id| id.as_uuid()))
+        .bind(customer_id.map(CustomerId::get))
         .bind(detail)
         .execute(self.pool())
         .await?;
@@ -576,7 +576,9 @@ impl Store {
                     at: r.try_get("at")?,
                     reviewer: r.try_get("name")?,
                     action: r.try_get("action")?,
-                    draft_id: r.try_get("draft_id")?,
+                    draft_id: r
+                        .try_get::<Option<Uuid>, _>("draft_id")?
+                        .map(DraftId::from_uuid),
                     customer_id: r.try_get("customer_id")?,
                     detail: r.try_get("detail")?,
                 })
@@ -593,7 +595,7 @@ pub struct AuditEntry {
     pub at: OffsetDateTime,
     pub reviewer: Option<String>,
     pub action: String,
-    pub draft_id: Option<Uuid>,
+    pub draft_id: Option<DraftId>,
     pub customer_id: Option<i64>,
     pub detail: serde_json::Value,
 }

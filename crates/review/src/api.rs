@@ -125,8 +125,8 @@ pub(crate) async fn draft_detail(
         .audit(
             Some(who.reviewer.id),
             "view_draft",
-            Some(id.as_uuid()),
-            Some(detail.item.customer_id.get()),
+            Some(id),
+            Some(detail.item.customer_id),
             json!({}),
         )
         .await?;
