@@ -170,9 +170,10 @@ pub struct StoredDraft {
 }
 
 impl StoredDraft {
-    /// Parses a draft event (as published, or as the review queue stored it).
-    pub fn from_json(value: serde_json::Value) -> Result<Self, DraftEventError> {
-        let event: DraftEvent = serde_json::from_value(value).map_err(DraftEventError::Shape)?;
+    /// Parses a draft event (as published, or as the review queue stored it), reading the
+    /// JSON in place.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, DraftEventError> {
+        let event = DraftEvent::deserialize(value).map_err(DraftEventError::Shape)?;
         Self::try_from(event)
     }
 }

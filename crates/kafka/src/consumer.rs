@@ -76,14 +76,6 @@ pub struct HandlerError {
 }
 
 impl HandlerError {
-    /// An error that retrying cannot fix, whatever its kind says.
-    pub fn permanent(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self {
-            transient: false,
-            source: source.into(),
-        }
-    }
-
     /// Whether the consumer retries the event (or dead-letters it).
     pub fn is_transient(&self) -> bool {
         self.transient

@@ -438,7 +438,7 @@ impl Decisions {
             });
         }
         self.settings.policy.may_decide(who.role, pending.status)?;
-        let stored = StoredDraft::from_json(pending.draft.clone());
+        let stored = StoredDraft::from_json(&pending.draft);
         let mut pending = pending;
         if pending.is_stale().await? {
             let redraft = stored.as_ref().ok().and_then(|s| self.redraft_request(s));

@@ -21,7 +21,7 @@ pub struct IncomingDraft {
 impl IncomingDraft {
     /// Reads a draft event; what is not a valid draft is refused with the reason.
     pub fn parse(event: serde_json::Value) -> Result<Self, DraftEventError> {
-        let StoredDraft { draft, email } = StoredDraft::from_json(event.clone())?;
+        let StoredDraft { draft, email } = StoredDraft::from_json(&event)?;
         let mut search_text = vec![draft.summary.clone()];
         if let Some(reply) = &draft.reply {
             search_text.push(reply.subject.clone());

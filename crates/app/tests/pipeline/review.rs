@@ -655,14 +655,7 @@ async fn two_drafts_approved_at_once_never_refund_one_delivery_past_its_fee() {
     let app = ReviewApp::start(free_port(), &[]).await;
     // Two emails about the same late parcel, in two cases: both drafts propose the full
     // refund, as neither knows of the other.
-    let (first, second) = (unique("ev"), unique("ev"));
-    app.world
-        .publish(&[
-            late_parcel_email(&first, &unique("case")),
-            late_parcel_email(&second, &unique("case")),
-        ])
-        .await;
-    let (first, second) = (app.queued(&first).await, app.queued(&second).await);
+    let [(_, first), (_, second)] = app.late_parcels_drafted().await;
     // Each refund takes a second to write, so the two approvals overlap for certain.
     sqlx::raw_sql(
         "CREATE FUNCTION slow_refund() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,8 +1,7 @@
 //! The review web UI in headless Chromium (Playwright driving Debian's chromium): sign in,
 //! open the queue, edit and approve a draft, see it leave the queue.
 
-use crate::support::unique;
-use crate::support::{late_parcel_email, ReviewApp, SmtpServer};
+use crate::support::{ReviewApp, SmtpServer};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,15 +23,7 @@ async fn a_reviewer_signs_in_edits_and_approves_a_draft_in_the_browser_and_it_le
     )
     .await;
     let app = ReviewApp::start(smtp.port, &[]).await;
-    let (first, second) = (unique("ev"), unique("ev"));
-    app.world
-        .publish(&[
-            late_parcel_email(&first, &unique("case")),
-            late_parcel_email(&second, &unique("case")),
-        ])
-        .await;
-    app.queued(&first).await;
-    app.queued(&second).await;
+    app.late_parcels_drafted::<2>().await;
 
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
     std::fs::create_dir_all(&shots).unwrap();

@@ -172,12 +172,25 @@ impl ReviewApp {
     /// Publishes a late-parcel email in a case of its own and waits for its draft in the
     /// queue: the event id and the draft view.
     pub async fn late_parcel_drafted(&self) -> (String, Value) {
-        let event = unique("ev");
-        self.world
-            .publish(&[late_parcel_email(&event, &unique("case"))])
-            .await;
-        let detail = self.queued(&event).await;
-        (event, detail)
+        let [drafted] = self.late_parcels_drafted::<1>().await;
+        drafted
+    }
+
+    /// `N` late-parcel emails about the same parcel, each in a case of its own, published
+    /// together; waits for every draft in the queue.
+    pub async fn late_parcels_drafted<const N: usize>(&self) -> [(String, Value); N] {
+        let events: [String; N] = std::array::from_fn(|_| unique("ev"));
+        let emails: Vec<Value> = events
+            .iter()
+            .map(|event| late_parcel_email(event, &unique("case")))
+            .collect();
+        self.world.publish(&emails).await;
+        let mut drafted = Vec::with_capacity(N);
+        for event in events {
+            let detail = self.queued(&event).await;
+            drafted.push((event, detail));
+        }
+        drafted.try_into().expect("one draft per event")
     }
 
     /// Approves the draft `detail` shows as drafted, at the version shown, with a fresh
