@@ -17,6 +17,7 @@ use deskhand_kafka::{
     ClientSettings, ConsumerSettings, EventConsumer, ProducerSettings, Publisher,
 };
 use deskhand_mail::{MailLimits, SmtpSender};
+use deskhand_offline::PrecedentIndex;
 use deskhand_review::{ReviewSettings, ReviewState};
 use deskhand_service::decide::{DecideSettings, Decisions};
 use deskhand_service::intake::Intake;
@@ -215,6 +216,28 @@ impl Application {
                 vocabulary,
             )?;
             tracing::info!(engine = %deskhand_core::ports::Cognition::engine_name(&engine), "engine ready");
+            if let (crate::engine::AnyEngine::Llm(llm), true) =
+                (&engine, settings.llm.classify_examples > 0)
+            {
+                let shared = llm.precedents();
+                let rebuild = move |precedents| shared.replace(PrecedentIndex::new(precedents));
+                // Loaded before the first email is taken, then kept fresh.
+                let settings = deskhand_service::precedents::PrecedentSettings {
+                    pool: settings.llm.precedent_pool,
+                    refresh_every: settings.llm.precedent_refresh,
+                };
+                deskhand_service::precedents::refresh(&self.store, settings.pool, &rebuild).await;
+                let refresh = deskhand_service::precedents::run(
+                    self.store.clone(),
+                    settings,
+                    rebuild,
+                    shutdown.clone(),
+                );
+                writers.spawn(async move {
+                    refresh.await;
+                    Ok(())
+                });
+            }
             let graph = TriageGraph::new(
                 engine,
                 self.store.clone(),

@@ -27,6 +27,7 @@ const CONTRACT_ENV: &[(&str, &str, &str)] = &[
     ("OPENAI_API_KEY", "llm", "api_key"),
     ("OPENAI_BASE_URL", "llm", "base_url"),
     ("DESKHAND_MODEL", "llm", "model"),
+    ("DESKHAND_LLM_STRUCTURED_OUTPUT", "llm", "structured_output"),
 ];
 
 /// Why configuration could not be loaded.
@@ -305,6 +306,15 @@ pub struct LlmSettings {
     pub classify_model: String,
     pub extract_model: String,
     pub compose_model: String,
+    pub classify_max_tokens: u32,
+    pub extract_max_tokens: u32,
+    pub compose_max_tokens: u32,
+    pub structured_output: deskhand_llm::StructuredOutput,
+    pub max_concurrent_calls: usize,
+    pub classify_examples: usize,
+    pub precedent_pool: usize,
+    #[serde(rename = "precedent_refresh_ms", deserialize_with = "millis")]
+    pub precedent_refresh: Duration,
     #[serde(rename = "call_timeout_ms", deserialize_with = "millis")]
     pub call_timeout: Duration,
     pub max_attempts: u32,
@@ -343,6 +353,14 @@ impl LlmSettings {
                 extract: pick(&self.extract_model),
                 compose: pick(&self.compose_model),
             },
+            max_tokens: deskhand_llm::PerStep {
+                classify: self.classify_max_tokens,
+                extract: self.extract_max_tokens,
+                compose: self.compose_max_tokens,
+            },
+            structured_output: self.structured_output,
+            max_concurrent_calls: self.max_concurrent_calls,
+            classify_examples: self.classify_examples,
             call_timeout: self.call_timeout,
             max_attempts: self.max_attempts,
             prices: self
@@ -426,6 +444,18 @@ impl Settings {
         if self.llm.email_budget >= self.kafka.max_poll_interval {
             return invalid(
                 "llm.email_budget_ms must stay below kafka.max_poll_interval_ms".into(),
+            );
+        }
+        if self.llm.max_concurrent_calls == 0
+            || [
+                self.llm.classify_max_tokens,
+                self.llm.extract_max_tokens,
+                self.llm.compose_max_tokens,
+            ]
+            .contains(&0)
+        {
+            return invalid(
+                "llm.max_concurrent_calls and llm.*_max_tokens must be at least 1".into(),
             );
         }
         if self.agent.memory_max_entries == 0 || self.agent.repeat_limit == 0 {

@@ -20,6 +20,7 @@
 //! - [`tracking`]: tracking and order numbers found in text.
 //! - [`product`]: product questions, catalog candidates and their ranking.
 //! - [`memory`]: bounded case memory.
+//! - [`precedent`]: past labelled emails, masked, as examples for a model.
 //! - [`grounding`]: the guard that checks a composed reply against its evidence.
 //! - [`ports`]: the traits the graph needs (cognitive engine, store data).
 //! - [`graph`]: the triage graph.
@@ -35,6 +36,7 @@ pub mod grounding;
 pub mod ids;
 pub mod memory;
 pub mod ports;
+pub mod precedent;
 pub mod product;
 pub mod review;
 pub mod scope;

@@ -18,8 +18,15 @@ pub struct ProductQuery {
     /// half size: it matches within half a size.
     #[serde(default)]
     pub size_approximate: bool,
+    /// Further sizes the customer would take as well ("a 10 or a 10.5", "one in 41 and one
+    /// in 42"): each matches as `size` does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_sizes: Vec<f64>,
     pub width: Option<String>,
     pub color: Option<String>,
+    /// Further colours the customer would take as well ("black or grey").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_colors: Vec<String>,
     pub material: Option<String>,
     pub max_price_cents: Option<Cents>,
     /// Use words when nothing else was named ("trail", "running").
@@ -49,13 +56,20 @@ impl ProductQuery {
             parts.push(self.model_words.join(" "));
         }
         if let Some(size) = self.size {
-            parts.push(format!("size {}", format_size(size)));
+            let sizes: Vec<String> = std::iter::once(size)
+                .chain(self.other_sizes.iter().copied())
+                .map(format_size)
+                .collect();
+            parts.push(format!("size {}", sizes.join(" or ")));
         }
         if let Some(width) = &self.width {
             parts.push(format!("width {width}"));
         }
         if let Some(color) = &self.color {
-            parts.push(color.clone());
+            let colors: Vec<&str> = std::iter::once(color.as_str())
+                .chain(self.other_colors.iter().map(String::as_str))
+                .collect();
+            parts.push(colors.join(" or "));
         }
         if let Some(material) = &self.material {
             parts.push(material.clone());
@@ -139,11 +153,35 @@ impl ProductCandidate {
 }
 
 impl ProductQuery {
-    /// Whether a catalog size is the size asked for.
+    /// Whether a catalog size is a size asked for.
     pub fn fits_size(&self, size: f64) -> bool {
         let tolerance = if self.size_approximate { 0.5 } else { 0.0 };
+        self.size.is_none() || self.sizes().any(|s| (s - size).abs() <= tolerance + 0.01)
+    }
+
+    /// Whether a catalog size is exactly a size asked for (or none was).
+    pub fn names_size(&self, size: f64) -> bool {
+        self.size.is_none() || self.sizes().any(|s| (s - size).abs() < 0.01)
+    }
+
+    /// Whether a catalog colour is a colour asked for (or none was).
+    pub fn names_color(&self, color: &str) -> bool {
+        self.color.is_none() || self.colors().any(|c| c.eq_ignore_ascii_case(color))
+    }
+
+    /// Every colour asked for, the first one first.
+    pub fn colors(&self) -> impl Iterator<Item = &str> + '_ {
+        self.color
+            .as_deref()
+            .into_iter()
+            .chain(self.other_colors.iter().map(String::as_str))
+    }
+
+    /// Every size asked for, the first one first.
+    pub fn sizes(&self) -> impl Iterator<Item = f64> + '_ {
         self.size
-            .is_none_or(|s| (s - size).abs() <= tolerance + 0.01)
+            .into_iter()
+            .chain(self.other_sizes.iter().copied())
     }
 }
 
@@ -161,10 +199,7 @@ pub fn score(query: &ProductQuery, candidate: &ProductCandidate) -> i64 {
             .iter()
             .filter(|w| haystack.contains(&w.to_lowercase()))
             .count() as i64;
-    if query
-        .size
-        .is_some_and(|s| (s - candidate.size).abs() < 0.01)
-    {
+    if query.size.is_some() && query.names_size(candidate.size) {
         score += 25;
     } else if query.size.is_some() && query.fits_size(candidate.size) {
         score += 20;
@@ -172,7 +207,7 @@ pub fn score(query: &ProductQuery, candidate: &ProductCandidate) -> i64 {
     if eq(&query.width, &candidate.width) {
         score += 5;
     }
-    if eq(&query.color, &candidate.color) {
+    if query.color.is_some() && query.names_color(&candidate.color) {
         score += 10;
     }
     if eq(&query.material, &candidate.material) {
@@ -228,7 +263,7 @@ pub fn is_requested(query: &ProductQuery, candidate: &ProductCandidate) -> bool 
     same(&query.brand, &candidate.brand)
         && query.fits_size(candidate.size)
         && same(&query.width, &candidate.width)
-        && same(&query.color, &candidate.color)
+        && query.names_color(&candidate.color)
         && same(&query.material, &candidate.material)
         && query
             .max_price_cents
@@ -309,21 +344,34 @@ pub fn choose_offer(
         .into_iter()
         .filter(|c| use_overlap(query, c) == best_use)
         .collect();
-    let in_stock: Vec<ProductCandidate> = requested
-        .iter()
-        .filter(|c| c.quantity > 0)
-        .take(limit)
-        .map(|c| (*c).clone())
-        .collect();
+    // A converted size matches within half a size only for want of the exact one: when the
+    // item can be had in the converted size itself, that is the item asked for.
+    let exact_size = |c: &&ProductCandidate| query.names_size(c.size);
+    let prefer_exact = |tier: Vec<&ProductCandidate>| -> Vec<ProductCandidate> {
+        let exact = tier.iter().any(exact_size);
+        tier.into_iter()
+            .filter(|c| !exact || exact_size(c))
+            .take(limit)
+            .cloned()
+            .collect()
+    };
+    let in_stock = prefer_exact(
+        requested
+            .iter()
+            .copied()
+            .filter(|c| c.quantity > 0)
+            .collect(),
+    );
     if !in_stock.is_empty() {
         return Offer::Requested(in_stock);
     }
-    let arriving: Vec<ProductCandidate> = requested
-        .iter()
-        .filter(|c| c.next_incoming.is_some())
-        .take(limit)
-        .map(|c| (*c).clone())
-        .collect();
+    let arriving = prefer_exact(
+        requested
+            .iter()
+            .copied()
+            .filter(|c| c.next_incoming.is_some())
+            .collect(),
+    );
     if !arriving.is_empty() {
         return Offer::Requested(arriving);
     }
@@ -341,8 +389,10 @@ pub fn alternatives_query(query: &ProductQuery) -> ProductQuery {
         model_words: Vec::new(),
         size: query.size,
         size_approximate: query.size_approximate,
+        other_sizes: query.other_sizes.clone(),
         width: query.width.clone(),
         color: None,
+        other_colors: Vec::new(),
         material: None,
         max_price_cents: query.max_price_cents,
         use_words: query.use_words.clone(),

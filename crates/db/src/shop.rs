@@ -296,9 +296,11 @@ impl ShopData for Store {
              WHERE ($1::text IS NULL OR lower(p.brand) = lower($1))
                AND (cardinality($2::text[]) = 0 OR lower(p.name || ' ' || p.model) LIKE ANY($2))
                AND ($3::bigint IS NULL OR p.price_cents <= $3)
-               AND ($4 OR $5::float8 IS NULL OR abs(p.size::float8 - $5) <= $9)
-               AND ($4 OR $6::text IS NULL OR lower(p.color) = lower($6))
-             ORDER BY (abs(p.size::float8 - $5) <= $9) IS TRUE DESC, (lower(p.color) = lower($6)) IS TRUE DESC,
+               AND ($4 OR cardinality($5::float8[]) = 0
+                    OR EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9))
+               AND ($4 OR cardinality($6::text[]) = 0 OR lower(p.color) = ANY($6))
+             ORDER BY EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9) DESC,
+                      (lower(p.color) = ANY($6)) DESC,
                       (cardinality($7::text[]) > 0 AND lower(p.description) LIKE ANY($7)) DESC,
                       (COALESCE(i.quantity, 0) > 0) DESC, p.product_id
              LIMIT $8",
@@ -307,8 +309,13 @@ impl ShopData for Store {
         .bind(like(&query.model_words))
         .bind(query.max_price_cents)
         .bind(identified)
-        .bind(query.size)
-        .bind(query.color.as_deref())
+        .bind(query.sizes().collect::<Vec<f64>>())
+        .bind(
+            query
+                .colors()
+                .map(str::to_lowercase)
+                .collect::<Vec<String>>(),
+        )
         .bind(like(&query.use_words))
         .bind(limit)
         // Half a size either way when the size was converted from EU.

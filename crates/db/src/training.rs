@@ -11,6 +11,9 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecidedExample {
     pub subject: Option<String>,
+    /// The customer's name on the email, so that it can be masked where the email is
+    /// shown outside its case.
+    pub customer_name: Option<String>,
     /// What the agent read: the customer's own words.
     pub text: String,
     pub topic: Option<Topic>,
@@ -28,7 +31,7 @@ impl Store {
         since: Option<OffsetDateTime>,
     ) -> Result<Vec<DecidedExample>> {
         let rows = sqlx::query(
-            "SELECT r.subject, r.email_text AS text,
+            "SELECT r.subject, r.email_text AS text, r.draft->'email'->>'customer_name' AS customer_name,
                     r.topic, r.urgency, d.kind, d.edited, d.corrected_topic, d.corrected_urgency,
                     d.decided_at
              FROM decisions d JOIN reviews r USING (draft_id)
@@ -63,6 +66,7 @@ impl Store {
             };
             examples.push(DecidedExample {
                 subject: row.try_get("subject")?,
+                customer_name: row.try_get("customer_name")?,
                 text: row
                     .try_get::<Option<String>, _>("text")?
                     .unwrap_or_default(),

@@ -17,6 +17,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ pub enum Turn {
     Json(Value),
     /// A successful completion whose message content is this text, as is.
     Content(String),
+    /// A completion the server cut at `max_tokens` (`finish_reason: "length"`), with this
+    /// text.
+    CutOff(String),
     /// An error status with an OpenAI error object, and an optional `Retry-After` (seconds).
     Status {
         status: u16,
@@ -46,12 +50,21 @@ type Responder = dyn Fn(&Value, usize) -> Turn + Send + Sync;
 struct Script {
     responder: Arc<Responder>,
     requests: Arc<Mutex<Vec<Value>>>,
+    load: Arc<Load>,
+}
+
+/// Requests being answered now, and the most there ever were at once.
+#[derive(Debug, Default)]
+struct Load {
+    now: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 /// A running scripted server; stops when dropped.
 pub struct ScriptedLlm {
     addr: SocketAddr,
     requests: Arc<Mutex<Vec<Value>>>,
+    load: Arc<Load>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -74,9 +87,11 @@ impl ScriptedLlm {
     /// 0-based position among all requests.
     pub async fn start(responder: impl Fn(&Value, usize) -> Turn + Send + Sync + 'static) -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let load = Arc::new(Load::default());
         let script = Script {
             responder: Arc::new(responder),
             requests: requests.clone(),
+            load: load.clone(),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
@@ -93,6 +108,7 @@ impl ScriptedLlm {
         Self {
             addr,
             requests,
+            load,
             task,
         }
     }
@@ -106,13 +122,25 @@ impl ScriptedLlm {
     pub fn requests(&self) -> Vec<Value> {
         self.requests.lock().expect("requests lock").clone()
     }
+
+    /// The most requests that were being answered at the same time.
+    pub fn peak_concurrency(&self) -> usize {
+        self.load.peak.load(Ordering::SeqCst)
+    }
 }
 
-/// The name of the JSON schema a request asks for (`response_format.json_schema.name`).
+/// The name of the schema a request asks for, in whichever structured-output form it
+/// uses: `response_format.json_schema.name`, the forced function's name, or the `title`
+/// of a `json_object` schema.
 pub fn schema_name(request: &Value) -> &str {
-    request["response_format"]["json_schema"]["name"]
-        .as_str()
-        .unwrap_or("")
+    [
+        &request["response_format"]["json_schema"]["name"],
+        &request["tool_choice"]["function"]["name"],
+        &request["response_format"]["schema"]["title"],
+    ]
+    .into_iter()
+    .find_map(Value::as_str)
+    .unwrap_or("")
 }
 
 /// All message contents of a request, joined.
@@ -136,7 +164,19 @@ async fn complete(State(script): State<Script>, Json(request): Json<Value>) -> R
         requests.len() - 1
     };
     let turn = (script.responder)(&request, position);
+    let now = script.load.now.fetch_add(1, Ordering::SeqCst) + 1;
+    script.load.peak.fetch_max(now, Ordering::SeqCst);
+    // Counted down when the answer is sent or the client goes away.
+    let _answering = Answering(&script.load);
     answer(turn, &request).await
+}
+
+struct Answering<'a>(&'a Load);
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 async fn answer(mut turn: Turn, request: &Value) -> Response {
@@ -149,8 +189,9 @@ async fn answer(mut turn: Turn, request: &Value) -> Response {
             Turn::Hang => {
                 std::future::pending::<()>().await;
             }
-            Turn::Json(value) => return completion(request, value.to_string()),
-            Turn::Content(text) => return completion(request, text),
+            Turn::Json(value) => return completion(request, value.to_string(), "stop"),
+            Turn::Content(text) => return completion(request, text, "stop"),
+            Turn::CutOff(text) => return completion(request, text, "length"),
             Turn::MalformedBody => {
                 return Response::builder()
                     .status(StatusCode::OK)
@@ -184,10 +225,29 @@ async fn answer(mut turn: Turn, request: &Value) -> Response {
 }
 
 /// A chat completion in the real wire format; token counts estimated from the text (about
-/// four characters a token), so prompt growth shows in `usage`.
-fn completion(request: &Value, content: String) -> Response {
+/// four characters a token), so prompt growth shows in `usage`. A request that forces a
+/// function call gets the text as that call's arguments, as OpenAI answers it.
+fn completion(request: &Value, content: String, finish_reason: &str) -> Response {
     let prompt_tokens = (prompt_text(request).chars().count() / 4).max(1);
     let completion_tokens = (content.chars().count() / 4).max(1);
+    let (message, finish_reason) = match request["tool_choice"]["function"]["name"].as_str() {
+        Some(function) => (
+            json!({"role": "assistant", "content": null, "refusal": null, "tool_calls": [{
+                "id": "call_scripted",
+                "type": "function",
+                "function": {"name": function, "arguments": content}
+            }]}),
+            if finish_reason == "stop" {
+                "tool_calls"
+            } else {
+                finish_reason
+            },
+        ),
+        None => (
+            json!({"role": "assistant", "content": content, "refusal": null}),
+            finish_reason,
+        ),
+    };
     let body = json!({
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
@@ -195,8 +255,8 @@ fn completion(request: &Value, content: String) -> Response {
         "model": request["model"],
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": null},
-            "finish_reason": "stop",
+            "message": message,
+            "finish_reason": finish_reason,
             "logprobs": null
         }],
         "usage": {

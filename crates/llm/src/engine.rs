@@ -2,14 +2,14 @@
 
 use crate::prompts;
 use crate::transport::{capturing_retry_after, RetryAfterAware};
+use crate::wire::{self, Answer, Constraint, StructuredOutput};
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    CreateChatCompletionRequestArgs, CreateChatCompletionResponse, ResponseFormat,
-    ResponseFormatJsonSchema,
+    CreateChatCompletionResponse, FinishReason,
 };
 use async_openai::Client;
 use deskhand_core::email::InboundEmail;
@@ -18,21 +18,26 @@ use deskhand_core::ports::{
     Classified, Cognition, CognitionError, CognitionResult, ComposeInput, Deadline, Metered, Usage,
 };
 use deskhand_core::product::ProductQuery;
-use deskhand_core::{Reply, Topic, Urgency};
-use deskhand_offline::OfflineEngine;
+use deskhand_core::{Confidence, Reply, Sentiment, Tone, Topic, Urgency};
+use deskhand_offline::{OfflineEngine, SharedPrecedents};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-/// Which model each step uses.
+/// One setting per cognitive step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepModels {
-    pub classify: String,
-    pub extract: String,
-    pub compose: String,
+pub struct PerStep<T> {
+    pub classify: T,
+    pub extract: T,
+    pub compose: T,
 }
+
+/// Which model each step uses.
+pub type StepModels = PerStep<String>;
 
 /// US dollars per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +53,18 @@ pub struct LlmSettings {
     pub base_url: String,
     pub api_key: String,
     pub models: StepModels,
+    /// Most tokens each step's answer may take. Unbounded, a small model on a CPU server
+    /// generates until the call times out, and the abandoned generation keeps a server
+    /// slot busy for the next email.
+    pub max_tokens: PerStep<u32>,
+    /// How the endpoint is asked for JSON that matches a schema.
+    pub structured_output: StructuredOutput,
+    /// Precedents (past emails with reviewed labels, masked) shown in the classify prompt;
+    /// 0 shows none.
+    pub classify_examples: usize,
+    /// Model calls in flight at once, across all emails; the rest wait their turn within
+    /// their email's budget. Size it to the server's parallel slots.
+    pub max_concurrent_calls: usize,
     /// Longest one HTTP call may take (a hung connection is cut here).
     pub call_timeout: Duration,
     /// Calls per step before giving up (the client also retries 429/5xx inside a call).
@@ -62,6 +79,10 @@ impl std::fmt::Debug for LlmSettings {
             .field("base_url", &self.base_url)
             .field("api_key", &"[redacted]")
             .field("models", &self.models)
+            .field("max_tokens", &self.max_tokens)
+            .field("structured_output", &self.structured_output)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("classify_examples", &self.classify_examples)
             .field("call_timeout", &self.call_timeout)
             .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
@@ -74,15 +95,26 @@ pub struct LlmEngine {
     client: Client<OpenAIConfig>,
     settings: LlmSettings,
     templates: OfflineEngine,
+    /// One permit per call in flight to the endpoint.
+    slots: Arc<Semaphore>,
+    precedents: SharedPrecedents,
 }
 
 /// One cognitive step's fixed parts: its name (also the schema's name), model, system
-/// prompt and output schema.
+/// prompt, output schema and answer length.
 struct Step<'a> {
     name: &'static str,
     model: &'a str,
     system: &'a str,
     schema: Value,
+    max_tokens: u32,
+}
+
+/// A usable answer from one call: its JSON text, and whether the server cut it at
+/// `max_tokens`.
+struct Completion {
+    text: String,
+    cut_off: bool,
 }
 
 /// What to do after a failed call.
@@ -147,9 +179,17 @@ impl LlmEngine {
             .with_http_service(RetryAfterAware(ReqwestService::new(http)));
         Ok(Self {
             client,
+            slots: Arc::new(Semaphore::new(settings.max_concurrent_calls.max(1))),
             settings,
             templates,
+            precedents: SharedPrecedents::default(),
         })
+    }
+
+    /// The precedents the classify prompt draws its examples from: whoever holds this
+    /// handle rebuilds them (the worker, from reviewed decisions).
+    pub fn precedents(&self) -> SharedPrecedents {
+        self.precedents.clone()
     }
 
     fn cost(&self, model: &str, prompt: u32, completion: u32) -> f64 {
@@ -180,19 +220,30 @@ impl LlmEngine {
             model,
             system,
             schema,
+            max_tokens,
         } = step;
+        let variant = self.settings.structured_output;
+        let constraint = Constraint {
+            name: step,
+            schema: &schema,
+            variant,
+            max_tokens,
+        };
         let mut usage = Usage::default();
         let mut messages: Vec<ChatCompletionRequestMessage> = vec![
-            ChatCompletionRequestSystemMessage::from(system.to_owned()).into(),
+            ChatCompletionRequestSystemMessage::from(variant.system_prompt(system, &schema)).into(),
             ChatCompletionRequestUserMessage::from(user).into(),
         ];
         let mut corrected = false;
         loop {
-            let content = match self
-                .call(step, model, &messages, &schema, deadline, &mut usage)
+            let Completion {
+                text: content,
+                cut_off,
+            } = match self
+                .call(model, &messages, &constraint, deadline, &mut usage)
                 .await
             {
-                Ok(content) => content,
+                Ok(completion) => completion,
                 Err(error) => {
                     return Err(Metered {
                         value: error,
@@ -205,6 +256,16 @@ impl LlmEngine {
                 .and_then(&parse);
             match parsed {
                 Ok(value) => return Ok(Metered { value, usage }),
+                // Asked again, the model would run out of room again.
+                Err(problem) if cut_off => {
+                    let error = CognitionError::Permanent(format!(
+                        "{step}: the answer was cut off at the step's max_tokens ({max_tokens}): {problem}"
+                    ));
+                    return Err(Metered {
+                        value: error,
+                        usage,
+                    });
+                }
                 Err(problem) if !corrected => {
                     tracing::warn!(step, %problem, "model answer invalid; asking once more");
                     corrected = true;
@@ -230,29 +291,17 @@ impl LlmEngine {
     }
 
     /// One chat completion, retried on transient failures until the attempts or the
-    /// deadline run out. Returns the message content.
+    /// deadline run out.
     async fn call(
         &self,
-        step: &'static str,
         model: &str,
         messages: &[ChatCompletionRequestMessage],
-        schema: &Value,
+        constraint: &Constraint<'_>,
         deadline: Deadline,
         usage: &mut Usage,
-    ) -> Result<String, CognitionError> {
-        let request = CreateChatCompletionRequestArgs::default()
-            .model(model)
-            .messages(messages.to_vec())
-            .temperature(0.0)
-            .response_format(ResponseFormat::JsonSchema {
-                json_schema: ResponseFormatJsonSchema {
-                    description: None,
-                    name: step.to_owned(),
-                    schema: schema.clone(),
-                    strict: Some(true),
-                },
-            })
-            .build()
+    ) -> Result<Completion, CognitionError> {
+        let step = constraint.name;
+        let request = wire::request_body(model, messages, constraint)
             .map_err(|e| CognitionError::Permanent(format!("{step}: building the request: {e}")))?;
         let mut last_error = String::from("no attempt made");
         let mut backoff = Duration::from_millis(200);
@@ -261,6 +310,12 @@ impl LlmEngine {
             if remaining.is_zero() {
                 break;
             }
+            // Wait for a free slot at the endpoint; the wait counts against the budget.
+            let Ok(Ok(_slot)) = tokio::time::timeout(remaining, self.slots.acquire()).await else {
+                last_error = "no free model slot (llm.max_concurrent_calls)".to_owned();
+                break;
+            };
+            let remaining = deadline.remaining();
             usage.calls += 1;
             // One span per request, in the GenAI semantic conventions.
             let span = tracing::info_span!(
@@ -272,6 +327,7 @@ impl LlmEngine {
                 gen_ai.provider.name = "openai",
                 gen_ai.request.model = %model,
                 gen_ai.request.temperature = 0.0,
+                gen_ai.request.max_tokens = constraint.max_tokens,
                 gen_ai.response.model = tracing::field::Empty,
                 gen_ai.usage.input_tokens = tracing::field::Empty,
                 gen_ai.usage.output_tokens = tracing::field::Empty,
@@ -282,7 +338,9 @@ impl LlmEngine {
             );
             let (outcome, retry_after) = capturing_retry_after(tokio::time::timeout(
                 remaining.min(self.settings.call_timeout),
-                self.client.chat().create(request.clone()),
+                self.client
+                    .chat()
+                    .create_byot::<_, CreateChatCompletionResponse>(&request),
             ))
             .instrument(span.clone())
             .await;
@@ -298,18 +356,18 @@ impl LlmEngine {
                         usage.cost_usd +=
                             self.cost(model, tokens.prompt_tokens, tokens.completion_tokens);
                     }
-                    let message = response.choices.into_iter().next().map(|c| c.message);
-                    match message {
-                        Some(m) if m.content.as_deref().is_some_and(|c| !c.trim().is_empty()) => {
-                            return Ok(m.content.unwrap_or_default());
-                        }
-                        Some(m) if m.refusal.is_some() => {
+                    let choice = response.choices.into_iter().next();
+                    let cut_off = choice
+                        .as_ref()
+                        .is_some_and(|c| c.finish_reason == Some(FinishReason::Length));
+                    match choice.map(|c| wire::answer(c.message, constraint.variant)) {
+                        Some(Answer::Text(text)) => return Ok(Completion { text, cut_off }),
+                        Some(Answer::Refused(refusal)) => {
                             return Err(CognitionError::Permanent(format!(
-                                "{step}: the model refused: {}",
-                                m.refusal.unwrap_or_default()
+                                "{step}: the model refused: {refusal}"
                             )))
                         }
-                        _ => last_error = "empty answer".to_owned(),
+                        Some(Answer::Empty) | None => last_error = "empty answer".to_owned(),
                     }
                 }
                 Ok(Err(error)) => match classify_error(&error) {
@@ -378,6 +436,8 @@ struct ClassifyAnswer {
     confidence: f64,
     needs_reply: bool,
     multiple_requests: bool,
+    sentiment: String,
+    frustration: f64,
     summary: String,
 }
 
@@ -385,12 +445,13 @@ fn parse_classification(value: Value) -> Result<Classified, InvalidAnswer> {
     let answer: ClassifyAnswer = serde_json::from_value(value)?;
     let topic: Topic = answer.topic.parse()?;
     let urgency: Urgency = answer.urgency.parse()?;
-    if !(0.0..=1.0).contains(&answer.confidence) {
-        return Err(InvalidAnswer::OutOfRange(format!(
-            "confidence {} is outside 0..1",
-            answer.confidence
-        )));
-    }
+    let sentiment: Sentiment = answer.sentiment.parse()?;
+    let score = |name: &str, value: f64| {
+        Confidence::parse(value)
+            .map_err(|_| InvalidAnswer::OutOfRange(format!("{name} {value} is outside 0..1")))
+    };
+    let confidence = score("confidence", answer.confidence)?;
+    let frustration = score("frustration", answer.frustration)?;
     let summary: String = answer
         .summary
         .split_whitespace()
@@ -402,7 +463,7 @@ fn parse_classification(value: Value) -> Result<Classified, InvalidAnswer> {
     Ok(Classified {
         topic,
         urgency,
-        confidence: answer.confidence,
+        confidence: confidence.get(),
         needs_reply: answer.needs_reply,
         multiple_requests: answer.multiple_requests,
         summary: if summary.is_empty() {
@@ -411,7 +472,10 @@ fn parse_classification(value: Value) -> Result<Classified, InvalidAnswer> {
             summary
         },
         urgent_reason: answer.urgent_reason.filter(|r| !r.trim().is_empty()),
-        tone: None,
+        tone: Some(Tone {
+            sentiment,
+            frustration,
+        }),
         language: None,
     })
 }
@@ -453,7 +517,14 @@ impl Cognition for LlmEngine {
         deadline: Deadline,
     ) -> CognitionResult<Classified> {
         let model = self.settings.models.classify.clone();
-        let user = prompts::classify_user(email, memory);
+        let subject = email.subject.as_deref().unwrap_or("");
+        let precedents = self.precedents.snapshot();
+        let examples = precedents.nearest(
+            subject,
+            &email.body.readable,
+            self.settings.classify_examples,
+        );
+        let user = prompts::classify_user(email, memory, &examples);
         let mut answer = self
             .ask(
                 Step {
@@ -461,6 +532,7 @@ impl Cognition for LlmEngine {
                     model: &model,
                     system: prompts::CLASSIFY_SYSTEM,
                     schema: prompts::classify_schema(),
+                    max_tokens: self.settings.max_tokens.classify,
                 },
                 user,
                 deadline,
@@ -470,7 +542,6 @@ impl Cognition for LlmEngine {
         // The deterministic parts are the same for both engines: the language, and the
         // safety floor that no model may talk an urgent email out of.
         let classified = &mut answer.value;
-        let subject = email.subject.as_deref().unwrap_or("");
         classified.language = deskhand_offline::detect_language(subject, &email.body.readable);
         let own_words = format!("{subject}\n{}", email.body.readable);
         if let Some(reason) = deskhand_offline::safety_floor(&own_words) {
@@ -495,6 +566,7 @@ impl Cognition for LlmEngine {
                 model: &model,
                 system: prompts::EXTRACT_SYSTEM,
                 schema: prompts::extract_schema(),
+                max_tokens: self.settings.max_tokens.extract,
             },
             user,
             deadline,
@@ -513,6 +585,7 @@ impl Cognition for LlmEngine {
                 model: &model,
                 system: prompts::COMPOSE_SYSTEM,
                 schema: prompts::compose_schema(),
+                max_tokens: self.settings.max_tokens.compose,
             },
             user,
             deadline,

@@ -2,35 +2,55 @@
 
 use deskhand_core::memory::{CaseMemory, MemorySettings};
 use deskhand_core::ports::{Cognition, CognitionError, Deadline};
+use deskhand_core::precedent::Precedent;
 use deskhand_core::*;
-use deskhand_llm::{LlmEngine, LlmSettings, Price, StepModels};
+use deskhand_llm::{LlmEngine, LlmSettings, PerStep, Price, StepModels, StructuredOutput};
 use deskhand_llm_script::{prompt_text, schema_name, ScriptedLlm, Turn};
-use deskhand_offline::OfflineEngine;
+use deskhand_offline::{OfflineEngine, PrecedentIndex};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use time::macros::datetime;
 
 fn engine(server: &ScriptedLlm, call_timeout: Duration) -> LlmEngine {
-    LlmEngine::new(
-        LlmSettings {
-            base_url: server.base_url(),
-            api_key: "test-key".into(),
-            models: StepModels {
-                classify: "small".into(),
-                extract: "small".into(),
-                compose: "large".into(),
-            },
-            call_timeout,
-            max_attempts: 3,
-            prices: BTreeMap::from([(
-                "small".into(),
-                Price {
-                    prompt_per_million: 1.0,
-                    completion_per_million: 2.0,
-                },
-            )]),
+    engine_with(server, call_timeout, |_| {})
+}
+
+/// An engine on the scripted server, with `adjust` applied to the test settings.
+fn engine_with(
+    server: &ScriptedLlm,
+    call_timeout: Duration,
+    adjust: impl FnOnce(&mut LlmSettings),
+) -> LlmEngine {
+    let mut settings = LlmSettings {
+        base_url: server.base_url(),
+        api_key: "test-key".into(),
+        models: StepModels {
+            classify: "small".into(),
+            extract: "small".into(),
+            compose: "large".into(),
         },
+        max_tokens: PerStep {
+            classify: 300,
+            extract: 200,
+            compose: 800,
+        },
+        structured_output: StructuredOutput::JsonSchema,
+        max_concurrent_calls: 8,
+        classify_examples: 2,
+        call_timeout,
+        max_attempts: 3,
+        prices: BTreeMap::from([(
+            "small".into(),
+            Price {
+                prompt_per_million: 1.0,
+                completion_per_million: 2.0,
+            },
+        )]),
+    };
+    adjust(&mut settings);
+    LlmEngine::new(
+        settings,
         OfflineEngine::shipped(Default::default()).expect("the shipped model loads"),
     )
     .unwrap()
@@ -71,7 +91,7 @@ async fn classify_on(
 
 fn good_label() -> serde_json::Value {
     json!({"topic": "delivery_delay", "urgency": "medium", "urgent_reason": null, "confidence": 0.92,
-           "needs_reply": true, "multiple_requests": false, "summary": "Asks where the parcel is"})
+           "needs_reply": true, "multiple_requests": false, "sentiment": "neutral", "frustration": 0.2, "summary": "Asks where the parcel is"})
 }
 
 fn budget(seconds: u64) -> Deadline {
@@ -84,6 +104,12 @@ async fn a_classification_is_read_from_the_structured_output_and_metered() {
     let answer = classify_on(&server, Duration::from_secs(5)).await.unwrap();
     assert_eq!(answer.value.topic, Topic::DeliveryDelay);
     assert_eq!(answer.value.summary, "Asks where the parcel is");
+    let tone = answer
+        .value
+        .tone
+        .expect("the model says how the customer sounds");
+    assert_eq!(tone.sentiment, Sentiment::Neutral);
+    assert_eq!(tone.frustration.get(), 0.2);
     assert_eq!(answer.usage.calls, 1);
     assert!(answer.usage.prompt_tokens > 50 && answer.usage.completion_tokens > 10);
     let expected_cost = (answer.usage.prompt_tokens as f64 * 1.0
@@ -296,4 +322,221 @@ async fn product_queries_are_extracted_and_validated() {
     assert_eq!(query.size, Some(9.5));
     assert_eq!(query.color, None, "blank strings are no answer");
     assert_eq!(schema_name(&server.requests()[0]), "product_query");
+}
+
+#[tokio::test]
+async fn every_structured_output_form_reaches_the_same_labels_with_each_steps_token_limit() {
+    for variant in [
+        StructuredOutput::JsonSchema,
+        StructuredOutput::JsonObject,
+        StructuredOutput::Tools,
+    ] {
+        let server = ScriptedLlm::start(|request, _| match schema_name(request) {
+            "classification" => Turn::Json(good_label()),
+            "product_query" => Turn::Json(json!({"brand": "Nike", "model_words": ["pegasus"],
+                "size": 9.5, "width": null, "color": "black", "material": null,
+                "max_price_cents": null, "use_words": []})),
+            other => Turn::Content(format!("no script for {other:?}")),
+        })
+        .await;
+        let engine = engine_with(&server, Duration::from_secs(5), |s| {
+            s.structured_output = variant;
+        });
+        let email = email("Is the Pegasus 41 in black, size 9.5 available?");
+        let label = engine
+            .classify(&email, &CaseMemory::default(), budget(10))
+            .await
+            .unwrap_or_else(|e| panic!("{variant:?}: {}", e.value));
+        assert_eq!(label.value.topic, Topic::DeliveryDelay, "{variant:?}");
+        let query = engine
+            .extract_product_query(&email, budget(10))
+            .await
+            .unwrap_or_else(|e| panic!("{variant:?}: {}", e.value));
+        assert_eq!(query.value.brand.as_deref(), Some("Nike"), "{variant:?}");
+
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2, "{variant:?}: one call per step");
+        assert_eq!(requests[0]["max_tokens"], 300, "{variant:?}");
+        assert_eq!(requests[1]["max_tokens"], 200, "{variant:?}");
+        let system = requests[0]["messages"][0]["content"].as_str().unwrap();
+        match variant {
+            StructuredOutput::JsonSchema => {
+                assert_eq!(requests[0]["response_format"]["type"], "json_schema");
+            }
+            StructuredOutput::JsonObject => {
+                assert_eq!(requests[0]["response_format"]["type"], "json_object");
+                assert!(
+                    requests[0]["response_format"]["schema"]["required"].is_array(),
+                    "the schema travels with json_object"
+                );
+                assert!(
+                    system.contains("JSON schema"),
+                    "and is spelled out: {system}"
+                );
+            }
+            StructuredOutput::Tools => {
+                assert!(requests[0].get("response_format").is_none());
+                assert_eq!(
+                    requests[0]["tools"][0]["function"]["name"],
+                    "classification"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_answer_cut_off_at_the_token_limit_fails_its_step_without_asking_again() {
+    let server =
+        ScriptedLlm::start(|_, _| Turn::CutOff(r#"{"topic": "delivery_delay", "urg"#.into())).await;
+    let failed = classify_on(&server, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&failed.value, CognitionError::Permanent(m) if m.contains("cut off at the step's max_tokens (300)")),
+        "{}",
+        failed.value
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the same limit would cut it again"
+    );
+
+    // A complete answer the server stopped after (trailing whitespace ran to the limit) is
+    // still an answer.
+    let server = ScriptedLlm::start(|_, _| Turn::CutOff(format!("{}\n\n\n", good_label()))).await;
+    let answer = classify_on(&server, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(answer.value.topic, Topic::DeliveryDelay);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_flight_to_the_endpoint_stay_within_the_configured_bound() {
+    let server = ScriptedLlm::start(|_, _| {
+        Turn::Delay(
+            Duration::from_millis(150),
+            Box::new(Turn::Json(good_label())),
+        )
+    })
+    .await;
+    let engine = engine_with(&server, Duration::from_secs(5), |s| {
+        s.max_concurrent_calls = 2;
+    });
+    let emails: Vec<_> = (0..6)
+        .map(|i| email(&format!("Where is parcel {i}?")))
+        .collect();
+    let memory = CaseMemory::default();
+    let started = Instant::now();
+    let answers = futures_util::future::join_all(
+        emails
+            .iter()
+            .map(|email| engine.classify(email, &memory, budget(10))),
+    )
+    .await;
+    assert!(answers.iter().all(Result::is_ok));
+    assert_eq!(server.requests().len(), 6);
+    assert_eq!(server.peak_concurrency(), 2, "two at a time, never more");
+    assert!(
+        started.elapsed() >= Duration::from_millis(3 * 150),
+        "six calls in three waves"
+    );
+
+    // A call that cannot get a slot within its email's budget gives up, saying why.
+    let hung = ScriptedLlm::start(|_, _| Turn::Hang).await;
+    let engine = engine_with(&hung, Duration::from_secs(5), |s| {
+        s.max_concurrent_calls = 1;
+    });
+    let first = email("Where is my parcel?");
+    let second = email("And the other one?");
+    let (_, waiting) = tokio::join!(
+        engine.classify(&first, &memory, Deadline::after(Duration::from_millis(900))),
+        engine.classify(
+            &second,
+            &memory,
+            Deadline::after(Duration::from_millis(300))
+        ),
+    );
+    let error = waiting.unwrap_err();
+    assert_eq!(error.usage.calls, 0, "it never reached the endpoint");
+    assert!(
+        error.value.to_string().contains("no free model slot"),
+        "{}",
+        error.value
+    );
+    assert_eq!(hung.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_classify_prompt_shows_the_most_similar_reviewed_emails_masked_as_examples() {
+    let server = ScriptedLlm::start(|_, _| Turn::Json(good_label())).await;
+    let engine = engine(&server, Duration::from_secs(5));
+    let reviewed = |subject: &str, text: &str, name: &str, topic, urgency| {
+        Precedent::masked(Some(subject), text, Some(name), topic, Some(urgency))
+    };
+    engine.precedents().replace(PrecedentIndex::new([
+        reviewed(
+            "Double charge",
+            "Hi, Sam Okafor here. You charged my card twice for order 88123, reverse one",
+            "Sam Okafor",
+            Topic::BillingDispute,
+            Urgency::High,
+        ),
+        reviewed(
+            "Charged twice?",
+            "I see two charges for the same socks on my statement, please refund one",
+            "Lee Park",
+            Topic::BillingDispute,
+            Urgency::Medium,
+        ),
+        reviewed(
+            "Trail shoes",
+            "Do you stock the Speedgoat 6 in wide, size 11?",
+            "Ana Silva",
+            Topic::ProductAvailabilityOrRecommendation,
+            Urgency::Low,
+        ),
+    ]));
+    engine
+        .classify(
+            &email("You billed my card twice for one pair of socks, reverse it"),
+            &CaseMemory::default(),
+            budget(10),
+        )
+        .await
+        .unwrap();
+    let prompt = prompt_text(&server.requests()[0]);
+    assert_eq!(
+        prompt.matches("<example topic=\"billing_dispute\"").count(),
+        2,
+        "the two similar ones, at most k: {prompt}"
+    );
+    assert!(!prompt.contains("Speedgoat"), "not the unrelated one");
+    assert!(prompt.contains("urgency=\"high\""), "{prompt}");
+    for personal in ["Okafor", "88123", "Sam"] {
+        assert!(!prompt.contains(personal), "{personal} is masked: {prompt}");
+    }
+    let user = server.requests()[0]["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        user.find("<example").unwrap() < user.find("<email>").unwrap(),
+        "examples come before the email: {user}"
+    );
+
+    // With no precedents configured, the prompt has none.
+    let server = ScriptedLlm::start(|_, _| Turn::Json(good_label())).await;
+    let engine = engine_with(&server, Duration::from_secs(5), |s| s.classify_examples = 0);
+    engine.precedents().replace(PrecedentIndex::new([reviewed(
+        "Double charge",
+        "You charged my card twice",
+        "Sam Okafor",
+        Topic::BillingDispute,
+        Urgency::High,
+    )]));
+    engine
+        .classify(&email("charged twice"), &CaseMemory::default(), budget(10))
+        .await
+        .unwrap();
+    assert!(!prompt_text(&server.requests()[0]).contains("<example"));
 }

@@ -251,6 +251,28 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
                 .and_then(|(_, english)| in_catalog(english))
         })
         .cloned();
+    // "black or grey", "blanc ou rose": every colour of an either-or is one they'd take.
+    let colour_of = |word: &str| {
+        in_catalog(word).or_else(|| {
+            COLOR_WORDS
+                .iter()
+                .find(|(w, _)| *w == word)
+                .and_then(|(_, english)| in_catalog(english))
+        })
+    };
+    let mut other_colors: Vec<String> = Vec::new();
+    for triple in words.windows(3) {
+        if !matches!(triple[1].as_str(), "or" | "oder" | "ou" | "o") {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (colour_of(&triple[0]), colour_of(&triple[2])) {
+            for c in [a, b] {
+                if color.as_ref() != Some(c) && !other_colors.contains(c) {
+                    other_colors.push(c.clone());
+                }
+            }
+        }
+    }
     let material = vocabulary.materials.iter().find(|m| has_word(m)).cloned();
     let width = if lower.contains("extra wide") || lower.contains("extra-wide") {
         Some("4E".to_owned())
@@ -270,14 +292,16 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         .filter(|w| has_stem(w))
         .map(|w| (*w).to_owned())
         .collect();
-    let size = parse_size_with_system(&lower);
+    let sizes = parse_sizes(&lower);
     ProductQuery {
         brand,
         model_words,
-        size: size.map(|(us, _)| us),
-        size_approximate: size.is_some_and(|(_, from_eu)| from_eu),
+        size: sizes.as_ref().map(|s| s.first),
+        size_approximate: sizes.as_ref().is_some_and(|s| s.from_eu),
+        other_sizes: sizes.map(|s| s.others).unwrap_or_default(),
         width,
         color,
+        other_colors,
         material,
         max_price_cents: parse_max_price(&lower),
         use_words,
@@ -292,6 +316,22 @@ pub fn parse_size(lower: &str) -> Option<f64> {
 
 /// [`parse_size`], and whether the customer gave it as an EU size.
 fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
+    parse_sizes(lower).map(|sizes| (sizes.first, sizes.from_eu))
+}
+
+/// The sizes an email names: the first, and any it offers as an alternative to it.
+#[derive(Debug, Clone, PartialEq)]
+struct SizesNamed {
+    /// US size.
+    first: f64,
+    from_eu: bool,
+    /// "a 10 or a 10.5", "42 oder 42,5", "a 9 for my son and an 11 for me" (US sizes).
+    others: Vec<f64>,
+}
+
+/// Finds the first size as [`parse_size`] does, then the sizes joined to it by "or",
+/// "and" and their German, French and Spanish words, within a few words.
+fn parse_sizes(lower: &str) -> Option<SizesNamed> {
     // "42,5" is how most of Europe writes 42.5.
     let chars: Vec<char> = lower.chars().collect();
     let lower: String = chars
@@ -314,13 +354,7 @@ fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
         .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
         .filter(|t| !t.is_empty())
         .collect();
-    let number = |token: &str| -> Option<f64> {
-        let token = token.trim_end_matches(['.', '?', '!']);
-        if let Some(whole) = token.strip_suffix('½') {
-            return whole.parse::<f64>().ok().map(|w| w + 0.5);
-        }
-        token.parse::<f64>().ok()
-    };
+    let number = size_number;
     let half =
         |token: Option<&&str>| token.is_some_and(|t| t.trim_end_matches(['.', '?', '!']) == "1/2");
     for (i, token) in tokens.iter().enumerate() {
@@ -358,11 +392,7 @@ fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
                 (3.0..=16.0).contains(&value)
             };
             if plausible {
-                return Some(if eu {
-                    (eu_to_us(value), true)
-                } else {
-                    (value, false)
-                });
+                return Some(with_others(&tokens, start, value, eu));
             }
         }
     }
@@ -388,7 +418,7 @@ fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
             continue;
         }
         if value.fract() == 0.5 || (after_in && value.fract() == 0.0) {
-            return Some((value, false));
+            return Some(with_others(&tokens, i, value, false));
         }
     }
     // "43 EU", "9.5 US"
@@ -396,15 +426,79 @@ fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
         if matches!(*token, "eu" | "us") {
             if let Some(value) = number(tokens[i - 1]) {
                 if *token == "eu" && (35.0..=50.0).contains(&value) {
-                    return Some((eu_to_us(value), true));
+                    return Some(with_others(&tokens, i, value, true));
                 }
                 if *token == "us" && (3.0..=16.0).contains(&value) {
-                    return Some((value, false));
+                    return Some(with_others(&tokens, i, value, false));
                 }
             }
         }
     }
     None
+}
+
+/// A size token's number: "9.5", "9½", "10." at the end of a sentence.
+fn size_number(token: &str) -> Option<f64> {
+    let token = token.trim_end_matches(['.', '?', '!']);
+    if let Some(whole) = token.strip_suffix('½') {
+        return whole.parse::<f64>().ok().map(|w| w + 0.5);
+    }
+    token.parse::<f64>().ok()
+}
+
+/// The first size (`value`, its token at `at`), and the sizes of the same system joined to
+/// it: a connector ("or", "oder", "and", "y", ...) within six words after it, then a
+/// plausible size within six words after the connector ("y otra para mi hermana talla
+/// 42"), not a quantity ("and 2 pairs").
+fn with_others(tokens: &[&str], at: usize, value: f64, eu: bool) -> SizesNamed {
+    const CONNECTORS: &[&str] = &["or", "and", "oder", "und", "ou", "et", "o", "y", "/", "&"];
+    const QUANTITIES: &[&str] = &[
+        "day", "week", "hour", "month", "year", "minute", "km", "mile", "pair", "%", "x", "$", "€",
+        "min", "euro", "dollar", "tag", "jour", "día", "semaine", "semana", "woche",
+    ];
+    let plausible = |v: f64| {
+        if eu {
+            (35.0..=50.0).contains(&v) && (v * 2.0).fract() == 0.0
+        } else {
+            (3.0..=16.0).contains(&v) && (v * 2.0).fract() == 0.0
+        }
+    };
+    let to_us = |v: f64| if eu { eu_to_us(v) } else { v };
+    let first = to_us(value);
+    let mut others: Vec<f64> = Vec::new();
+    let mut last = at;
+    // Each joined size moves the search on from it ("9, 9.5 or 10").
+    while let Some(connector) = (last + 1..tokens.len().min(last + 7))
+        .find(|&i| CONNECTORS.contains(&tokens[i].trim_end_matches([',', '.'])))
+    {
+        let Some((i, v)) = (connector + 1..tokens.len().min(connector + 7))
+            .find_map(|i| size_number(tokens[i]).map(|v| (i, v)))
+        else {
+            break;
+        };
+        let half = tokens
+            .get(i + 1)
+            .is_some_and(|t| t.trim_end_matches(['.', '?', '!']) == "1/2");
+        let v = if half { v + 0.5 } else { v };
+        let unit = tokens
+            .get(i + 1)
+            .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
+        let quantity = unit.is_some_and(|u| QUANTITIES.iter().any(|q| u.starts_with(q)));
+        // The next number is something else ("and 2 pairs"): stop looking.
+        if !plausible(v) || quantity {
+            break;
+        }
+        let us = to_us(v);
+        if us != first && !others.contains(&us) {
+            others.push(us);
+        }
+        last = i;
+    }
+    SizesNamed {
+        first,
+        from_eu: eu,
+        others,
+    }
 }
 
 /// Sizes said in words: "size ten and a half" → "size 10.5".

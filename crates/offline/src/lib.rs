@@ -17,6 +17,7 @@ mod extract;
 pub mod features;
 mod language;
 pub mod model;
+mod precedents;
 pub mod report;
 pub mod train;
 
@@ -25,6 +26,7 @@ pub use compose::compose;
 pub use extract::{extract_product_query, parse_size};
 pub use language::detect_language;
 pub use model::{ModelError, TriageModel};
+pub use precedents::{PrecedentIndex, SharedPrecedents};
 
 use deskhand_core::email::InboundEmail;
 use deskhand_core::memory::CaseMemory;

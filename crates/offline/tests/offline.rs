@@ -1,5 +1,6 @@
 //! The offline engine on messy, realistic emails.
 
+use deskhand_core::product::eu_to_us;
 use deskhand_core::product::CatalogVocabulary;
 use deskhand_core::*;
 use deskhand_offline::train::{train, Example, Labels, TrainOptions};
@@ -64,6 +65,58 @@ fn sizes_are_read_however_customers_write_them() {
         "a bare number is not a size"
     );
     assert_eq!(parse_size("size 99"), None, "implausible sizes are ignored");
+}
+
+#[test]
+fn every_size_a_customer_would_take_is_read_and_quantities_are_not() {
+    let sizes = |text: &str| {
+        let query = extract_product_query(text, &vocabulary());
+        (query.size, query.other_sizes)
+    };
+    assert_eq!(
+        sizes("i'm between a 10 and a 10.5 in the pegasus, which do you have?"),
+        (Some(10.0), vec![10.5])
+    );
+    assert_eq!(
+        sizes("the clifton in a 9 for my son and an 11 for me please"),
+        (Some(9.0), vec![11.0])
+    );
+    assert_eq!(
+        sizes("den speedcross in größe 42 oder 42,5"),
+        (Some(eu_to_us(42.0)), vec![eu_to_us(42.5)])
+    );
+    assert_eq!(
+        sizes("las cloudsurfer, una para mí (talla 41) y otra para mi hermana (talla 42)"),
+        (Some(eu_to_us(41.0)), vec![eu_to_us(42.0)])
+    );
+    assert_eq!(
+        sizes("size 9 and 2 pairs of socks, and 3 weeks ago i asked"),
+        (Some(9.0), vec![]),
+        "a quantity is no size"
+    );
+    assert_eq!(sizes("pegasus in size 10 please"), (Some(10.0), vec![]));
+}
+
+#[test]
+fn both_colours_of_an_either_or_are_read_and_a_contrast_is_not() {
+    let colours = |text: &str| {
+        let query = extract_product_query(text, &vocabulary());
+        (query.color, query.other_colors)
+    };
+    assert_eq!(
+        colours("the pegasus in black or blue, either is fine"),
+        (Some("Black".to_owned()), vec!["Blue".to_owned()])
+    );
+    assert_eq!(
+        colours("la pegasus en blanc ou bleu"),
+        (Some("White".to_owned()), vec!["Blue".to_owned()])
+    );
+    assert!(
+        colours("I have the white pegasus, now I want it in black")
+            .1
+            .is_empty(),
+        "two colours without an either-or are not both wanted"
+    );
 }
 
 #[test]

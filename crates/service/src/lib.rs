@@ -6,6 +6,7 @@
 //! - [`decide`]: decide a draft (approve, reject, escalate).
 //! - [`outbox`]: relay the outbox (publish what the store committed, in commit order).
 //! - [`mail`]: relay mail (send approved replies, retrying while the server is away).
+//! - [`precedents`]: reload the reviewed emails a model sees as classify examples.
 //!
 //! **The rule this crate keeps: use cases speak domain types and ports, never a
 //! transport.** No HTTP, no Kafka client, no SMTP client: the broker and the mail server
@@ -19,6 +20,7 @@ pub mod intake;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
+pub mod precedents;
 pub mod triage;
 
 use std::sync::Arc;

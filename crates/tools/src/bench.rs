@@ -746,7 +746,7 @@ fn simulated_answer(request: &serde_json::Value) -> deskhand_llm_script::Turn {
     match schema_name(request) {
         "classification" => Turn::Json(
             json!({"topic": "delivery_delay", "urgency": "medium", "urgent_reason": null,
-            "confidence": 0.9, "needs_reply": true, "multiple_requests": false, "summary": "Asks where the parcel is."}),
+            "confidence": 0.9, "needs_reply": true, "multiple_requests": false, "sentiment": "neutral", "frustration": 0.2, "summary": "Asks where the parcel is."}),
         ),
         "product_query" => Turn::Json(
             json!({"brand": null, "model_words": [], "size": null, "width": null,

@@ -302,3 +302,56 @@ fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
         keys(&case_schema["expect"]["properties"]["actions"]["items"]["properties"])
     );
 }
+
+/// The one run against a real model (Gemma 3 270M behind llama-cpp-python's server, which
+/// takes `json_object` and not `json_schema`; docs/models.md), replayed from its tape with
+/// the settings it was recorded with: every request the engine makes today must be one
+/// that server answered, and the report must come out case for case as it did then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recorded_real_model_run_replays_case_for_case() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let recorded: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("eval/tapes/gemma3-270m.report.json")).unwrap(),
+    )
+    .unwrap();
+    let mut settings = settings();
+    settings.llm.base_url = "http://127.0.0.1:9/v1".into();
+    settings.llm.model = "gemma3-270m".into();
+    settings.llm.structured_output = deskhand_llm::StructuredOutput::JsonObject;
+    settings.llm.max_concurrent_calls = 1;
+    settings.llm.call_timeout = std::time::Duration::from_secs(90);
+    settings.llm.email_budget = std::time::Duration::from_secs(280);
+    settings.kafka.max_poll_interval = std::time::Duration::from_secs(600);
+    let replayed = evaluate(
+        settings,
+        &EvalOptions {
+            engine: EngineChoice::Llm,
+            replay: Some(root.join("eval/tapes/gemma3-270m")),
+            ..options(Via::Direct, 1)
+        },
+    )
+    .await
+    .unwrap();
+
+    let cases = |report: &Value| report["per_case"].as_array().unwrap().clone();
+    assert_eq!(cases(&replayed).len(), cases(&recorded).len());
+    for (now, then) in cases(&replayed).iter().zip(cases(&recorded).iter()) {
+        assert!(
+            !now["failures"].to_string().contains("no recording"),
+            "a request the server never answered: {now}"
+        );
+        assert_eq!(now["id"], then["id"]);
+        assert_eq!(now["got"], then["got"], "case {}", now["id"]);
+        assert_eq!(now["pass"], then["pass"], "case {}", now["id"]);
+    }
+    for name in METRICS.iter().filter(|m| !m.starts_with("latency")) {
+        assert_eq!(
+            replayed["metrics"][name], recorded["metrics"][name],
+            "{name}"
+        );
+    }
+    assert!(
+        replayed["metrics"]["llm_calls_per_case"].as_f64().unwrap() >= 1.0,
+        "the model was asked"
+    );
+}

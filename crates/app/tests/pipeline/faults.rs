@@ -190,7 +190,7 @@ fn faulty_model(request: &Value, classify_calls: &Mutex<BTreeMap<String, usize>>
             "FAULT-MALFORMED" => Turn::MalformedBody,
             _ => Turn::Json(serde_json::json!({
                 "topic": "shipping", "urgency": "medium", "urgent_reason": null,
-                "confidence": 0.9, "needs_reply": true, "multiple_requests": false, "summary": "?"
+                "confidence": 0.9, "needs_reply": true, "multiple_requests": false, "sentiment": "neutral", "frustration": 0.2, "summary": "?"
             })),
         };
     }

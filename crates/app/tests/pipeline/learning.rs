@@ -3,6 +3,7 @@
 
 use crate::support::unique;
 use crate::support::{free_port, temp_dir, ReviewApp, SmtpServer};
+use deskhand_llm_script::{schema_name, ScriptedLlm, Turn};
 use deskhand_offline::train::TrainOptions;
 use deskhand_offline::{classify_text, TriageModel};
 use deskhand_tools::train::{CsvColumns, TrainRequest};
@@ -28,8 +29,8 @@ fn engraving(n: usize) -> (String, String) {
     (
         format!("Engraving for order {}", 4100 + n),
         format!(
-            "Hello, could you engrave the initials {} on the {} I just ordered? It is a gift. \
-             Order {}. Thanks!",
+            "Hello, Ann Lee here. Could you engrave the initials {} on the {} I just ordered? \
+             It is a gift. Order {}. Thanks!",
             INITIALS[n % INITIALS.len()],
             PRODUCTS[n % PRODUCTS.len()],
             4100 + n
@@ -125,9 +126,114 @@ async fn corrections_of_a_systematic_mistake_fix_it_after_retraining() {
         "{stats}"
     );
 
-    // Retraining on a corpus plus the decisions fixes the mistake on emails it never saw.
+    // With a model endpoint, the corrections become the classify prompt's examples: the
+    // corrected topic, the urgency nobody vouched for left out, the customer masked.
     let decided = app.world.store.decided_examples(None).await.unwrap();
     assert_eq!(decided.iter().filter(|d| d.corrected).count(), mistaken);
+    let precedents = deskhand_service::precedents::load(&app.world.store, 1000)
+        .await
+        .unwrap();
+    assert_eq!(precedents.len(), mistaken, "{precedents:?}");
+    for precedent in &precedents {
+        assert_eq!(precedent.topic.as_str(), TARGET);
+        assert_eq!(
+            precedent.urgency, None,
+            "a rejection vouches for no urgency"
+        );
+    }
+    let names: Vec<&str> = decided
+        .iter()
+        .filter_map(|d| d.customer_name.as_deref())
+        .flat_map(str::split_whitespace)
+        .collect();
+    assert!(!names.is_empty(), "the emails carry customer names");
+    for precedent in &precedents {
+        let shown = format!("{} {}", precedent.subject, precedent.excerpt);
+        for name in &names {
+            assert!(!shown.contains(name), "{name} shown: {shown}");
+        }
+        assert!(
+            !shown
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|digits| digits.len() >= 3),
+            "order numbers are masked: {shown}"
+        );
+        assert!(shown.contains("[number]"), "{shown}");
+    }
+    let newest = deskhand_service::precedents::load(&app.world.store, 2)
+        .await
+        .unwrap();
+    assert!(newest.len() <= 2, "the pool bounds what is kept");
+
+    // A worker on a model endpoint loads them and shows the most similar in its prompts.
+    let server = ScriptedLlm::start(|request, _| match schema_name(request) {
+        "classification" => Turn::Json(json!({
+            "topic": "other", "urgency": "low", "urgent_reason": null, "confidence": 0.9,
+            "needs_reply": true, "multiple_requests": false, "sentiment": "positive",
+            "frustration": 0.0, "summary": "Engraving request"})),
+        "reply" => Turn::Json(json!({"subject": "Your engraving", "body": "We will check."})),
+        _ => Turn::Json(
+            json!({"brand": null, "model_words": [], "size": null, "width": null,
+            "color": null, "material": null, "max_price_cents": null, "use_words": []}),
+        ),
+    })
+    .await;
+    // On an inbound topic of its own: the review app's offline worker takes the shared one.
+    let inbound = unique("inbound-llm");
+    deskhand_kafka::ensure_topics(&app.world.client, &[(inbound.as_str(), 1)])
+        .await
+        .unwrap();
+    let worker = crate::llm::start_llm_worker(
+        &app.world,
+        &unique("llm-precedents"),
+        &server,
+        &[("DESKHAND_TOPIC_INBOUND", inbound.as_str())],
+    )
+    .await;
+    let later = event(&unique("later"), N + 10);
+    app.world
+        .publisher
+        .send(&inbound, "later", &serde_json::to_vec(&later).unwrap(), &[])
+        .await
+        .unwrap();
+    let shown = tokio::time::timeout(std::time::Duration::from_secs(90), async {
+        loop {
+            let prompts: Vec<String> = server
+                .requests()
+                .iter()
+                .filter(|r| schema_name(r) == "classification")
+                .map(|r| {
+                    r["messages"][1]["content"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect();
+            if let Some(prompt) = prompts.into_iter().find(|p| p.contains("<example")) {
+                return prompt;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "no classify prompt with examples; the model saw: {:#?}",
+            server.requests()
+        )
+    });
+    worker.stop().await;
+    let examples = shown.split("<email>").next().unwrap();
+    assert!(
+        examples.contains(&format!("<example topic=\"{TARGET}\">")),
+        "{shown}"
+    );
+    assert!(
+        !examples.contains("Ann") && !examples.contains("Lee"),
+        "{examples}"
+    );
+
+    // Retraining on a corpus plus the decisions fixes the mistake on emails it never saw.
     let out = temp_dir("model").join("triage.model");
     let files = corpus(&[
         "train-terse.jsonl",

@@ -12,7 +12,7 @@ use std::time::Duration;
 fn label(topic: &str, urgency: &str, needs_reply: bool) -> Turn {
     Turn::Json(
         json!({"topic": topic, "urgency": urgency, "urgent_reason": if urgency == "urgent" { json!("legal threat") } else { Value::Null },
-                      "confidence": 0.9, "needs_reply": needs_reply, "multiple_requests": false, "summary": "Customer request"}),
+                      "confidence": 0.9, "needs_reply": needs_reply, "multiple_requests": false, "sentiment": "neutral", "frustration": 0.2, "summary": "Customer request"}),
     )
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn script(request: &Value, rate_limited_once: &AtomicBool) -> Turn {
             if prompt.contains("Always confuse") {
                 return Turn::Json(
                     json!({"topic": "shipping", "urgency": "medium", "urgent_reason": null, "confidence": 0.9,
-                                         "needs_reply": true, "multiple_requests": false, "summary": "?"}),
+                                         "needs_reply": true, "multiple_requests": false, "sentiment": "neutral", "frustration": 0.2, "summary": "?"}),
                 );
             }
             if prompt.contains("lawyer") {

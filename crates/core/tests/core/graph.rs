@@ -531,6 +531,62 @@ fn the_item_asked_for_is_offered_alone_when_it_is_in_stock() {
     assert!(!body.contains("White"), "nothing else is offered: {body}");
 }
 
+fn sized(mut product: ProductCandidate, size: f64) -> ProductCandidate {
+    product.size = size;
+    product
+}
+
+#[test]
+fn a_size_converted_from_eu_offers_the_exact_conversion_alone_when_it_is_in_stock() {
+    // EU 44 converts to US 10.5; brands' charts differ by half a size around it.
+    let query = ProductQuery {
+        brand: Some("Nike".into()),
+        model_words: vec!["pegasus".into()],
+        size: Some(10.5),
+        size_approximate: true,
+        color: Some("Black".into()),
+        ..ProductQuery::default()
+    };
+    let shop = || {
+        vec![
+            sized(product(1, 3, None), 10.0),
+            sized(product(2, 5, None), 10.5),
+            sized(product(3, 2, None), 11.0),
+        ]
+    };
+    let body = "Haben Sie den Pegasus 41 in Schwarz in Größe 44?";
+    let draft = ask(query.clone(), shop(), body);
+    assert_eq!(offered(&draft), (vec![2], vec![]));
+
+    // Without the exact size in stock, the neighbours within half a size are the item.
+    let mut neighbours = shop();
+    neighbours[1].quantity = 0;
+    let draft = ask(query, neighbours, body);
+    assert_eq!(offered(&draft), (vec![1, 3], vec![]));
+}
+
+#[test]
+fn each_size_the_customer_would_take_is_offered_and_no_other() {
+    let query = ProductQuery {
+        brand: Some("Nike".into()),
+        model_words: vec!["pegasus".into()],
+        size: Some(10.0),
+        other_sizes: vec![10.5],
+        color: Some("Black".into()),
+        ..ProductQuery::default()
+    };
+    let draft = ask(
+        query,
+        vec![
+            sized(product(1, 3, None), 10.0),
+            sized(product(2, 5, None), 10.5),
+            sized(product(3, 2, None), 11.0),
+        ],
+        "I'm between a 10 and a 10.5 in the black Pegasus 41, which do you have?",
+    );
+    assert_eq!(offered(&draft), (vec![1, 2], vec![]));
+}
+
 #[test]
 fn an_unavailable_item_is_named_and_at_most_three_alternatives_are_marked() {
     let draft = ask_for_black_pegasus(vec![

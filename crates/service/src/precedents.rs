@@ -1,0 +1,73 @@
+//! Keep the precedents fresh: the reviewed emails (unedited approvals and label
+//! corrections) a model sees as classify examples, reloaded from the store on a timer so
+//! a correction made today shapes tomorrow's labels without a restart.
+
+use deskhand_core::precedent::Precedent;
+use deskhand_db::{DecidedExample, Store};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How many precedents to keep and how often to reload them.
+#[derive(Debug, Clone, Copy)]
+pub struct PrecedentSettings {
+    /// The newest this many reviewed emails; older ones drop out.
+    pub pool: usize,
+    pub refresh_every: Duration,
+}
+
+/// The precedent an example stands for, masked: an email whose topic a reviewer vouched
+/// for (confirmed or corrected), with its urgency when that was vouched for too.
+pub fn precedent(example: &DecidedExample) -> Option<Precedent> {
+    Some(Precedent::masked(
+        example.subject.as_deref(),
+        &example.text,
+        example.customer_name.as_deref(),
+        example.topic?,
+        example.urgency,
+    ))
+}
+
+/// The newest `pool` precedents in the store, oldest first.
+pub async fn load(store: &Store, pool: usize) -> deskhand_db::Result<Vec<Precedent>> {
+    let examples = store.decided_examples(None).await?;
+    let skip = examples.len().saturating_sub(pool);
+    Ok(examples.iter().skip(skip).filter_map(precedent).collect())
+}
+
+/// Loads the precedents and hands them to `rebuilt`; a failed load keeps the last good set
+/// and is logged. Returns how many were loaded.
+pub async fn refresh(
+    store: &Store,
+    pool: usize,
+    rebuilt: &(impl Fn(Vec<Precedent>) + Send + Sync),
+) -> Option<usize> {
+    match load(store, pool).await {
+        Ok(precedents) => {
+            let count = precedents.len();
+            tracing::info!(count, "classify precedents loaded");
+            rebuilt(precedents);
+            Some(count)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "loading classify precedents failed; keeping the last set");
+            None
+        }
+    }
+}
+
+/// Reloads the precedents every `refresh_every` until `shutdown` (the first load is the
+/// caller's, before it takes email).
+pub async fn run(
+    store: Store,
+    settings: PrecedentSettings,
+    rebuilt: impl Fn(Vec<Precedent>) + Send + Sync,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(settings.refresh_every) => {}
+        }
+        refresh(&store, settings.pool, &rebuilt).await;
+    }
+}
