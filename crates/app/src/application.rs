@@ -2,6 +2,7 @@
 //! consumer, review API and UI, SMTP relay), the outbox relay and the HTTP server from
 //! [`Settings`], and runs them under one cancellation token.
 
+use crate::http_guard::{security_headers, BrokerCheck};
 use crate::review_intake::ReviewIntake;
 use crate::settings::Settings;
 use crate::triage::TriageHandler;
@@ -182,7 +183,7 @@ impl Application {
         if let Some(listener) = self.listener {
             let health = Health {
                 store: self.store.clone(),
-                publisher: self.publisher.clone(),
+                broker: BrokerCheck::new(self.publisher.clone()),
             };
             let mut router = health_router(health);
             if roles.review {
@@ -196,6 +197,7 @@ impl Application {
                     ),
                 }));
             }
+            let router = router.layer(axum::middleware::from_fn(security_headers));
             let token = shutdown.clone();
             writers.spawn(async move {
                 tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
@@ -438,7 +440,7 @@ pub fn decode_limits(settings: &Settings) -> deskhand_contracts::DecodeLimits {
 #[derive(Debug, Clone)]
 struct Health {
     store: Store,
-    publisher: Publisher,
+    broker: BrokerCheck,
 }
 
 fn health_router(state: Health) -> Router {
@@ -449,10 +451,11 @@ fn health_router(state: Health) -> Router {
         .with_state(state)
 }
 
-/// Ready when both the database and a broker answer.
+/// Ready when both the database and a broker answer (the broker's answer is cached: a
+/// probe storm does not become a metadata storm).
 async fn ready(State(state): State<Health>) -> (StatusCode, String) {
     let database = state.store.ping().await.is_ok();
-    let broker = state.publisher.is_reachable(Duration::from_secs(2)).await;
+    let broker = state.broker.reachable().await;
     let status = if database && broker {
         StatusCode::OK
     } else {

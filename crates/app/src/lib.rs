@@ -13,6 +13,7 @@
 
 pub mod application;
 pub mod engine;
+pub mod http_guard;
 pub mod review_intake;
 pub mod settings;
 pub mod telemetry;

@@ -458,6 +458,12 @@ impl Settings {
                 "llm.max_concurrent_calls and llm.*_max_tokens must be at least 1".into(),
             );
         }
+        if self.llm.precedent_refresh < Duration::from_secs(1) {
+            return invalid(
+                "llm.precedent_refresh_ms must be at least 1000: each refresh reads the store"
+                    .into(),
+            );
+        }
         if self.agent.memory_max_entries == 0 || self.agent.repeat_limit == 0 {
             return invalid(
                 "agent.memory_max_entries and agent.repeat_limit must be at least 1".into(),

@@ -8,8 +8,10 @@
 
 use crate::{Topic, Urgency};
 
-/// Longest excerpt a precedent keeps, in characters.
+/// Longest excerpt a precedent keeps, in characters (a cut one ends in `…` besides).
 pub const EXCERPT_CHARS: usize = 300;
+/// Longest subject a precedent keeps, in characters (likewise).
+pub const SUBJECT_CHARS: usize = 120;
 
 /// One labelled past email, personal data masked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +34,7 @@ impl Precedent {
         urgency: Option<Urgency>,
     ) -> Self {
         Self {
-            subject: mask(subject.unwrap_or(""), customer_name),
+            subject: cut(&mask(subject.unwrap_or(""), customer_name), SUBJECT_CHARS),
             excerpt: cut(&mask(text, customer_name), EXCERPT_CHARS),
             topic,
             urgency,
@@ -40,38 +42,119 @@ impl Precedent {
     }
 }
 
-/// Masks what identifies a person in `text`; whitespace collapses to single spaces.
+/// Words that make the words around them a postal address, when a house number is near.
+const STREET_WORDS: &[&str] = &[
+    "street",
+    "road",
+    "rd",
+    "avenue",
+    "ave",
+    "lane",
+    "boulevard",
+    "blvd",
+    "strasse",
+    "straße",
+    "str",
+    "gasse",
+    "platz",
+    "allee",
+    "rue",
+    "avenida",
+    "calle",
+    "plaza",
+    "piazza",
+];
+
+/// Masks what identifies a person in `text`, by rule; whitespace collapses to single
+/// spaces. Masked: email addresses, links and bare domains, every number of three digits
+/// or more and every run of three or more number groups (phones written in pairs), the
+/// words around a street word (an address), and the customer's own name (also in
+/// possessives and double-barrelled names). Not recognised: other people's names.
 pub fn mask(text: &str, customer_name: Option<&str>) -> String {
     let names: Vec<String> = customer_name
         .unwrap_or("")
-        .split_whitespace()
+        .split(|c: char| c.is_whitespace() || c == '-')
         .map(word_key)
         .filter(|n| n.chars().count() >= 2)
         .collect();
-    text.split_whitespace()
-        .map(|word| {
-            let key = word_key(word);
-            if word.contains('@') {
-                "[email]"
-            } else if word.contains("://") || key.starts_with("www.") {
-                "[link]"
-            } else if word.chars().filter(char::is_ascii_digit).count() >= 3 {
-                "[number]"
-            } else if !key.is_empty() && names.contains(&key) {
-                "[name]"
-            } else {
-                word
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let digits = |w: &str| w.chars().filter(char::is_ascii_digit).count();
+    let numeric = |w: &str| {
+        digits(w) > 0
+            && w.chars()
+                .all(|c| c.is_ascii_digit() || "+-().,/".contains(c))
+    };
+    let mut masked: Vec<Option<&str>> = words.iter().map(|_| None).collect();
+    for (i, word) in words.iter().enumerate() {
+        let key = word_key(word);
+        masked[i] = if word.contains('@') {
+            Some("[email]")
+        } else if word.contains("://") || key.starts_with("www.") || is_domain(&key) {
+            Some("[link]")
+        } else if digits(word) >= 3 {
+            Some("[number]")
+        } else if !key.is_empty() && key.split('-').any(|part| names.iter().any(|n| n == part)) {
+            Some("[name]")
+        } else {
+            masked[i]
+        };
+        // "+33 6 12 34 56 78": short groups that are one number together.
+        let run = words[i..].iter().take_while(|w| numeric(w)).count();
+        if run >= 3 && (i == 0 || !numeric(words[i - 1])) {
+            for slot in &mut masked[i..i + run] {
+                *slot = Some("[number]");
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+        }
+        // "12 Elm Street, Springfield", "rue de la Paix 4": the words around a street word.
+        let house_number = || {
+            words[i.saturating_sub(3)..(i + 5).min(words.len())]
+                .iter()
+                .any(|w| digits(w) > 0)
+        };
+        if STREET_WORDS.contains(&key.as_str()) && house_number() {
+            let from = i.saturating_sub(2);
+            let to = (i + 2).min(words.len() - 1);
+            for slot in &mut masked[from..=to] {
+                *slot = Some("[address]");
+            }
+        }
+    }
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    for (word, mask) in words.iter().zip(masked) {
+        let shown = mask.unwrap_or(word);
+        // One mask for a run of masked words of one kind.
+        if mask.is_some() && out.last() == Some(&shown) {
+            continue;
+        }
+        out.push(shown);
+    }
+    out.join(" ")
 }
 
-/// A word without its surrounding punctuation, lowercased: how names are compared.
+/// `shop.example`, `danaruiz.com`: letters, a dot, a short alphabetic ending.
+fn is_domain(key: &str) -> bool {
+    let Some((head, tld)) = key.rsplit_once('.') else {
+        return false;
+    };
+    head.chars().count() >= 2
+        && head.chars().any(char::is_alphabetic)
+        && (2..=6).contains(&tld.chars().count())
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// A word without its surrounding punctuation and possessive, lowercased: how names are
+/// compared.
 fn word_key(word: &str) -> String {
-    word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
+    let key = word
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
         .trim_end_matches('.')
-        .to_lowercase()
+        .to_lowercase();
+    for possessive in ["'s", "’s"] {
+        if let Some(name) = key.strip_suffix(possessive) {
+            return name.to_owned();
+        }
+    }
+    key
 }
 
 /// At most `max` characters, ending on a whole word, with `…` when cut.
@@ -104,8 +187,23 @@ mod tests {
         ] {
             assert!(!masked.contains(leaked), "{leaked} leaked: {masked}");
         }
-        assert!(masked.contains("[name] [name] here"), "{masked}");
+        assert!(masked.contains("[name] here"), "{masked}");
         assert!(masked.contains("Order [number]"), "{masked}");
+    }
+
+    #[test]
+    fn phones_in_groups_possessives_domains_and_addresses_are_masked_too() {
+        let text = "Call me on +33 6 12 34 56 78. It's Dana's order, Dana Ruiz-Garcia, \
+                    ship to 12 Elm Street Springfield, see danaruiz.com";
+        let masked = mask(text, Some("Dana Ruiz-Garcia"));
+        for leaked in [" 12 ", "34 56", "Dana", "Ruiz", "Garcia", "Elm", "danaruiz"] {
+            assert!(!masked.contains(leaked), "{leaked} leaked: {masked}");
+        }
+        assert!(
+            masked.contains("[number]") && masked.contains("[address]"),
+            "{masked}"
+        );
+        assert!(masked.contains("[link]"), "{masked}");
     }
 
     #[test]

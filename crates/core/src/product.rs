@@ -344,15 +344,18 @@ pub fn choose_offer(
         .into_iter()
         .filter(|c| use_overlap(query, c) == best_use)
         .collect();
-    // A converted size matches within half a size only for want of the exact one: when the
-    // item can be had in the converted size itself, that is the item asked for.
-    let exact_size = |c: &&ProductCandidate| query.names_size(c.size);
+    // A converted size matches within half a size only for want of the exact one: where
+    // the item (brand, model, width, colour) can be had in the converted size itself, its
+    // neighbours are not the item asked for.
+    let exact_size = |c: &ProductCandidate| query.names_size(c.size);
+    let same_item = |a: &ProductCandidate, b: &ProductCandidate| {
+        a.brand == b.brand && a.name == b.name && a.width == b.width && a.color == b.color
+    };
     let prefer_exact = |tier: Vec<&ProductCandidate>| -> Vec<ProductCandidate> {
-        let exact = tier.iter().any(exact_size);
-        tier.into_iter()
-            .filter(|c| !exact || exact_size(c))
+        tier.iter()
+            .filter(|c| exact_size(c) || !tier.iter().any(|o| same_item(o, c) && exact_size(o)))
             .take(limit)
-            .cloned()
+            .map(|c| (*c).clone())
             .collect()
     };
     let in_stock = prefer_exact(

@@ -22,8 +22,8 @@ use uuid::Uuid;
 mod decision;
 
 pub use decision::{
-    ActionRefused, ActionToRun, Approval, ApprovalOutcome, DecisionStart, Outcome, PendingDecision,
-    Recorded, Verdict,
+    ActionRefused, ActionToRun, Approval, ApprovalOutcome, DecisionStart, IdempotencyKey, Outcome,
+    PendingDecision, Recorded, Verdict,
 };
 pub use deskhand_core::review::ActionResult;
 

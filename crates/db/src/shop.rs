@@ -299,7 +299,8 @@ impl ShopData for Store {
                AND ($4 OR cardinality($5::float8[]) = 0
                     OR EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9))
                AND ($4 OR cardinality($6::text[]) = 0 OR lower(p.color) = ANY($6))
-             ORDER BY EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9) DESC,
+             ORDER BY EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) < 0.01) DESC,
+                      EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9) DESC,
                       (lower(p.color) = ANY($6)) DESC,
                       (cardinality($7::text[]) > 0 AND lower(p.description) LIKE ANY($7)) DESC,
                       (COALESCE(i.quantity, 0) > 0) DESC, p.product_id

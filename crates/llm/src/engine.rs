@@ -311,7 +311,7 @@ impl LlmEngine {
                 break;
             }
             // Wait for a free slot at the endpoint; the wait counts against the budget.
-            let Ok(Ok(_slot)) = tokio::time::timeout(remaining, self.slots.acquire()).await else {
+            let Ok(Ok(slot)) = tokio::time::timeout(remaining, self.slots.acquire()).await else {
                 last_error = "no free model slot (llm.max_concurrent_calls)".to_owned();
                 break;
             };
@@ -367,6 +367,14 @@ impl LlmEngine {
                                 "{step}: the model refused: {refusal}"
                             )))
                         }
+                        // All its room went before any answer (a model that reasons
+                        // first): another call would spend it the same way.
+                        Some(Answer::Empty) if cut_off => {
+                            return Err(CognitionError::Permanent(format!(
+                                "{step}: the answer was cut off at the step's max_tokens ({}) before any JSON",
+                                constraint.max_tokens
+                            )))
+                        }
                         Some(Answer::Empty) | None => last_error = "empty answer".to_owned(),
                     }
                 }
@@ -377,6 +385,8 @@ impl LlmEngine {
                     }
                 },
             }
+            // The slot is for a call in flight, not for waiting out a backoff.
+            drop(slot);
             tracing::warn!(step, attempt, error = %last_error, "model call failed");
             // The server's Retry-After wins over our own backoff.
             let wait = retry_after.unwrap_or(backoff);
@@ -482,11 +492,14 @@ fn parse_classification(value: Value) -> Result<Classified, InvalidAnswer> {
 
 fn parse_query(value: Value) -> Result<ProductQuery, InvalidAnswer> {
     let mut query: ProductQuery = serde_json::from_value(value)?;
-    if query.size.is_some_and(|s| !(1.0..=20.0).contains(&s)) {
+    if let Some(size) = query.sizes().find(|s| !(1.0..=20.0).contains(s)) {
         return Err(InvalidAnswer::OutOfRange(format!(
-            "size {:?} is not a US shoe size",
-            query.size
+            "size {size} is not a US shoe size"
         )));
+    }
+    // The first of several is the main one, whichever field the model put it in.
+    if query.size.is_none() && !query.other_sizes.is_empty() {
+        query.size = Some(query.other_sizes.remove(0));
     }
     if query.max_price_cents.is_some_and(|p| p <= 0) {
         query.max_price_cents = None;
@@ -495,6 +508,14 @@ fn parse_query(value: Value) -> Result<ProductQuery, InvalidAnswer> {
     query.brand = clean(query.brand);
     query.width = clean(query.width);
     query.color = clean(query.color);
+    query.other_colors = query
+        .other_colors
+        .into_iter()
+        .filter_map(|c| clean(Some(c)))
+        .collect();
+    if query.color.is_none() && !query.other_colors.is_empty() {
+        query.color = Some(query.other_colors.remove(0));
+    }
     query.material = clean(query.material);
     Ok(query)
 }

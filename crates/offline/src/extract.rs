@@ -241,7 +241,45 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         .iter()
         .filter(|(word, _)| word.contains(' ') && has_word(word))
         .find_map(|(_, english)| in_catalog(english));
-    let color = compound
+    // One word's colour, in the catalog's words: "grey", "schwarz", "navy" of "navy blue".
+    let colour_of = |word: &str| {
+        in_catalog(word).or_else(|| {
+            COLOR_WORDS
+                .iter()
+                .find(|(w, _)| *w == word)
+                .and_then(|(_, english)| in_catalog(english))
+        })
+    };
+    // The colour ending at word `i`: a compound ("navy blue") wins over its last word.
+    let colour_at = |i: usize| {
+        i.checked_sub(1)
+            .and_then(|before| {
+                let pair = format!("{} {}", words[before], words[i]);
+                COLOR_WORDS
+                    .iter()
+                    .find(|(w, _)| *w == pair)
+                    .and_then(|(_, english)| in_catalog(english))
+            })
+            .or_else(|| colour_of(&words[i]))
+    };
+    // "black or grey", "blanc ou rose": every colour of an either-or is one they'd take,
+    // the first of them first.
+    let mut either_or: Vec<String> = Vec::new();
+    for i in 1..words.len().saturating_sub(1) {
+        if !matches!(words[i].as_str(), "or" | "oder" | "ou" | "o") {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (colour_at(i - 1), colour_of(&words[i + 1])) {
+            for c in [a, b] {
+                if !either_or.contains(c) {
+                    either_or.push(c.clone());
+                }
+            }
+        }
+    }
+    let color = either_or
+        .first()
+        .or(compound)
         .or_else(|| vocabulary.colors.iter().find(|c| has_word(c)))
         .or_else(|| {
             // The catalog's colours are English; customers write theirs.
@@ -251,28 +289,7 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
                 .and_then(|(_, english)| in_catalog(english))
         })
         .cloned();
-    // "black or grey", "blanc ou rose": every colour of an either-or is one they'd take.
-    let colour_of = |word: &str| {
-        in_catalog(word).or_else(|| {
-            COLOR_WORDS
-                .iter()
-                .find(|(w, _)| *w == word)
-                .and_then(|(_, english)| in_catalog(english))
-        })
-    };
-    let mut other_colors: Vec<String> = Vec::new();
-    for triple in words.windows(3) {
-        if !matches!(triple[1].as_str(), "or" | "oder" | "ou" | "o") {
-            continue;
-        }
-        if let (Some(a), Some(b)) = (colour_of(&triple[0]), colour_of(&triple[2])) {
-            for c in [a, b] {
-                if color.as_ref() != Some(c) && !other_colors.contains(c) {
-                    other_colors.push(c.clone());
-                }
-            }
-        }
-    }
+    let other_colors: Vec<String> = either_or.iter().skip(1).cloned().collect();
     let material = vocabulary.materials.iter().find(|m| has_word(m)).cloned();
     let width = if lower.contains("extra wide") || lower.contains("extra-wide") {
         Some("4E".to_owned())
@@ -403,14 +420,7 @@ fn parse_sizes(lower: &str) -> Option<SizesNamed> {
         let unit = tokens
             .get(i + 1)
             .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
-        let is_quantity = unit.is_some_and(|u| {
-            [
-                "day", "week", "hour", "month", "year", "minute", "km", "mile", "pair", "%", "x",
-                "$", "€", "min",
-            ]
-            .iter()
-            .any(|q| u.starts_with(q))
-        });
+        let is_quantity = unit.is_some_and(is_unit);
         let after_in = i > 0 && matches!(tokens[i - 1], "in" | "a");
         let money = i > 0
             && (tokens[i - 1].ends_with(['$', '€', '£']) || token.starts_with(['$', '€', '£']));
@@ -446,16 +456,47 @@ fn size_number(token: &str) -> Option<f64> {
     token.parse::<f64>().ok()
 }
 
+/// Words after a number that make it a quantity, not a size ("3 weeks", "2 pairs").
+const QUANTITY_UNITS: &[&str] = &[
+    "day", "week", "hour", "month", "year", "minute", "km", "mile", "pair", "%", "x", "$", "€",
+    "min", "euro", "dollar", "tag", "jour", "día", "semaine", "semana", "woche",
+];
+
+fn is_unit(word: &str) -> bool {
+    QUANTITY_UNITS.iter().any(|q| word.starts_with(q))
+}
+
+/// Words a size follows: "size 9", "talla 42", "Größe 44", "a 10".
+const SIZE_WORDS: &[&str] = &[
+    "size",
+    "sz",
+    "us",
+    "usa",
+    "eu",
+    "eur",
+    "größe",
+    "grösse",
+    "gr",
+    "schuhgröße",
+    "pointure",
+    "taille",
+    "talla",
+    "número",
+    "numero",
+    "taglia",
+    "maat",
+    "a",
+    "an",
+    "in",
+];
+
 /// The first size (`value`, its token at `at`), and the sizes of the same system joined to
 /// it: a connector ("or", "oder", "and", "y", ...) within six words after it, then a
-/// plausible size within six words after the connector ("y otra para mi hermana talla
-/// 42"), not a quantity ("and 2 pairs").
+/// plausible size right after the connector or after a size word within six words of it
+/// ("42 oder 42,5", "and an 11", "y otra para mi hermana talla 42"), not a quantity ("and
+/// 2 pairs") nor a number that is something else ("and can it come by the 14th").
 fn with_others(tokens: &[&str], at: usize, value: f64, eu: bool) -> SizesNamed {
     const CONNECTORS: &[&str] = &["or", "and", "oder", "und", "ou", "et", "o", "y", "/", "&"];
-    const QUANTITIES: &[&str] = &[
-        "day", "week", "hour", "month", "year", "minute", "km", "mile", "pair", "%", "x", "$", "€",
-        "min", "euro", "dollar", "tag", "jour", "día", "semaine", "semana", "woche",
-    ];
     let plausible = |v: f64| {
         if eu {
             (35.0..=50.0).contains(&v) && (v * 2.0).fract() == 0.0
@@ -483,9 +524,10 @@ fn with_others(tokens: &[&str], at: usize, value: f64, eu: bool) -> SizesNamed {
         let unit = tokens
             .get(i + 1)
             .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
-        let quantity = unit.is_some_and(|u| QUANTITIES.iter().any(|q| u.starts_with(q)));
-        // The next number is something else ("and 2 pairs"): stop looking.
-        if !plausible(v) || quantity {
+        let quantity = unit.is_some_and(is_unit);
+        let named_as_size = i == connector + 1 || SIZE_WORDS.contains(&tokens[i - 1]);
+        // The next number is something else ("and 2 pairs", "by the 14"): stop looking.
+        if !plausible(v) || quantity || !named_as_size {
             break;
         }
         let us = to_us(v);

@@ -95,6 +95,11 @@ fn every_size_a_customer_would_take_is_read_and_quantities_are_not() {
         "a quantity is no size"
     );
     assert_eq!(sizes("pegasus in size 10 please"), (Some(10.0), vec![]));
+    assert_eq!(
+        sizes("pegasus in size 10 and can it arrive by the 14 june?"),
+        (Some(10.0), vec![]),
+        "a number that is not named as a size is none"
+    );
 }
 
 #[test]
@@ -116,6 +121,11 @@ fn both_colours_of_an_either_or_are_read_and_a_contrast_is_not() {
             .1
             .is_empty(),
         "two colours without an either-or are not both wanted"
+    );
+    assert_eq!(
+        colours("I have the black ones; do you have them in blue or white?"),
+        (Some("Blue".to_owned()), vec!["White".to_owned()]),
+        "the either-or is what is asked for, not the pair they own"
     );
 }
 

@@ -20,8 +20,8 @@ use deskhand_core::review::{
 };
 use deskhand_core::{Action, ActionId, Draft, DraftId, ProposedAction, Transience};
 use deskhand_db::{
-    ActionToRun, Approval, ApprovalOutcome, DecisionStart, OutboxMessage, Outcome, PendingDecision,
-    RecordedDecision, Reviewer, Store, Verdict,
+    ActionToRun, Approval, ApprovalOutcome, DecisionStart, IdempotencyKey, OutboxMessage, Outcome,
+    PendingDecision, RecordedDecision, Reviewer, Store, Verdict,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -193,7 +193,20 @@ impl Decisions {
         idempotency_key: &str,
         approve: Approve,
     ) -> Result<Decided, DecideError> {
-        let key = Some(idempotency_key);
+        let request_hash = request_hash(
+            draft_id,
+            DecisionKind::Approve,
+            &json!({
+                "version": approve.version,
+                "reply_body": approve.reply_body,
+                "action_ids": approve.action_ids,
+                "correction": labels_as_sent(approve.correction.as_ref()),
+            }),
+        );
+        let key = Some(IdempotencyKey {
+            key: idempotency_key,
+            request_hash: &request_hash,
+        });
         let (pending, stored) = match self.open(reviewer, draft_id, key, approve.version).await? {
             Opened::Decide(pending, stored) => (pending, *stored),
             Opened::Answered(decided) => return Ok(decided),
@@ -324,6 +337,19 @@ impl Decisions {
             return Err(DecideError::Invalid(format!("{field} must not be empty")));
         }
         let version = conclude.version;
+        let request_hash = request_hash(
+            draft_id,
+            kind,
+            &json!({
+                "version": version,
+                "reason": reason,
+                "correction": labels_as_sent(conclude.correction.as_ref()),
+            }),
+        );
+        let idempotency_key = idempotency_key.map(|key| IdempotencyKey {
+            key,
+            request_hash: &request_hash,
+        });
         let (pending, stored) = match self
             .open(reviewer, draft_id, idempotency_key, version)
             .await?
@@ -394,11 +420,18 @@ impl Decisions {
         &self,
         who: &Reviewer,
         draft_id: DraftId,
-        key: Option<&str>,
+        key: Option<IdempotencyKey<'_>>,
         version: i32,
     ) -> Result<Opened, DecideError> {
-        let pending = match self.store.begin_decision(draft_id, key).await? {
+        let pending = match self.store.begin_decision(draft_id, who.id, key).await? {
             DecisionStart::NotFound => return Err(DecideError::NotFound(draft_id)),
+            DecisionStart::KeyReused { draft_id: decided } => {
+                return Err(DecideError::Invalid(if decided == draft_id {
+                    "this Idempotency-Key was already used with a different request; send a new key for a new request".to_owned()
+                } else {
+                    format!("this Idempotency-Key was already used for draft {decided}")
+                }));
+            }
             DecisionStart::Replay {
                 draft_id: decided,
                 response,
@@ -644,4 +677,20 @@ fn coupon_code() -> String {
         .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
         .collect();
     format!("SHIP-{code}")
+}
+
+/// What identifies a decision request for its idempotency key: the draft, the kind of
+/// decision and the body as sent, hashed (SHA-256, hex).
+fn request_hash(draft_id: DraftId, kind: DecisionKind, body: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{draft_id}\n{}\n{body}", kind.as_str()).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A correction as sent, for the request hash.
+fn labels_as_sent(labels: Option<&LabelsAsSent>) -> Value {
+    labels.map_or(
+        Value::Null,
+        |l| json!({"topic": l.topic, "urgency": l.urgency}),
+    )
 }

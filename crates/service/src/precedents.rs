@@ -29,9 +29,8 @@ pub fn precedent(example: &DecidedExample) -> Option<Precedent> {
 
 /// The newest `pool` precedents in the store, oldest first.
 pub async fn load(store: &Store, pool: usize) -> deskhand_db::Result<Vec<Precedent>> {
-    let examples = store.decided_examples(None).await?;
-    let skip = examples.len().saturating_sub(pool);
-    Ok(examples.iter().skip(skip).filter_map(precedent).collect())
+    let examples = store.latest_decided_examples(pool).await?;
+    Ok(examples.iter().filter_map(precedent).collect())
 }
 
 /// Loads the precedents and hands them to `rebuilt`; a failed load keeps the last good set

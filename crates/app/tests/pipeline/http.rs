@@ -6,6 +6,29 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
+/// Starts this process's HTTP side on a free port, with the worker and/or review roles.
+async fn serving(
+    world: &TestWorld,
+    worker: bool,
+    review: bool,
+) -> (
+    u16,
+    CancellationToken,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let settings = world.settings(&unique("group"), &[("DESKHAND_HTTP_ADDR", "127.0.0.1:0")]);
+    let roles = Roles {
+        worker,
+        review,
+        http: true,
+    };
+    let app = Application::build(settings, roles).await.unwrap();
+    let port = app.http_port().expect("serve binds a port");
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    (port, shutdown, running)
+}
+
 async fn get(port: u16, path: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -26,20 +49,7 @@ async fn get(port: u16, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_health_and_readiness_and_readiness_follows_the_database() {
     let world = TestWorld::new(1).await;
-    let settings = world.settings(&unique("group"), &[("DESKHAND_HTTP_ADDR", "127.0.0.1:0")]);
-    let app = Application::build(
-        settings,
-        Roles {
-            worker: true,
-            review: false,
-            http: true,
-        },
-    )
-    .await
-    .unwrap();
-    let port = app.http_port().expect("serve binds a port");
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let (port, shutdown, running) = serving(&world, true, false).await;
 
     let health = get(port, "/healthz").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -48,6 +58,24 @@ async fn serve_answers_health_and_readiness_and_readiness_follows_the_database()
     assert!(
         ready.contains("database: up") && ready.contains("broker: up"),
         "{ready}"
+    );
+    // A probe storm is answered from one broker check, not forty.
+    let storm: Vec<_> = (0..40)
+        .map(|_| tokio::spawn(async move { get(port, "/readyz").await }))
+        .collect();
+    for probe in storm {
+        let answer = probe.await.unwrap();
+        assert!(answer.contains("broker: up"), "{answer}");
+    }
+    let checks = sample(
+        &get(port, "/metrics").await,
+        deskhand::http_guard::READINESS_BROKER_CHECKS,
+        &[],
+    )
+    .unwrap_or(0.0);
+    assert!(
+        (1.0..=2.0).contains(&checks),
+        "41 probes made {checks} broker checks"
     );
     shutdown.cancel();
     running.await.unwrap().unwrap();
@@ -196,4 +224,56 @@ async fn a_worker_service_exposes_what_it_consumed_drafted_escalated_and_dead_le
         value("deskhand_llm_calls_total", &[]).is_none(),
         "the offline engine calls no model"
     );
+}
+
+/// The value of header `name` in a raw HTTP/1.1 response, if present.
+fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_with_the_security_headers_and_the_api_is_never_cached() {
+    let world = TestWorld::new(1).await;
+    let (port, shutdown, running) = serving(&world, false, true).await;
+
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/me",
+        "/api/drafts",
+        "/",
+        "/nowhere",
+    ] {
+        let response = get(port, path).await;
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            Some("nosniff"),
+            "{path}: {response}"
+        );
+        assert_eq!(header(&response, "x-frame-options"), Some("DENY"), "{path}");
+        let policy = header(&response, "content-security-policy").unwrap_or("");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        let cache = header(&response, "cache-control");
+        if path.starts_with("/api/") {
+            assert_eq!(cache, Some("no-store"), "{path}: {response}");
+        }
+    }
+    // The UI keeps its own policy, which lets its script and style load.
+    let ui = get(port, "/").await;
+    assert!(
+        header(&ui, "content-security-policy").is_some_and(|p| p.contains("script-src 'self'")),
+        "{ui}"
+    );
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
 }

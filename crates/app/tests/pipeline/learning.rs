@@ -163,7 +163,11 @@ async fn corrections_of_a_systematic_mistake_fix_it_after_retraining() {
     let newest = deskhand_service::precedents::load(&app.world.store, 2)
         .await
         .unwrap();
-    assert!(newest.len() <= 2, "the pool bounds what is kept");
+    assert_eq!(
+        newest,
+        precedents[precedents.len() - 2..],
+        "the pool keeps the newest, oldest first"
+    );
 
     // A worker on a model endpoint loads them and shows the most similar in its prompts.
     let server = ScriptedLlm::start(|request, _| match schema_name(request) {

@@ -695,3 +695,66 @@ async fn two_drafts_approved_at_once_never_refund_one_delivery_past_its_fee() {
     assert_eq!(app.count("SELECT count(*) FROM coupons").await, 1);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_is_the_reviewers_own_and_bound_to_the_request_it_came_with() {
+    let (_smtp, app) = ReviewApp::with_smtp(&[]).await;
+    let [(_, first), (_, second)] = app.late_parcels_drafted::<2>().await;
+    let approve = |detail: &Value| json!({"version": version(detail)});
+    let (status, answer, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&first, "approve"),
+            Some("shared-key"),
+            approve(&first),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    // The same key with another body is a client bug, not a retry: refused, not replayed.
+    let (status, refused, headers) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&first, "approve"),
+            Some("shared-key"),
+            json!({"version": version(&first), "reply_body": "Other words entirely."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("different request")),
+        "{refused}"
+    );
+    assert!(headers.get("idempotent-replayed").is_none());
+    // Nor does it decide another draft.
+    let (status, refused, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&second, "approve"),
+            Some("shared-key"),
+            approve(&second),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+
+    // Another person's key of the same spelling is theirs: it decides their request. (Both
+    // emails are about one delivery, whose fee the first approval refunded: no actions.)
+    let (status, theirs, headers) = app
+        .post(
+            &app.lead,
+            &draft_path(&second, "approve"),
+            Some("shared-key"),
+            json!({"version": version(&second), "action_ids": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    assert_eq!(theirs["draft_id"], second["summary"]["draft_id"]);
+    assert!(headers.get("idempotent-replayed").is_none());
+    assert_eq!(
+        app.count("SELECT count(*) FROM decisions WHERE idempotency_key = 'shared-key'")
+            .await,
+        2
+    );
+}

@@ -22,16 +22,29 @@ pub struct PendingDecision {
     drafted_at: OffsetDateTime,
 }
 
+/// A decision request's `Idempotency-Key`, with a hash of the request it came with. A key
+/// is the reviewer's own: it replays only their own decision, and only for the same
+/// request.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyKey<'a> {
+    pub key: &'a str,
+    /// A hash of what was asked (the draft, the kind of decision and its body).
+    pub request_hash: &'a str,
+}
+
 /// What the caller found when it asked to decide.
 #[derive(Debug)]
 pub enum DecisionStart {
     /// No draft with this id.
     NotFound,
-    /// This idempotency key already decided (this draft): its stored response.
+    /// This reviewer's key already decided this request: its stored response.
     Replay {
         draft_id: DraftId,
         response: serde_json::Value,
     },
+    /// This reviewer's key already decided a different request (another body, or another
+    /// draft): nothing is replayed and nothing is decided.
+    KeyReused { draft_id: DraftId },
     /// The row is locked; decide.
     Open(Box<PendingDecision>),
 }
@@ -94,7 +107,7 @@ enum ActionRun {
 #[derive(Debug)]
 pub struct Approval<'a> {
     pub reviewer: &'a Reviewer,
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<IdempotencyKey<'a>>,
     pub request: serde_json::Value,
     pub reply_body: &'a str,
     pub edited: bool,
@@ -113,7 +126,7 @@ pub struct Approval<'a> {
 pub struct Verdict<'a> {
     pub reviewer: &'a Reviewer,
     pub kind: DecisionKind,
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<IdempotencyKey<'a>>,
     pub request: serde_json::Value,
     pub reason: &'a str,
     /// The reviewer's correction of the topic or urgency, if any.
@@ -138,12 +151,14 @@ pub struct Recorded {
 }
 
 impl Store {
-    /// Starts a decision on `draft_id`: replays an idempotency key already used, or locks
-    /// the draft's row for the caller to decide.
+    /// Starts a decision by `reviewer_id` on `draft_id`: replays their idempotency key if
+    /// it already decided this request, refuses it if it decided another, or locks the
+    /// draft's row for the caller to decide.
     pub async fn begin_decision(
         &self,
         draft_id: DraftId,
-        idempotency_key: Option<&str>,
+        reviewer_id: i64,
+        idempotency_key: Option<IdempotencyKey<'_>>,
     ) -> Result<DecisionStart> {
         let mut tx = self.pool().begin().await?;
         let row = sqlx::query(
@@ -156,15 +171,24 @@ impl Store {
         .await?;
         // Checked after the lock: a concurrent request with the same key has committed by
         // now, so its answer is found instead of a conflict.
-        if let Some(key) = idempotency_key {
-            let replay =
-                sqlx::query("SELECT draft_id, response FROM decisions WHERE idempotency_key = $1")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+        if let Some(idempotency) = idempotency_key {
+            let replay = sqlx::query(
+                "SELECT draft_id, response, request_hash FROM decisions
+                 WHERE reviewer_id = $1 AND idempotency_key = $2",
+            )
+            .bind(reviewer_id)
+            .bind(idempotency.key)
+            .fetch_optional(&mut *tx)
+            .await?;
             if let Some(replay) = replay {
+                let draft_id = DraftId::from_uuid(replay.try_get("draft_id")?);
+                // Decided before requests were hashed: replayed as it always was.
+                let hash: Option<String> = replay.try_get("request_hash")?;
+                if hash.is_some_and(|h| h != idempotency.request_hash) {
+                    return Ok(DecisionStart::KeyReused { draft_id });
+                }
                 return Ok(DecisionStart::Replay {
-                    draft_id: DraftId::from_uuid(replay.try_get("draft_id")?),
+                    draft_id,
                     response: replay.try_get("response")?,
                 });
             }
@@ -370,7 +394,7 @@ impl PendingDecision {
         reviewer: &Reviewer,
         kind: DecisionKind,
         status: ReviewStatus,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<IdempotencyKey<'_>>,
         request: &serde_json::Value,
         edited: Option<bool>,
         reply_body: Option<&str>,
@@ -395,14 +419,14 @@ impl PendingDecision {
         let decision_id: i64 = sqlx::query_scalar(
             "INSERT INTO decisions (draft_id, reviewer_id, kind, idempotency_key, request,
                  response, edited, reply_body, action_ids, reason, corrected_topic,
-                 corrected_urgency)
-             VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9, $10, $11)
+                 corrected_urgency, request_hash)
+             VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9, $10, $11, $12)
              RETURNING decision_id",
         )
         .bind(self.draft_id.as_uuid())
         .bind(reviewer.id)
         .bind(kind.as_str())
-        .bind(idempotency_key)
+        .bind(idempotency_key.map(|k| k.key))
         .bind(request)
         .bind(edited)
         .bind(reply_body)
@@ -410,6 +434,7 @@ impl PendingDecision {
         .bind(reason)
         .bind(correction.topic.map(|t| t.as_str()))
         .bind(correction.urgency.map(|u| u.as_str()))
+        .bind(idempotency_key.map(|k| k.request_hash))
         .fetch_one(&mut *self.tx)
         .await?;
         sqlx::query(
