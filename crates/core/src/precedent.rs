@@ -45,25 +45,42 @@ impl Precedent {
 /// Words that make the words around them a postal address, when a house number is near.
 const STREET_WORDS: &[&str] = &[
     "street",
+    "st",
     "road",
     "rd",
     "avenue",
     "ave",
     "lane",
+    "ln",
+    "drive",
+    "dr",
+    "way",
+    "court",
+    "ct",
+    "place",
+    "pl",
     "boulevard",
     "blvd",
-    "strasse",
-    "straße",
     "str",
-    "gasse",
-    "platz",
-    "allee",
     "rue",
     "avenida",
     "calle",
     "plaza",
     "piazza",
+    "via",
 ];
+
+/// Endings that make one word a street ("Hauptstraße", "Lindenweg").
+const STREET_ENDINGS: &[&str] = &[
+    "straße", "strasse", "weg", "gasse", "platz", "allee", "laan", "straat", "gade",
+];
+
+fn is_street(key: &str) -> bool {
+    STREET_WORDS.contains(&key)
+        || STREET_ENDINGS
+            .iter()
+            .any(|end| key.chars().count() > end.chars().count() + 2 && key.ends_with(end))
+}
 
 /// Masks what identifies a person in `text`, by rule; whitespace collapses to single
 /// spaces. Masked: email addresses, links and bare domains, every number of three digits
@@ -105,15 +122,13 @@ pub fn mask(text: &str, customer_name: Option<&str>) -> String {
                 *slot = Some("[number]");
             }
         }
-        // "12 Elm Street, Springfield", "rue de la Paix 4": the words around a street word.
-        let house_number = || {
-            words[i.saturating_sub(3)..(i + 5).min(words.len())]
-                .iter()
-                .any(|w| digits(w) > 0)
-        };
-        if STREET_WORDS.contains(&key.as_str()) && house_number() {
-            let from = i.saturating_sub(2);
-            let to = (i + 2).min(words.len() - 1);
+        // "12 North Elm Street, Springfield", "rue de la Paix 4", "Hauptstraße 12": a street
+        // word with a house number up to four words before or after it, and all between.
+        let number_at = (i.saturating_sub(4)..(i + 5).min(words.len()))
+            .find(|&j| j != i && digits(words[j]) > 0);
+        if let (true, Some(number)) = (is_street(&key), number_at) {
+            let from = number.min(i).saturating_sub(1);
+            let to = number.max(i + 1).min(words.len() - 1);
             for slot in &mut masked[from..=to] {
                 *slot = Some("[address]");
             }
@@ -194,9 +209,12 @@ mod tests {
     #[test]
     fn phones_in_groups_possessives_domains_and_addresses_are_masked_too() {
         let text = "Call me on +33 6 12 34 56 78. It's Dana's order, Dana Ruiz-Garcia, \
-                    ship to 12 Elm Street Springfield, see danaruiz.com";
+                    ship to 12 North Elm St. Springfield, or Hauptstraße 7 in Köln, \
+                    see danaruiz.com";
         let masked = mask(text, Some("Dana Ruiz-Garcia"));
-        for leaked in [" 12 ", "34 56", "Dana", "Ruiz", "Garcia", "Elm", "danaruiz"] {
+        for leaked in [
+            " 12 ", "34 56", "Dana", "Ruiz", "Garcia", "North", "Elm", "Haupt", " 7 ", "danaruiz",
+        ] {
             assert!(!masked.contains(leaked), "{leaked} leaked: {masked}");
         }
         assert!(

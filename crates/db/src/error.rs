@@ -13,6 +13,10 @@ pub enum Error {
     Corrupt(String),
     #[error("{0} changed concurrently; retry with fresh data")]
     Conflict(&'static str),
+    /// The reviewer's idempotency key was taken, meanwhile, by a decision of another
+    /// request (another draft): this one is not recorded.
+    #[error("this Idempotency-Key was used by another request at the same time")]
+    KeyTaken,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

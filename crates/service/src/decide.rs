@@ -132,7 +132,17 @@ pub enum DecideError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] deskhand_db::Error),
+    Store(deskhand_db::Error),
+}
+
+impl From<deskhand_db::Error> for DecideError {
+    fn from(error: deskhand_db::Error) -> Self {
+        match error {
+            // The same key for two requests at once: the client's bug, as when in turn.
+            deskhand_db::Error::KeyTaken => Self::Invalid(error.to_string()),
+            error => Self::Store(error),
+        }
+    }
 }
 
 impl Transience for DecideError {

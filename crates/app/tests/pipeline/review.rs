@@ -757,4 +757,27 @@ async fn an_idempotency_key_is_the_reviewers_own_and_bound_to_the_request_it_cam
             .await,
         2
     );
+
+    // One key sent for two drafts at the same moment: one is decided, the other refused
+    // as the client's mistake it is (never a server error), whichever commits first.
+    let drafts = app.late_parcels_drafted::<6>().await;
+    for (round, pair) in drafts.chunks(2).enumerate() {
+        let key = format!("race-key-{round}");
+        let app = &app;
+        let send = |detail: &Value| {
+            let path = draft_path(detail, "approve");
+            let body = json!({"version": version(detail), "action_ids": []});
+            let key = key.clone();
+            async move { app.post(&app.reviewer, &path, Some(&key), body).await }
+        };
+        let ((a, _, _), (b, _, _)) = tokio::join!(send(&pair[0].1), send(&pair[1].1));
+        let mut statuses = [a, b];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
+            "round {round}"
+        );
+    }
+    app.stop().await;
 }

@@ -169,8 +169,9 @@ impl Store {
         .bind(draft_id.as_uuid())
         .fetch_optional(&mut *tx)
         .await?;
-        // Checked after the lock: a concurrent request with the same key has committed by
-        // now, so its answer is found instead of a conflict.
+        // Checked after the lock: a concurrent request with the same key for this draft has
+        // committed by now, so its answer is found; one for another draft is caught when
+        // the decision is inserted.
         if let Some(idempotency) = idempotency_key {
             let replay = sqlx::query(
                 "SELECT draft_id, response, request_hash FROM decisions
@@ -416,11 +417,14 @@ impl PendingDecision {
         .await?;
         let version: i32 = row.try_get("version")?;
         let decided_at: OffsetDateTime = row.try_get("at")?;
-        let decision_id: i64 = sqlx::query_scalar(
+        // Two requests of one reviewer with one key, for two drafts, lock different rows:
+        // the second to commit finds the key taken here, and its transaction rolls back.
+        let decision_id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO decisions (draft_id, reviewer_id, kind, idempotency_key, request,
                  response, edited, reply_body, action_ids, reason, corrected_topic,
                  corrected_urgency, request_hash)
              VALUES ($1, $2, $3, $4, $5, '{}'::jsonb, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (reviewer_id, idempotency_key) DO NOTHING
              RETURNING decision_id",
         )
         .bind(self.draft_id.as_uuid())
@@ -435,8 +439,9 @@ impl PendingDecision {
         .bind(correction.topic.map(|t| t.as_str()))
         .bind(correction.urgency.map(|u| u.as_str()))
         .bind(idempotency_key.map(|k| k.request_hash))
-        .fetch_one(&mut *self.tx)
+        .fetch_optional(&mut *self.tx)
         .await?;
+        let decision_id = decision_id.ok_or(Error::KeyTaken)?;
         sqlx::query(
             "INSERT INTO audit_log (reviewer_id, action, draft_id, customer_id, detail)
              VALUES ($1, $2, $3, $4, $5)",
