@@ -218,20 +218,25 @@ impl Application {
                 vocabulary,
             )?;
             tracing::info!(engine = %deskhand_core::ports::Cognition::engine_name(&engine), "engine ready");
-            if let (crate::engine::AnyEngine::Llm(llm), true) =
-                (&engine, settings.llm.classify_examples > 0)
-            {
+            // A prompt that shows precedents needs them loaded before the first email is
+            // taken, then kept fresh.
+            let shows_precedents = settings.llm.classify_examples > 0;
+            if let (crate::engine::AnyEngine::Llm(llm), true) = (&engine, shows_precedents) {
                 let shared = llm.precedents();
                 let rebuild = move |precedents| shared.replace(PrecedentIndex::new(precedents));
-                // Loaded before the first email is taken, then kept fresh.
-                let settings = deskhand_service::precedents::PrecedentSettings {
+                let precedent_settings = deskhand_service::precedents::PrecedentSettings {
                     pool: settings.llm.precedent_pool,
                     refresh_every: settings.llm.precedent_refresh,
                 };
-                deskhand_service::precedents::refresh(&self.store, settings.pool, &rebuild).await;
+                deskhand_service::precedents::refresh(
+                    &self.store,
+                    precedent_settings.pool,
+                    &rebuild,
+                )
+                .await;
                 let refresh = deskhand_service::precedents::run(
                     self.store.clone(),
-                    settings,
+                    precedent_settings,
                     rebuild,
                     shutdown.clone(),
                 );

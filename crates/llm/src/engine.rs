@@ -117,6 +117,9 @@ struct Completion {
     cut_off: bool,
 }
 
+/// Why a call was never sent: every slot at the endpoint stayed busy for the budget.
+const NO_SLOT: &str = "no free model slot (llm.max_concurrent_calls)";
+
 /// What to do after a failed call.
 enum Failure {
     /// Another attempt may succeed.
@@ -312,10 +315,15 @@ impl LlmEngine {
             }
             // Wait for a free slot at the endpoint; the wait counts against the budget.
             let Ok(Ok(slot)) = tokio::time::timeout(remaining, self.slots.acquire()).await else {
-                last_error = "no free model slot (llm.max_concurrent_calls)".to_owned();
+                last_error = NO_SLOT.to_owned();
                 break;
             };
+            // The slot may have come as the budget ran out: then nothing is sent.
             let remaining = deadline.remaining();
+            if remaining.is_zero() {
+                last_error = NO_SLOT.to_owned();
+                break;
+            }
             usage.calls += 1;
             // One span per request, in the GenAI semantic conventions.
             let span = tracing::info_span!(

@@ -34,22 +34,19 @@ pub async fn load(store: &Store, pool: usize) -> deskhand_db::Result<Vec<Precede
 }
 
 /// Loads the precedents and hands them to `rebuilt`; a failed load keeps the last good set
-/// and is logged. Returns how many were loaded.
+/// and is logged.
 pub async fn refresh(
     store: &Store,
     pool: usize,
     rebuilt: &(impl Fn(Vec<Precedent>) + Send + Sync),
-) -> Option<usize> {
+) {
     match load(store, pool).await {
         Ok(precedents) => {
-            let count = precedents.len();
-            tracing::info!(count, "classify precedents loaded");
+            tracing::info!(count = precedents.len(), "classify precedents loaded");
             rebuilt(precedents);
-            Some(count)
         }
         Err(error) => {
             tracing::warn!(%error, "loading classify precedents failed; keeping the last set");
-            None
         }
     }
 }
