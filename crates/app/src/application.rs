@@ -368,7 +368,9 @@ fn decide_settings(settings: &Settings) -> anyhow::Result<DecideSettings> {
     Ok(DecideSettings {
         policy: ReviewPolicy {
             reviewer_max_action_cents: settings.review.reviewer_max_action_cents,
+            coupon_value_cents: settings.review.coupon_value_cents,
         },
+        delivery_policy: settings.agent.policy(),
         memory: settings.agent.memory(),
         mail_domain,
         decided_topic: settings.topics.decided.clone(),
@@ -411,7 +413,8 @@ pub fn client_settings(settings: &Settings) -> ClientSettings {
     }
 }
 
-fn consumer_settings(
+/// The consumer of `topic` for `group_id`, dead-lettering to `dlq_topic`, as configured.
+pub fn consumer_settings(
     settings: &Settings,
     group_id: &str,
     topic: &str,

@@ -26,7 +26,7 @@ impl EventHandler for ReviewIntake {
                 code: "invalid_json",
                 reason: e.to_string(),
             })?;
-        IncomingDraft::parse(event).map_err(|e| Undecodable {
+        IncomingDraft::parse(event, payload).map_err(|e| Undecodable {
             code: e.code(),
             reason: e.to_string(),
         })
@@ -43,6 +43,12 @@ impl EventHandler for ReviewIntake {
     ) -> Result<(), HandlerError> {
         // The consumer runs this handler in the context the message carried.
         let trace_parent = deskhand_contracts::trace_context::current_traceparent();
-        Ok(self.intake.queue(incoming, &source, trace_parent).await?)
+        self.intake
+            .queue(incoming, &source, trace_parent)
+            .await
+            .map_err(|error| {
+                let code = error.code();
+                HandlerError::from(error).with_code(code)
+            })
     }
 }

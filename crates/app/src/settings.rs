@@ -114,6 +114,8 @@ pub struct Settings {
 pub struct ReviewConfig {
     pub group_id: String,
     pub reviewer_max_action_cents: i64,
+    /// What one coupon counts against a reviewer's limit, in cents.
+    pub coupon_value_cents: i64,
     pub sla_urgent_minutes: i64,
     pub sla_high_minutes: i64,
     pub sla_medium_minutes: i64,
@@ -264,7 +266,6 @@ impl AgentSettings {
         &self,
         reply_languages: Vec<deskhand_core::Language>,
     ) -> deskhand_core::GraphSettings {
-        use deskhand_core::delivery::PolicySettings;
         deskhand_core::GraphSettings {
             max_body_chars: self.max_body_chars,
             min_confidence: self.min_confidence,
@@ -272,12 +273,17 @@ impl AgentSettings {
             max_catalog_rows: self.max_catalog_rows,
             max_offers: self.max_offers,
             reply_languages,
-            policy: PolicySettings {
-                refund_percent_per_day: self.refund_percent_per_day,
-                coupon_lookback_days: self.coupon_lookback_days,
-                coupon_valid_days: self.coupon_valid_days,
-            },
+            policy: self.policy(),
             memory: self.memory(),
+        }
+    }
+
+    /// The late-delivery policy: what the worker proposes and an approval checks again.
+    pub fn policy(&self) -> deskhand_core::delivery::PolicySettings {
+        deskhand_core::delivery::PolicySettings {
+            refund_percent_per_day: self.refund_percent_per_day,
+            coupon_lookback_days: self.coupon_lookback_days,
+            coupon_valid_days: self.coupon_valid_days,
         }
     }
 
@@ -471,6 +477,9 @@ impl Settings {
         }
         if self.review.reviewer_max_action_cents < 0 {
             return invalid("review.reviewer_max_action_cents must not be negative".into());
+        }
+        if self.review.coupon_value_cents < 0 {
+            return invalid("review.coupon_value_cents must not be negative".into());
         }
         if self.kafka.partitions < 1 {
             return invalid("kafka.partitions must be at least 1".into());

@@ -124,9 +124,12 @@ impl CouponKind {
     }
 }
 
-/// The total the actions credit.
-pub fn money_moved(actions: &[ProposedAction]) -> Cents {
-    actions.iter().map(ProposedAction::credits_cents).sum()
+/// The total the actions credit; `None` when it does not fit a `Cents` (only a forged or
+/// corrupt draft could ask that much).
+pub fn money_moved(actions: &[ProposedAction]) -> Option<Cents> {
+    actions
+        .iter()
+        .try_fold(0 as Cents, |sum, a| sum.checked_add(a.credits_cents()))
 }
 
 /// What an approved action did, for the decision event and the API's response.

@@ -188,6 +188,75 @@ pub fn assess(
     (lateness, actions)
 }
 
+/// Why the policy, as it stands when a reviewer approves, does not allow an action a
+/// draft proposed. The draft is a proposal: the amounts it carries are checked again
+/// against the store's facts, so a draft altered on its way (or drafted before another
+/// approval paid) cannot pay more than the policy does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyRefusal {
+    #[error("the policy refunds nothing for delivery {0} now (not late, or already refunded)")]
+    NoRefundDue(i64),
+    #[error(
+        "a refund of {asked} cents for delivery {delivery_id} is more than the policy's {allowed}"
+    )]
+    RefundOverPolicy {
+        delivery_id: i64,
+        asked: Cents,
+        allowed: Cents,
+    },
+    #[error("the policy gives no coupon for delivery {0} now (no repeat late delivery, or one was issued)")]
+    NoCouponDue(i64),
+    #[error("a coupon valid {asked} days is longer than the policy's {allowed}")]
+    CouponTooLong { asked: i64, allowed: i64 },
+}
+
+/// Checks `action` on `delivery` against what the policy gives today (`assess` on the
+/// same facts): a refund up to the policy's amount, a coupon only when one is due and for
+/// no longer than the policy's days.
+pub fn recheck(
+    action: &PolicyAction,
+    delivery: &DeliveryFacts,
+    others: &[DeliveryFacts],
+    today: Date,
+    settings: &PolicySettings,
+) -> Result<(), PolicyRefusal> {
+    let (_, due) = assess(delivery, others, today, settings);
+    match *action {
+        PolicyAction::RefundDeliveryFee { amount_cents, .. } => {
+            let allowed = due
+                .iter()
+                .find_map(|a| match a {
+                    PolicyAction::RefundDeliveryFee { amount_cents, .. } => Some(*amount_cents),
+                    PolicyAction::IssueCoupon { .. } => None,
+                })
+                .ok_or(PolicyRefusal::NoRefundDue(delivery.delivery_id))?;
+            if amount_cents <= 0 || amount_cents > allowed {
+                return Err(PolicyRefusal::RefundOverPolicy {
+                    delivery_id: delivery.delivery_id,
+                    asked: amount_cents,
+                    allowed,
+                });
+            }
+            Ok(())
+        }
+        PolicyAction::IssueCoupon { valid_days } => {
+            if !due
+                .iter()
+                .any(|a| matches!(a, PolicyAction::IssueCoupon { .. }))
+            {
+                return Err(PolicyRefusal::NoCouponDue(delivery.delivery_id));
+            }
+            if !(1..=settings.coupon_valid_days).contains(&valid_days) {
+                return Err(PolicyRefusal::CouponTooLong {
+                    asked: valid_days,
+                    allowed: settings.coupon_valid_days,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
 fn lateness_of(delivery: &DeliveryFacts, today: Date) -> bool {
     lateness(delivery, today).late
 }

@@ -4,7 +4,8 @@
 //! Everything here is a rule, not I/O: the review API and the store call these so the
 //! same checks hold however a decision arrives.
 
-use crate::action::{ActionId, ProposedAction};
+use crate::action::{Action, ActionId, ProposedAction};
+use crate::delivery::Cents;
 use crate::draft::{Topic, Urgency};
 
 pub use crate::action::{money_moved, ActionResult};
@@ -130,8 +131,11 @@ impl DecisionKind {
 /// Review rules that a team configures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewPolicy {
-    /// The largest total (in cents) of refunds a `reviewer` may approve on one draft.
-    pub reviewer_max_action_cents: i64,
+    /// The largest value (in cents) a `reviewer` may approve on one draft: refunds, and
+    /// each coupon at `coupon_value_cents`.
+    pub reviewer_max_action_cents: Cents,
+    /// What one coupon counts against a reviewer's limit: it costs the shop money too.
+    pub coupon_value_cents: Cents,
 }
 
 /// Why a decision is refused before anything is written.
@@ -145,6 +149,8 @@ pub enum Refusal {
         limit: String,
         amount: String,
     },
+    #[error("the actions' amounts add up to more than can be counted")]
+    Uncountable,
     #[error("this draft was escalated to a lead; a {0} cannot decide it")]
     EscalatedToLead(Role),
     #[error("unknown action id {0:?}; the draft proposes {1}")]
@@ -164,9 +170,22 @@ impl ReviewPolicy {
         Ok(())
     }
 
-    /// Checks that `role` may approve the money `actions` move.
+    /// What `actions` are worth against a reviewer's limit: refunds at their amount, each
+    /// coupon at `coupon_value_cents`; `None` when the sum overflows.
+    pub fn value_of(&self, actions: &[ProposedAction]) -> Option<Cents> {
+        actions.iter().try_fold(0 as Cents, |sum, proposed| {
+            let value = match &proposed.action {
+                Action::RefundDeliveryFee(refund) => refund.amount_cents,
+                Action::IssueCoupon(_) => self.coupon_value_cents,
+            };
+            sum.checked_add(value)
+        })
+    }
+
+    /// Checks that `role` may approve what `actions` are worth. A sum that overflows is
+    /// refused for everyone: no real draft moves that much.
     pub fn may_approve(&self, role: Role, actions: &[ProposedAction]) -> Result<(), Refusal> {
-        let amount = money_moved(actions);
+        let amount = self.value_of(actions).ok_or(Refusal::Uncountable)?;
         if !role.is_lead() && amount > self.reviewer_max_action_cents {
             return Err(Refusal::OverLimit {
                 role,

@@ -27,8 +27,8 @@ pub use outgoing::DueEmail;
 pub use review::{
     ActionRefused, ActionResult, ActionToRun, Approval, ApprovalOutcome, AuditEntry, CaseDraft,
     DecisionRecord, DecisionStart, IdempotencyKey, Outcome, OutgoingState, PendingDecision,
-    QueueFilter, QueueItem, QueuePage, QueuedDraft, Recorded as RecordedDecision, ReviewDetail,
-    Reviewer, Verdict,
+    Provenance, QueueFilter, QueueItem, QueuePage, QueuedDraft, Recorded as RecordedDecision,
+    ReviewDetail, Reviewer, Verdict,
 };
 pub use seed::{SeedReport, SeedSpec};
 pub use stats::{CorrectionWeek, Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};

@@ -5,6 +5,7 @@
 //! `deskhand_core::review`; this module only stores what the caller decided, atomically.
 
 use crate::{Error, OutboxMessage, Result, Store};
+use deskhand_core::delivery::Cents;
 use deskhand_core::memory::{CaseMemory, MemorySettings};
 use deskhand_core::review::money_moved;
 use deskhand_core::review::{Correction, DecisionKind, ReviewStatus, Role};
@@ -52,6 +53,33 @@ pub struct QueuedDraft<'a> {
     pub source: &'a SourcePosition,
     /// The W3C `traceparent` the draft message carried, if any.
     pub trace_parent: Option<String>,
+}
+
+/// Where a draft event on the approval topic came from, as the worker's store tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// The worker recorded this draft with exactly this content.
+    Recorded,
+    /// No draft with this id was ever recorded.
+    Unknown,
+    /// A draft with this id was recorded, with other content.
+    Altered,
+    /// A draft with this id was recorded before digests were kept (an upgrade): it cannot
+    /// be told apart from an altered one, so it is refused too; the dead-letter topic
+    /// keeps it for a person to check and replay.
+    Unverifiable,
+}
+
+impl Provenance {
+    /// Short and stable, for metrics, the audit and the dead-letter reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Unknown => "unknown_draft",
+            Self::Altered => "altered_draft",
+            Self::Unverifiable => "unverifiable_draft",
+        }
+    }
 }
 
 /// Filters of the queue listing; `None` means any.
@@ -308,6 +336,28 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a draft event whose bytes hash to `payload_sha256` is one the worker
+    /// published, exactly as it published it. The approval topic is not trusted: anyone
+    /// who can produce to it could otherwise queue a draft that moves money.
+    pub async fn draft_provenance(
+        &self,
+        draft_id: DraftId,
+        payload_sha256: &[u8],
+    ) -> Result<Provenance> {
+        let same: Option<Option<bool>> =
+            sqlx::query_scalar("SELECT event_sha256 = $2 FROM drafts WHERE draft_id = $1")
+                .bind(draft_id.as_uuid())
+                .bind(payload_sha256)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match same {
+            Some(Some(true)) => Provenance::Recorded,
+            Some(Some(false)) => Provenance::Altered,
+            Some(None) => Provenance::Unverifiable,
+            None => Provenance::Unknown,
+        })
+    }
+
     /// Queues a draft for review; `false` when it was already queued (a redelivery).
     pub async fn queue_draft(&self, queued: QueuedDraft<'_>) -> Result<bool> {
         let draft = queued.draft;
@@ -348,7 +398,7 @@ impl Store {
         .bind(queued.email_text)
         .bind(&draft.summary)
         .bind(i32::try_from(draft.proposed_actions.len()).unwrap_or(i32::MAX))
-        .bind(money_moved(&draft.proposed_actions))
+        .bind(money_moved(&draft.proposed_actions).unwrap_or(Cents::MAX))
         .bind(queued.reply_to.map(EmailAddress::as_str))
         .execute(self.pool())
         .await?;

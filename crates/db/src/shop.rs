@@ -30,7 +30,7 @@ impl From<Error> for DataError {
     }
 }
 
-const DELIVERY_COLUMNS: &str = "
+pub(crate) const DELIVERY_COLUMNS: &str = "
     d.delivery_id, o.order_number, d.tracking_number, d.carrier, d.status, d.expected_start,
     d.expected_end, d.delivered_on, d.fee_cents,
     COALESCE((SELECT sum(r.amount_cents) FROM refunds r
@@ -39,7 +39,7 @@ const DELIVERY_COLUMNS: &str = "
             WHERE c.delivery_id = d.delivery_id AND c.customer_id = d.customer_id) AS coupon_issued,
     p.name AS product_name";
 
-const DELIVERY_FROM: &str = "
+pub(crate) const DELIVERY_FROM: &str = "
     FROM deliveries d
     JOIN orders o ON o.order_id = d.order_id
     LEFT JOIN products p ON p.product_id = d.product_id";
@@ -115,7 +115,7 @@ pub(crate) enum Access {
     Write,
 }
 
-fn delivery_from_row(row: &PgRow) -> Result<DeliveryFacts, sqlx::Error> {
+pub(crate) fn delivery_from_row(row: &PgRow) -> Result<DeliveryFacts, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(DeliveryFacts {
         delivery_id: row.try_get("delivery_id")?,

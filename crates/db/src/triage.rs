@@ -76,9 +76,9 @@ impl Store {
              draft AS (
                  INSERT INTO drafts (draft_id, event_id, case_id, customer_id, created_at, topic,
                      urgency, confidence, route, reply_subject, reply_body, summary,
-                     escalation_reason, engine, trace_id, event)
+                     escalation_reason, engine, trace_id, event, event_sha256)
                  SELECT $16, event_id, case_id, customer_id, $17, $18, $19, $20, $21, $22, $23,
-                     $24, $25, $26, $27, $28
+                     $24, $25, $26, $27, $28, sha256($31)
                  FROM email)
              SELECT count(*) FROM email",
         )

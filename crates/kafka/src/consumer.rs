@@ -25,6 +25,7 @@
 use crate::producer::Publisher;
 use crate::{ClientSettings, Error, Result};
 use deskhand_core::{SourcePosition, Transience};
+use futures_util::FutureExt as _;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
@@ -71,6 +72,8 @@ pub struct ConsumerSettings {
 #[error("{}: {source}", if *.transient { "transient" } else { "permanent" })]
 pub struct HandlerError {
     transient: bool,
+    /// The dead-letter reason code when permanent.
+    code: &'static str,
     #[source]
     source: Box<dyn std::error::Error + Send + Sync>,
 }
@@ -79,6 +82,18 @@ impl HandlerError {
     /// Whether the consumer retries the event (or dead-letters it).
     pub fn is_transient(&self) -> bool {
         self.transient
+    }
+
+    /// Names the failure for the dead-letter `reason_code` header (default
+    /// `handler_failed`).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Short and stable, for the `reason_code` header and dashboards.
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 
     /// The reason, source chain included, for the dead-letter header and the logs.
@@ -105,6 +120,7 @@ where
     fn from(error: E) -> Self {
         Self {
             transient: error.is_transient(),
+            code: "handler_failed",
             source: Box::new(error),
         }
     }
@@ -531,7 +547,15 @@ async fn process<H: EventHandler>(shared: &Shared<H>, message: OwnedMessage) {
         offset: message.offset(),
     };
     let decoded = match message.payload() {
-        Some(payload) => shared.handler.decode(payload),
+        Some(payload) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.handler.decode(payload)
+        }))
+        .unwrap_or_else(|panic| {
+            Err(Undecodable {
+                code: "decoder_panicked",
+                reason: format!("the decoder panicked: {}", panic_message(panic.as_ref())),
+            })
+        }),
         None => Err(Undecodable {
             code: "empty",
             reason: "event has no value".to_owned(),
@@ -575,6 +599,9 @@ async fn handle_with_retries<H: EventHandler>(
     let producer_trace = crate::trace_context::context_of_message(message.headers());
     loop {
         let handling = shared.handler.handle(event, source.clone());
+        // A panic is a bug that would come back on every redelivery: caught here, it is
+        // dead-lettered with its message instead of freezing the partition's offset.
+        let handling = std::panic::AssertUnwindSafe(handling).catch_unwind();
         let outcome = match &producer_trace {
             Some(context) => {
                 use opentelemetry::context::FutureExt as _;
@@ -582,12 +609,20 @@ async fn handle_with_retries<H: EventHandler>(
             }
             None => handling.await,
         };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                let reason = format!("the handler panicked: {}", panic_message(panic.as_ref()));
+                tracing::error!(event = %H::describe(event), %reason, "handler panicked; dead-lettering");
+                return dead_letter(shared, message, "handler_panicked", &reason).await;
+            }
+        };
         match outcome {
             Ok(()) => return true,
             Err(error) if !error.is_transient() => {
                 let reason = error.reason();
                 tracing::error!(event = %H::describe(event), %reason, "event failed permanently; dead-lettering");
-                return dead_letter(shared, message, "handler_failed", &reason).await;
+                return dead_letter(shared, message, error.code(), &reason).await;
             }
             Err(error) => {
                 let reason = error.reason();
@@ -601,6 +636,15 @@ async fn handle_with_retries<H: EventHandler>(
             }
         }
     }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
 }
 
 /// Publishes the event, unchanged, to the dead-letter topic with the reason in headers.

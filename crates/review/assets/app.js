@@ -220,16 +220,19 @@ function renderDraft(detail) {
 
   const limit = detail.policy.reviewer_max_action_cents;
   const isLead = state.me.role !== "reviewer";
+  // What each action counts against a reviewer's limit: a refund its amount, a coupon its value.
+  const worth = (a) => (a.type === "issue_coupon" ? detail.policy.coupon_value_cents : (a.params && a.params.amount_cents) || 0);
+  const total = (d.proposed_actions || []).reduce((sum, a) => sum + worth(a), 0);
   const actions = (d.proposed_actions || []).map((a) => {
     const amount = a.params && a.params.amount_cents;
-    const over = !isLead && amount > limit;
+    const over = !isLead && total > limit;
     return el("label", { class: `action${over ? " over" : ""}` },
       el("input", { type: "checkbox", "data-action": a.id, checked: true }),
       el("span", {},
         el("div", {}, label(a.type), amount ? el("span", { class: "amount" }, ` ${cents(amount)}`) : null,
           a.params.coupon ? ` (${label(a.params.coupon)}, ${a.params.valid_days} days)` : ""),
         el("div", { class: "muted" }, a.params.reason || "", a.params.tracking_number ? ` · ${a.params.tracking_number}` : ""),
-        over ? el("div", {}, `Over your limit of ${cents(limit)}: a lead must approve it.`) : null));
+        over ? el("div", {}, `Together worth ${cents(total)}, over your limit of ${cents(limit)}: a lead must approve them.`) : null));
   });
   $("d-actions").replaceChildren(...(actions.length ? actions : [el("p", { class: "muted" }, "No actions proposed.")]));
 

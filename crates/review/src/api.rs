@@ -141,6 +141,7 @@ pub(crate) async fn draft_detail(
         "outgoing": detail.outgoing,
         "policy": {
             "reviewer_max_action_cents": state.decisions.settings().policy.reviewer_max_action_cents,
+            "coupon_value_cents": state.decisions.settings().policy.coupon_value_cents,
         },
     })))
 }

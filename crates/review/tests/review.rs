@@ -38,7 +38,9 @@ fn app() -> axum::Router {
         DecideSettings {
             policy: ReviewPolicy {
                 reviewer_max_action_cents: 2500,
+                coupon_value_cents: 1000,
             },
+            delivery_policy: Default::default(),
             memory: MemorySettings::default(),
             mail_domain: "shop.example".into(),
             decided_topic: "decided".into(),

@@ -12,6 +12,7 @@ use deskhand_contracts::decision::{self, DecisionEvent, DecisionReviewer, SentRe
 use deskhand_contracts::{
     headers, trace_context, DraftEventError, InboundEmailDto, InboundEventDto, StoredDraft,
 };
+use deskhand_core::delivery::PolicySettings;
 use deskhand_core::draft::UnknownLabel;
 use deskhand_core::memory::MemorySettings;
 use deskhand_core::review::{
@@ -33,6 +34,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct DecideSettings {
     pub policy: ReviewPolicy,
+    /// The late-delivery policy an approval's actions are checked against again.
+    pub delivery_policy: PolicySettings,
     pub memory: MemorySettings,
     /// The domain of our `Message-ID`s (the part after `@` in `DESKHAND_MAIL_FROM`).
     pub mail_domain: String,
@@ -276,6 +279,8 @@ impl Decisions {
             memory_settings: &self.settings.memory,
             outgoing: serde_json::to_value(&outgoing).expect("an email serialises"),
             correction,
+            policy: &self.settings.delivery_policy,
+            today,
         };
         let decided_topic = &self.settings.decided_topic;
         let outcome = pending

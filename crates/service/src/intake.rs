@@ -1,9 +1,16 @@
-//! Queue a draft for review: every draft on the approval topic becomes a queue entry,
-//! once (the draft id is the key), whoever produced it.
+//! Queue a draft for review: a draft on the approval topic becomes a queue entry, once
+//! (the draft id is the key), when the worker's store recorded exactly that draft.
+//!
+//! The topic is not a source of truth: whoever can produce to it could otherwise queue a
+//! draft whose approval moves money, to an address of their choosing. A draft the store
+//! does not know, or knows with other content, is refused, counted
+//! (`deskhand_review_drafts_refused_total`), audited and dead-lettered with the reason.
 
+use crate::metrics::names;
 use deskhand_contracts::{DraftEmail, DraftEventError, StoredDraft};
-use deskhand_core::{Draft, EmailAddress, SourcePosition};
-use deskhand_db::{QueuedDraft, Store};
+use deskhand_core::{Draft, DraftId, EmailAddress, SourcePosition, Transience};
+use deskhand_db::{Provenance, QueuedDraft, Store};
+use serde_json::json;
 
 /// A draft read off the approval topic, with the event kept as received (the draft view
 /// shows it whole).
@@ -14,13 +21,17 @@ pub struct IncomingDraft {
     /// Where an approval will reply: parsed here, once, from the sender.
     reply_to: Option<EmailAddress>,
     event: serde_json::Value,
+    /// SHA-256 of the event's bytes as received, checked against the worker's record.
+    payload_sha256: Vec<u8>,
     email_received_at: time::OffsetDateTime,
     search_text: String,
 }
 
 impl IncomingDraft {
-    /// Reads a draft event; what is not a valid draft is refused with the reason.
-    pub fn parse(event: serde_json::Value) -> Result<Self, DraftEventError> {
+    /// Reads a draft event (`event`, parsed from `payload`); what is not a valid draft is
+    /// refused with the reason.
+    pub fn parse(event: serde_json::Value, payload: &[u8]) -> Result<Self, DraftEventError> {
+        use sha2::{Digest, Sha256};
         let StoredDraft { draft, email } = StoredDraft::from_json(&event)?;
         let mut search_text = vec![draft.summary.clone()];
         if let Some(reply) = &draft.reply {
@@ -40,6 +51,7 @@ impl IncomingDraft {
             reply_to,
             email_received_at: email.as_ref().map_or(draft.created_at, |e| e.received_at),
             search_text: search_text.join("\n"),
+            payload_sha256: Sha256::digest(payload).to_vec(),
             draft,
             email,
             event,
@@ -48,6 +60,49 @@ impl IncomingDraft {
 
     pub fn draft(&self) -> &Draft {
         &self.draft
+    }
+}
+
+/// Why a draft from the approval topic was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The worker never recorded this draft, or recorded other content: permanent.
+    #[error("draft {draft_id} refused: {}", provenance_reason(*.provenance))]
+    Refused {
+        draft_id: DraftId,
+        provenance: Provenance,
+    },
+    #[error(transparent)]
+    Store(#[from] deskhand_db::Error),
+}
+
+impl IntakeError {
+    /// Short and stable, for the dead-letter header.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Refused { provenance, .. } => provenance.as_str(),
+            Self::Store(_) => "store_failed",
+        }
+    }
+}
+
+impl Transience for IntakeError {
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Refused { .. } => false,
+            Self::Store(error) => error.is_transient(),
+        }
+    }
+}
+
+fn provenance_reason(provenance: Provenance) -> &'static str {
+    match provenance {
+        Provenance::Recorded => "recorded",
+        Provenance::Unknown => "the worker never recorded a draft with this id",
+        Provenance::Altered => "its content differs from the draft the worker recorded",
+        Provenance::Unverifiable => {
+            "the worker recorded it before drafts carried a digest; check it and replay it"
+        }
     }
 }
 
@@ -69,7 +124,36 @@ impl Intake {
         incoming: &IncomingDraft,
         source: &SourcePosition,
         trace_parent: Option<String>,
-    ) -> Result<(), deskhand_db::Error> {
+    ) -> Result<(), IntakeError> {
+        let draft = &incoming.draft;
+        let provenance = self
+            .store
+            .draft_provenance(draft.draft_id, &incoming.payload_sha256)
+            .await?;
+        if provenance != Provenance::Recorded {
+            metrics::counter!(names::DRAFTS_REFUSED, "reason" => provenance.as_str()).increment(1);
+            tracing::error!(
+                draft_id = %draft.draft_id, reason = provenance.as_str(),
+                topic = %source.topic, partition = source.partition, offset = source.offset,
+                "a draft on the approval topic was not recorded by the worker; refused"
+            );
+            self.store
+                .audit(
+                    None,
+                    "draft_refused",
+                    Some(draft.draft_id),
+                    Some(draft.customer_id),
+                    json!({
+                        "reason": provenance.as_str(),
+                        "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},
+                    }),
+                )
+                .await?;
+            return Err(IntakeError::Refused {
+                draft_id: draft.draft_id,
+                provenance,
+            });
+        }
         let email = incoming.email.as_ref();
         let queued = self
             .store
@@ -86,7 +170,6 @@ impl Intake {
                 trace_parent,
             })
             .await?;
-        let draft = &incoming.draft;
         if queued && incoming.reply_to.is_none() {
             tracing::warn!(draft_id = %draft.draft_id, "the draft's sender names no address to reply to; it can be rejected or escalated, not approved");
         }

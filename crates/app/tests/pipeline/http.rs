@@ -110,22 +110,6 @@ async fn serve_answers_health_and_readiness_and_readiness_follows_the_database()
     running.await.unwrap().unwrap();
 }
 
-/// The value of the sample of `name` whose labels include every pair of `labels`.
-fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    metrics.lines().find_map(|line| {
-        let rest = line.strip_prefix(name)?;
-        let (label_part, value) = match rest.strip_prefix('{') {
-            Some(labelled) => labelled.split_once("} ")?,
-            None => ("", rest.strip_prefix(' ')?),
-        };
-        labels
-            .iter()
-            .all(|(k, v)| label_part.contains(&format!("{k}=\"{v}\"")))
-            .then(|| value.trim().parse().ok())
-            .flatten()
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_service_exposes_what_it_consumed_drafted_escalated_and_dead_lettered_at_metrics()
 {

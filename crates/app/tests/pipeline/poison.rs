@@ -541,3 +541,79 @@ async fn fifty_hostile_events_are_dead_lettered_with_a_reason_or_drafted_safely_
         "memory stays bounded: peak RSS grew by {rss_growth:.0} MB"
     );
 }
+
+/// A handler with a bug: it panics on one event and records the others.
+struct PanicsOnBoom {
+    handled: std::sync::Mutex<Vec<String>>,
+}
+
+impl deskhand_kafka::EventHandler for PanicsOnBoom {
+    type Event = String;
+
+    fn decode(&self, payload: &[u8]) -> Result<String, deskhand_kafka::Undecodable> {
+        let text = String::from_utf8_lossy(payload).into_owned();
+        assert!(text != "decoder-boom", "decoder bug on {text}");
+        Ok(text)
+    }
+
+    fn describe(event: &String) -> String {
+        event.clone()
+    }
+
+    async fn handle(
+        &self,
+        event: &String,
+        _source: deskhand_core::SourcePosition,
+    ) -> Result<(), deskhand_kafka::HandlerError> {
+        tokio::task::yield_now().await;
+        assert!(event != "boom", "handler bug on {event}");
+        self.handled.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_dead_letters_its_event_and_the_partition_moves_on() {
+    let world = TestWorld::new(1).await;
+    let group = unique("group");
+    let settings = world.settings(&group, &[]);
+    let consumer_settings =
+        deskhand::application::consumer_settings(&settings, &group, &world.inbound, &world.dlq);
+    let handler = std::sync::Arc::new(PanicsOnBoom {
+        handled: Default::default(),
+    });
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let consumer = deskhand_kafka::EventConsumer::new(
+        consumer_settings,
+        handler.clone(),
+        world.publisher.clone(),
+    );
+    let running = tokio::spawn(consumer.run(shutdown.clone()));
+    for payload in ["before", "boom", "decoder-boom", "after"] {
+        world.publish_raw("one-case", payload.as_bytes()).await;
+    }
+
+    let dead = world.dead_letters(Duration::from_secs(5)).await;
+    let reasons: Vec<(&str, &str)> = dead
+        .iter()
+        .map(|m| {
+            (
+                m.headers[dlq_headers::REASON_CODE].as_str(),
+                m.headers[dlq_headers::REASON].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons[0].0, "handler_panicked");
+    assert!(reasons[0].1.contains("handler bug on boom"), "{reasons:?}");
+    assert_eq!(reasons[1].0, "decoder_panicked");
+    assert!(
+        reasons[1].1.contains("decoder bug on decoder-boom"),
+        "{reasons:?}"
+    );
+    // The events of the same case after it were handled, and the offset moved past all.
+    world.wait_caught_up(&group, Duration::from_secs(30)).await;
+    assert_eq!(*handler.handled.lock().unwrap(), ["before", "after"]);
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}

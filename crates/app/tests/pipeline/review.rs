@@ -580,12 +580,12 @@ async fn rejecting_sends_nothing_and_an_escalated_draft_waits_for_a_lead() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_draft_is_queued_once_however_often_it_arrives_whoever_produced_it() {
+async fn a_draft_is_queued_once_however_often_it_arrives() {
     let app = ReviewApp::start(free_port(), &[]).await;
     app.late_parcel_drafted().await;
     let drafts = app.world.read_drafts(1, Duration::from_secs(10)).await;
     let (message, _) = &drafts[0];
-    // Redelivered twice (a replay), plus a draft from another producer without an email.
+    // Redelivered twice: a replay of the topic.
     for _ in 0..2 {
         app.world
             .publisher
@@ -598,24 +598,106 @@ async fn a_draft_is_queued_once_however_often_it_arrives_whoever_produced_it() {
             .await
             .unwrap();
     }
-    let mut foreign: Value = serde_json::from_slice(&message.payload).unwrap();
-    foreign["draft_id"] = json!(uuid::Uuid::new_v4());
-    foreign["event_id"] = json!("crm-made-1");
-    foreign.as_object_mut().unwrap().remove("email");
-    app.world
-        .publisher
-        .send(
-            &app.world.approval,
-            "other-case",
-            &serde_json::to_vec(&foreign).unwrap(),
-            &[],
-        )
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(app.count("SELECT count(*) FROM reviews").await, 1);
+    assert!(app
+        .review_dead_letters(Duration::from_secs(2))
+        .await
+        .is_empty());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_the_worker_did_not_record_is_refused_counted_audited_and_dead_lettered() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let (_, detail) = app.late_parcel_drafted().await;
+    let drafts = app.world.read_drafts(1, Duration::from_secs(10)).await;
+    let (message, _) = &drafts[0];
+    let genuine: Value = serde_json::from_slice(&message.payload).unwrap();
+    assert!(
+        refund_in(&genuine) > 0,
+        "the genuine draft refunds: {genuine}"
+    );
+
+    // Someone who can produce to the approval topic: the same draft paying more to another
+    // address, and a draft of their own making.
+    let mut altered = genuine.clone();
+    altered["proposed_actions"][0]["params"]["amount_cents"] = json!(99_900);
+    altered["email"]["from"] = json!("attacker@evil.example");
+    let mut invented = genuine.clone();
+    invented["draft_id"] = json!(uuid::Uuid::new_v4());
+    invented["event_id"] = json!("crm-made-1");
+    for forged in [&altered, &invented] {
+        app.world
+            .publisher
+            .send(
+                &app.world.approval,
+                message.key.as_deref().unwrap(),
+                &serde_json::to_vec(forged).unwrap(),
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+
+    let dead = app.review_dead_letters(Duration::from_secs(5)).await;
+    let mut codes: Vec<&str> = dead
+        .iter()
+        .map(|m| m.headers[deskhand_kafka::dlq_headers::REASON_CODE].as_str())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["altered_draft", "unknown_draft"], "{dead:?}");
+    // Nothing forged reached the queue, and the genuine draft is as the worker wrote it.
+    assert_eq!(app.count("SELECT count(*) FROM reviews").await, 1);
+    let (_, view) = app.get(&app.lead, &draft_path(&detail, "")).await;
+    assert_eq!(
+        view["draft"], genuine,
+        "the queued draft is the recorded one"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'draft_refused'")
+            .await,
+        2
+    );
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
         .await
         .unwrap();
-    app.queued("crm-made-1").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(app.count("SELECT count(*) FROM reviews").await, 2);
+    for reason in ["altered_draft", "unknown_draft"] {
+        assert_eq!(
+            sample(
+                &metrics,
+                "deskhand_review_drafts_refused_total",
+                &[("reason", reason)]
+            ),
+            Some(1.0),
+            "{reason}"
+        );
+    }
+    // Approving pays what the worker proposed, to the customer on file.
+    let (status, body) = app.approve(&app.lead, &detail).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        app.count("SELECT coalesce(sum(amount_cents), 0)::bigint FROM refunds")
+            .await,
+        refund_in(&genuine)
+    );
     app.stop().await;
+}
+
+fn refund_in(draft: &Value) -> i64 {
+    draft["proposed_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "refund_delivery_fee")
+        .map(|a| a["params"]["amount_cents"].as_i64().unwrap())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -779,5 +861,56 @@ async fn an_idempotency_key_is_the_reviewers_own_and_bound_to_the_request_it_cam
             "round {round}"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_pays_what_the_policy_gives_now_not_what_the_queued_draft_says() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let (_, detail) = app.late_parcel_drafted().await;
+    let draft_id = detail["summary"]["draft_id"].as_str().unwrap().to_owned();
+    // The queued copy tampered with (a compromised writer, a bad migration): the refund
+    // raised by a cent past the policy, the coupon made to last ten years.
+    sqlx::query(
+        "UPDATE reviews SET draft = jsonb_set(jsonb_set(draft,
+             '{proposed_actions,0,params,amount_cents}',
+             to_jsonb((draft #>> '{proposed_actions,0,params,amount_cents}')::bigint + 1)),
+             '{proposed_actions,1,params,valid_days}', '3650')
+         WHERE draft_id = $1::uuid",
+    )
+    .bind(&draft_id)
+    .execute(app.world.store.pool())
+    .await
+    .unwrap();
+    let (_, tampered) = app.get(&app.lead, &draft_path(&detail, "")).await;
+    assert_eq!(
+        tampered["draft"]["proposed_actions"][1]["params"]["valid_days"],
+        3650
+    );
+
+    for only in ["a1", "a2"] {
+        let (status, body, _) = app
+            .post(
+                &app.lead,
+                &draft_path(&detail, "approve"),
+                Some(&unique("key")),
+                json!({"version": version(&detail), "action_ids": [only]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{only}: {body}");
+        assert_eq!(body["error"], "action_refused", "{body}");
+        let expected = if only == "a1" {
+            "more than the policy"
+        } else {
+            "longer than the policy"
+        };
+        assert!(
+            body["message"].as_str().unwrap().contains(expected),
+            "{only}: {body}"
+        );
+    }
+    assert_eq!(app.count("SELECT count(*) FROM refunds").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM coupons").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM outgoing_emails").await, 0);
     app.stop().await;
 }

@@ -168,3 +168,73 @@ fn amounts_are_shown_in_dollars() {
     assert_eq!(format_cents(5), "$0.05");
     assert_eq!(format_cents(13000), "$130.00");
 }
+
+#[test]
+fn an_approval_may_pay_up_to_the_policys_refund_and_not_a_cent_more() {
+    let settings = PolicySettings::default();
+    // Delivered two days late on an $8 fee: the policy refunds $3.20.
+    let late = delivery(1, date!(2026 - 03 - 01), Some(date!(2026 - 03 - 03)), 800);
+    let asking = |amount_cents| PolicyAction::RefundDeliveryFee {
+        amount_cents,
+        days_late: 2,
+    };
+    assert_eq!(recheck(&asking(320), &late, &[], TODAY, &settings), Ok(()));
+    assert_eq!(
+        recheck(&asking(321), &late, &[], TODAY, &settings),
+        Err(PolicyRefusal::RefundOverPolicy {
+            delivery_id: 1,
+            asked: 321,
+            allowed: 320
+        })
+    );
+    assert!(recheck(&asking(0), &late, &[], TODAY, &settings).is_err());
+    // Once refunded (by another draft's approval), nothing more is due.
+    let refunded = DeliveryFacts {
+        refunded_cents: 320,
+        ..late.clone()
+    };
+    assert_eq!(
+        recheck(&asking(320), &refunded, &[], TODAY, &settings),
+        Err(PolicyRefusal::NoRefundDue(1))
+    );
+    // An on-time delivery is owed nothing, whatever the draft says.
+    let on_time = delivery(2, TODAY, None, 800);
+    assert_eq!(
+        recheck(&asking(100), &on_time, &[], TODAY, &settings),
+        Err(PolicyRefusal::NoRefundDue(2))
+    );
+}
+
+#[test]
+fn an_approval_gives_a_coupon_only_when_due_and_never_longer_than_the_policy() {
+    let settings = PolicySettings::default();
+    let late = delivery(1, date!(2026 - 03 - 01), None, 800);
+    let earlier_late = delivery(2, date!(2026 - 02 - 10), Some(date!(2026 - 02 - 14)), 800);
+    let coupon = |valid_days| PolicyAction::IssueCoupon { valid_days };
+    let others = [earlier_late.clone()];
+    assert_eq!(
+        recheck(&coupon(90), &late, &others, TODAY, &settings),
+        Ok(())
+    );
+    assert_eq!(
+        recheck(&coupon(91), &late, &others, TODAY, &settings),
+        Err(PolicyRefusal::CouponTooLong {
+            asked: 91,
+            allowed: 90
+        })
+    );
+    assert!(recheck(&coupon(0), &late, &others, TODAY, &settings).is_err());
+    assert_eq!(
+        recheck(&coupon(30), &late, &[], TODAY, &settings),
+        Err(PolicyRefusal::NoCouponDue(1)),
+        "a first late delivery earns no coupon"
+    );
+    let issued = DeliveryFacts {
+        coupon_issued: true,
+        ..late
+    };
+    assert_eq!(
+        recheck(&coupon(30), &issued, &others, TODAY, &settings),
+        Err(PolicyRefusal::NoCouponDue(1))
+    );
+}

@@ -57,38 +57,67 @@ fn an_action_of_an_unknown_type_or_without_its_params_is_not_read() {
 }
 
 #[test]
-fn only_refunds_count_against_the_money_limit() {
+fn refunds_credit_money_and_their_sum_is_checked() {
     assert_eq!(refund("a1", 640).credits_cents(), 640);
     assert_eq!(coupon("a2").credits_cents(), 0);
     assert_eq!(
         money_moved(&[refund("a1", 640), coupon("a2"), refund("a3", 5)]),
-        645
+        Some(645)
+    );
+    assert_eq!(
+        money_moved(&[refund("a1", i64::MAX), refund("a2", 1)]),
+        None,
+        "an overflowing sum is not a number of cents"
     );
 }
 
 const POLICY: ReviewPolicy = ReviewPolicy {
     reviewer_max_action_cents: 1000,
+    coupon_value_cents: 300,
 };
 
 #[test]
-fn a_reviewer_approves_refunds_up_to_the_limit_and_a_lead_any_amount() {
+fn a_reviewer_approves_refunds_and_coupons_up_to_the_limit_and_a_lead_any_amount() {
     assert!(POLICY
         .may_approve(
             Role::Reviewer,
-            &[refund("a", 600), refund("b", 400), coupon("c")]
+            &[refund("a", 400), refund("b", 300), coupon("c")]
         )
         .is_ok());
-    let over = POLICY.may_approve(Role::Reviewer, &[refund("a", 600), refund("b", 401)]);
+    // The coupon counts: 400 + 301 + 300 is over 1000.
+    let over = POLICY.may_approve(
+        Role::Reviewer,
+        &[refund("a", 400), refund("b", 301), coupon("c")],
+    );
     assert!(
         matches!(&over, Err(Refusal::OverLimit { amount, .. }) if amount == "$10.01"),
         "{over:?}"
+    );
+    let coupons = POLICY.may_approve(
+        Role::Reviewer,
+        &[coupon("a"), coupon("b"), coupon("c"), coupon("d")],
+    );
+    assert!(
+        matches!(coupons, Err(Refusal::OverLimit { .. })),
+        "{coupons:?}"
     );
     assert!(POLICY
         .may_approve(Role::Lead, &[refund("a", 90_000)])
         .is_ok());
     assert!(POLICY
-        .may_approve(Role::Admin, &[refund("a", 90_000)])
+        .may_approve(Role::Admin, &[refund("a", 90_000), coupon("b")])
         .is_ok());
+}
+
+#[test]
+fn an_approval_whose_amounts_overflow_is_refused_even_for_a_lead() {
+    for role in Role::ALL {
+        assert_eq!(
+            POLICY.may_approve(role, &[refund("a", i64::MAX), coupon("b")]),
+            Err(Refusal::Uncountable),
+            "{role}"
+        );
+    }
 }
 
 #[test]

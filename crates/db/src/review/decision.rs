@@ -3,6 +3,8 @@
 //! one transaction.
 
 use super::*;
+use crate::shop::{delivery_from_row, DELIVERY_COLUMNS, DELIVERY_FROM};
+use deskhand_core::delivery::{recheck, PolicyAction, PolicyRefusal, PolicySettings};
 
 /// A decision being made: the draft's row is locked until it is recorded or dropped.
 #[derive(Debug)]
@@ -69,6 +71,23 @@ pub enum ActionToRun {
 }
 
 impl ActionToRun {
+    /// The action as the policy states it, for its check at approval.
+    fn as_policy_action(&self) -> PolicyAction {
+        match self {
+            Self::Refund { amount_cents, .. } => PolicyAction::RefundDeliveryFee {
+                amount_cents: *amount_cents,
+                days_late: 0,
+            },
+            Self::Coupon {
+                issued_on,
+                expires_on,
+                ..
+            } => PolicyAction::IssueCoupon {
+                valid_days: (*expires_on - *issued_on).whole_days(),
+            },
+        }
+    }
+
     /// The delivery the action acts on.
     pub fn delivery_id(&self) -> i64 {
         match self {
@@ -86,6 +105,9 @@ pub enum ActionRefused {
     OverRefund { delivery_id: i64, amount: i64 },
     #[error("delivery {0} already has a coupon")]
     CouponExists(i64),
+    /// The policy, applied again to the store's facts at approval, does not allow it.
+    #[error(transparent)]
+    Policy(#[from] PolicyRefusal),
 }
 
 /// How an approval ended: recorded (with the response the caller made), or refused by
@@ -119,6 +141,9 @@ pub struct Approval<'a> {
     pub outgoing: serde_json::Value,
     /// The reviewer's correction of the topic or urgency, if any.
     pub correction: Correction,
+    /// The late-delivery policy every action is checked against again, as of `today`.
+    pub policy: &'a PolicySettings,
+    pub today: Date,
 }
 
 /// A rejection or escalation to record.
@@ -288,6 +313,12 @@ impl PendingDecision {
                 .bind(delivery_id as i32)
                 .execute(&mut *self.tx)
                 .await?;
+        }
+        // The draft proposed these actions; what is paid is what the policy gives now, on
+        // the store's facts (after the locks, so another approval's payment is seen).
+        if let Some(refused) = self.recheck(&approval).await? {
+            self.tx.rollback().await?;
+            return Ok(ApprovalOutcome::Refused(refused));
         }
         let mut results = Vec::with_capacity(approval.actions.len());
         for action in &approval.actions {
@@ -463,6 +494,49 @@ impl PendingDecision {
             version,
             actions,
         })
+    }
+
+    /// Checks each action against the policy on the customer's deliveries as they are now;
+    /// the first refusal, if any.
+    async fn recheck(&mut self, approval: &Approval<'_>) -> Result<Option<ActionRefused>> {
+        if approval.actions.is_empty() {
+            return Ok(None);
+        }
+        let acted_on: Vec<i64> = approval
+            .actions
+            .iter()
+            .map(ActionToRun::delivery_id)
+            .collect();
+        let since = approval.today - time::Duration::days(approval.policy.coupon_lookback_days);
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
+             WHERE d.customer_id = $1 AND (d.delivery_id = ANY($2) OR d.expected_end >= $3)"
+        ))
+        .bind(self.customer_id)
+        .bind(&acted_on)
+        .bind(since)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let facts = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for action in &approval.actions {
+            let delivery_id = action.delivery_id();
+            let Some(delivery) = facts.iter().find(|d| d.delivery_id == delivery_id) else {
+                return Ok(Some(ActionRefused::NotCustomersDelivery(delivery_id)));
+            };
+            if let Err(refusal) = recheck(
+                &action.as_policy_action(),
+                delivery,
+                &facts,
+                approval.today,
+                approval.policy,
+            ) {
+                return Ok(Some(refusal.into()));
+            }
+        }
+        Ok(None)
     }
 
     async fn run_action(&mut self, action: &ActionToRun) -> Result<ActionRun> {

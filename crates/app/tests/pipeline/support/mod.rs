@@ -511,3 +511,19 @@ pub fn refund_cents(proposed: &deskhand_core::ProposedAction) -> Option<i64> {
         deskhand_core::Action::IssueCoupon(_) => None,
     }
 }
+
+/// The value of the sample of `name` whose labels include every pair of `labels`.
+pub fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        let (label_part, value) = match rest.strip_prefix('{') {
+            Some(labelled) => labelled.split_once("} ")?,
+            None => ("", rest.strip_prefix(' ')?),
+        };
+        labels
+            .iter()
+            .all(|(k, v)| label_part.contains(&format!("{k}=\"{v}\"")))
+            .then(|| value.trim().parse().ok())
+            .flatten()
+    })
+}

@@ -275,6 +275,13 @@ impl ReviewApp {
         }
     }
 
+    /// Everything on the review service's dead-letter topic (reads until idle for `idle`).
+    pub async fn review_dead_letters(&self, idle: Duration) -> Vec<deskhand_kafka::ReadMessage> {
+        let topic = format!("{}.dlq", self.world.approval);
+        let reader = deskhand_kafka::TopicReader::new(&self.world.client, &topic).expect("reader");
+        reader.read_until(idle, |_| false).await
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.world.store.pool())
