@@ -41,8 +41,10 @@ pub struct GraphSettings {
     pub repeat_limit: u32,
     /// Catalog rows read per product question.
     pub max_catalog_rows: i64,
-    /// Products offered per reply.
+    /// Alternatives offered per reply when the item asked for cannot be had.
     pub max_offers: usize,
+    /// Rows of the item asked for a reply lists (each size, width and colour named).
+    pub max_requested_rows: usize,
     /// Languages the engine replies in; an email in another language goes to a person,
     /// with its language named, rather than getting an answer in the wrong one.
     pub reply_languages: Vec<Language>,
@@ -58,6 +60,7 @@ impl Default for GraphSettings {
             repeat_limit: 4,
             max_catalog_rows: 500,
             max_offers: 3,
+            max_requested_rows: 8,
             reply_languages: vec![Language::english()],
             policy: PolicySettings::default(),
             memory: MemorySettings::default(),
@@ -373,12 +376,20 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 );
                 outcome.observations = findings.observations;
                 // A product question we cannot answer in its language still gets its stock
-                // looked up, so the person who answers has it in front of them.
+                // looked up, so the person who answers has it in front of them; so does the
+                // stock question among several requests ("where is my order? and do you
+                // have the Ghost 16 in a 9?"; mostly `other` to an engine that cannot count
+                // requests), when the catalog has something it names.
                 let language_only = outcome
                     .escalation
                     .as_ref()
                     .is_some_and(|e| e.kind == EscalationKind::Language);
-                if language_only && classified.topic == Topic::ProductAvailabilityOrRecommendation {
+                let product_question =
+                    language_only && classified.topic == Topic::ProductAvailabilityOrRecommendation;
+                if product_question
+                    || classified.multiple_requests
+                    || classified.topic == Topic::Other
+                {
                     let started = Instant::now();
                     if let Ok(findings) = self
                         .product_flow(email, ctx.deadline, recorder)
@@ -390,7 +401,13 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                             started,
                             Some(format!("{} observations", findings.observations.len())),
                         );
-                        outcome.observations.extend(findings.observations);
+                        let found = findings
+                            .observations
+                            .iter()
+                            .any(|o| o.source == "inventory");
+                        if product_question || found {
+                            outcome.observations.extend(findings.observations);
+                        }
                     }
                 }
                 return Ok(outcome);

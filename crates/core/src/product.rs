@@ -12,12 +12,12 @@ pub struct ProductQuery {
     /// Words of the model or product name ("pegasus", "ultraboost").
     #[serde(default)]
     pub model_words: Vec<String>,
-    /// US size.
+    /// The version named right after a model word ("31" of "Kayano 31"): a row of another
+    /// version is not the item asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_numbers: Vec<String>,
+    /// US size (converted when the customer gave EU or UK).
     pub size: Option<f64>,
-    /// The size was converted from another system (EU), where brands' charts differ by a
-    /// half size: it matches within half a size.
-    #[serde(default)]
-    pub size_approximate: bool,
     /// Further sizes the customer would take as well ("a 10 or a 10.5", "one in 41 and one
     /// in 42"): each matches as `size` does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -53,7 +53,9 @@ impl ProductQuery {
             parts.push(brand.clone());
         }
         if !self.model_words.is_empty() {
-            parts.push(self.model_words.join(" "));
+            let mut words = self.model_words.clone();
+            words.extend(self.model_numbers.iter().cloned());
+            parts.push(words.join(" "));
         }
         if let Some(size) = self.size {
             let sizes: Vec<String> = std::iter::once(size)
@@ -153,13 +155,9 @@ impl ProductCandidate {
 }
 
 impl ProductQuery {
-    /// Whether a catalog size is a size asked for.
-    pub fn fits_size(&self, size: f64) -> bool {
-        let tolerance = if self.size_approximate { 0.5 } else { 0.0 };
-        self.size.is_none() || self.sizes().any(|s| (s - size).abs() <= tolerance + 0.01)
-    }
-
-    /// Whether a catalog size is exactly a size asked for (or none was).
+    /// Whether a catalog size is a size asked for (or none was). A size converted from
+    /// EU or UK is matched exactly too: a neighbour half a size off is another size, for
+    /// the customer to be offered as an alternative, not to be sent as the one asked for.
     pub fn names_size(&self, size: f64) -> bool {
         self.size.is_none() || self.sizes().any(|s| (s - size).abs() < 0.01)
     }
@@ -201,8 +199,6 @@ pub fn score(query: &ProductQuery, candidate: &ProductCandidate) -> i64 {
             .count() as i64;
     if query.size.is_some() && query.names_size(candidate.size) {
         score += 25;
-    } else if query.size.is_some() && query.fits_size(candidate.size) {
-        score += 20;
     }
     if eq(&query.width, &candidate.width) {
         score += 5;
@@ -261,7 +257,7 @@ pub fn is_requested(query: &ProductQuery, candidate: &ProductCandidate) -> bool 
         wanted.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(have))
     };
     same(&query.brand, &candidate.brand)
-        && query.fits_size(candidate.size)
+        && query.names_size(candidate.size)
         && same(&query.width, &candidate.width)
         && query.names_color(&candidate.color)
         && same(&query.material, &candidate.material)
@@ -286,6 +282,15 @@ pub enum Offer {
     },
     /// Nothing in the catalog fits the question.
     Nothing,
+}
+
+/// The words of a candidate's name, lower-cased ("gel", "kayano", "31").
+fn name_tokens(candidate: &ProductCandidate) -> impl Iterator<Item = String> + '_ {
+    candidate
+        .name
+        .split([' ', '-'])
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
 }
 
 /// How many of the query's model words a candidate's name holds.
@@ -335,6 +340,43 @@ pub fn choose_offer(
                 || (best_model > 0 && model_overlap(query, c) == best_model)
         })
         .collect();
+    // The version named ("Ghost 15"): another version is the closest thing, not the item.
+    let named = if query.model_numbers.is_empty() {
+        named
+    } else {
+        let versioned: Vec<&ProductCandidate> = named
+            .iter()
+            .copied()
+            .filter(|c| name_tokens(c).any(|t| query.model_numbers.contains(&t)))
+            .collect();
+        if versioned.is_empty() {
+            return Offer::Unavailable {
+                sold_out: Vec::new(),
+                closest: named.first().map(|c| Box::new((*c).clone())),
+            };
+        }
+        versioned
+    };
+    // Of those, the plain model over its variant nobody named: "Speedcross 6" asks for
+    // the "Speedcross 6", not the "Speedcross 6 GTX" (its name plus a word not said).
+    let said = |t: &str| {
+        query
+            .model_words
+            .iter()
+            .any(|w| t.contains(&w.to_lowercase()))
+    };
+    let variant_of = |c: &ProductCandidate, plain: &ProductCandidate| {
+        let base: Vec<String> = name_tokens(plain).collect();
+        let own: Vec<String> = name_tokens(c).collect();
+        own.len() > base.len()
+            && base.iter().all(|t| own.contains(t))
+            && own.iter().filter(|t| !base.contains(t)).all(|t| !said(t))
+    };
+    let named: Vec<&ProductCandidate> = named
+        .iter()
+        .copied()
+        .filter(|c| !named.iter().any(|plain| variant_of(c, plain)))
+        .collect();
     let best_use = named
         .iter()
         .map(|c| use_overlap(query, c))
@@ -344,39 +386,18 @@ pub fn choose_offer(
         .into_iter()
         .filter(|c| use_overlap(query, c) == best_use)
         .collect();
-    // A converted size matches within half a size only for want of the exact one: where
-    // the item (brand, model, width, colour) can be had in the converted size itself, its
-    // neighbours are not the item asked for.
-    let exact_size = |c: &ProductCandidate| query.names_size(c.size);
-    let same_item = |a: &ProductCandidate, b: &ProductCandidate| {
-        a.brand == b.brand && a.name == b.name && a.width == b.width && a.color == b.color
-    };
-    let prefer_exact = |tier: Vec<&ProductCandidate>| -> Vec<ProductCandidate> {
-        tier.iter()
-            .filter(|c| exact_size(c) || !tier.iter().any(|o| same_item(o, c) && exact_size(o)))
-            .take(limit)
-            .map(|c| (*c).clone())
-            .collect()
-    };
-    let in_stock = prefer_exact(
-        requested
-            .iter()
-            .copied()
-            .filter(|c| c.quantity > 0)
-            .collect(),
-    );
-    if !in_stock.is_empty() {
-        return Offer::Requested(in_stock);
-    }
-    let arriving = prefer_exact(
-        requested
-            .iter()
-            .copied()
-            .filter(|c| c.next_incoming.is_some())
-            .collect(),
-    );
-    if !arriving.is_empty() {
-        return Offer::Requested(arriving);
+    // Every row with what was named is the item asked for, in stock or not: "black or
+    // navy" told that navy is sold out is answered, not guessed at. The reply lists what
+    // can be had first.
+    let available = |c: &&ProductCandidate| c.quantity > 0 || c.next_incoming.is_some();
+    if requested.iter().any(available) {
+        let mut rows: Vec<&ProductCandidate> = requested.clone();
+        rows.sort_by_key(|c| match (c.quantity > 0, c.next_incoming.is_some()) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+        });
+        return Offer::Requested(rows.into_iter().take(limit).cloned().collect());
     }
     Offer::Unavailable {
         sold_out: requested.iter().take(limit).map(|c| (*c).clone()).collect(),
@@ -390,8 +411,8 @@ pub fn alternatives_query(query: &ProductQuery) -> ProductQuery {
     ProductQuery {
         brand: None,
         model_words: Vec::new(),
+        model_numbers: Vec::new(),
         size: query.size,
-        size_approximate: query.size_approximate,
         other_sizes: query.other_sizes.clone(),
         width: query.width.clone(),
         color: None,
@@ -430,7 +451,7 @@ pub fn rank_alternatives(
         .into_iter()
         .filter(|c| c.quantity > 0)
         .filter(|c| like.is_none_or(|l| l.product_id != c.product_id))
-        .filter(|c| query.fits_size(c.size))
+        .filter(|c| query.names_size(c.size))
         .filter(|c| {
             query
                 .width

@@ -297,10 +297,9 @@ impl ShopData for Store {
                AND (cardinality($2::text[]) = 0 OR lower(p.name || ' ' || p.model) LIKE ANY($2))
                AND ($3::bigint IS NULL OR p.price_cents <= $3)
                AND ($4 OR cardinality($5::float8[]) = 0
-                    OR EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9))
+                    OR EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) < 0.01))
                AND ($4 OR cardinality($6::text[]) = 0 OR lower(p.color) = ANY($6))
              ORDER BY EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) < 0.01) DESC,
-                      EXISTS (SELECT 1 FROM unnest($5::float8[]) s WHERE abs(p.size::float8 - s) <= $9) DESC,
                       (lower(p.color) = ANY($6)) DESC,
                       (cardinality($7::text[]) > 0 AND lower(p.description) LIKE ANY($7)) DESC,
                       (COALESCE(i.quantity, 0) > 0) DESC, p.product_id
@@ -319,8 +318,6 @@ impl ShopData for Store {
         )
         .bind(like(&query.use_words))
         .bind(limit)
-        // Half a size either way when the size was converted from EU.
-        .bind(if query.size_approximate { 0.51 } else { 0.01 })
         .fetch_all(self.pool())
         .await
         .map_err(Error::from)?;

@@ -131,6 +131,67 @@ const COLOR_WORDS: &[(&str, &str)] = &[
     ("rojo", "Red"),
     ("verde", "Green"),
     ("rosa", "Pink"),
+    // Navy in each language, before its "blue" word is read as blue.
+    ("navy", "Navy"),
+    ("bleu marine", "Navy"),
+    ("azul marino", "Navy"),
+    ("dunkelblau", "Navy"),
+    ("marineblau", "Navy"),
+    ("marine", "Navy"),
+    ("marino", "Navy"),
+    ("lacivert", "Navy"),
+    ("granatowy", "Navy"),
+    ("orange", "Orange"),
+    ("naranja", "Orange"),
+    ("oranje", "Orange"),
+    ("arancione", "Orange"),
+    ("gelb", "Yellow"),
+    ("jaune", "Yellow"),
+    ("amarillo", "Yellow"),
+    ("geel", "Yellow"),
+    ("giallo", "Yellow"),
+    ("violett", "Purple"),
+    ("morado", "Purple"),
+    ("paars", "Purple"),
+    // Dutch, Italian, Portuguese, Polish and Turkish customers write in English with
+    // their own colour words.
+    ("zwart", "Black"),
+    ("wit", "White"),
+    ("grijs", "Grey"),
+    ("blauw", "Blue"),
+    ("rood", "Red"),
+    ("groen", "Green"),
+    ("roze", "Pink"),
+    ("nero", "Black"),
+    ("nera", "Black"),
+    ("bianco", "White"),
+    ("bianca", "White"),
+    ("grigio", "Grey"),
+    ("blu", "Blue"),
+    ("azzurro", "Blue"),
+    ("rosso", "Red"),
+    ("preto", "Black"),
+    ("preta", "Black"),
+    ("branco", "White"),
+    ("branca", "White"),
+    ("cinza", "Grey"),
+    ("vermelho", "Red"),
+    ("czarny", "Black"),
+    ("czarne", "Black"),
+    ("biały", "White"),
+    ("białe", "White"),
+    ("szary", "Grey"),
+    ("szare", "Grey"),
+    ("niebieski", "Blue"),
+    ("niebieskie", "Blue"),
+    ("czerwony", "Red"),
+    ("zielony", "Green"),
+    ("siyah", "Black"),
+    ("beyaz", "White"),
+    ("gri", "Grey"),
+    ("mavi", "Blue"),
+    ("kırmızı", "Red"),
+    ("yeşil", "Green"),
 ];
 
 /// Extracts what the customer asked for. Every field may stay empty.
@@ -187,10 +248,19 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
                     .any(|m| *m == pair[1] || pair[1].strip_suffix('s') == Some(m.as_str()))
         })
     };
+    // Of several brands, the one named first: "any Hoka stability shoes? I was in Brooks
+    // for years" asks about Hoka.
     let brand = vocabulary
         .brands
         .iter()
-        .find(|b| names_the_brand(b))
+        .filter(|b| names_the_brand(b))
+        .min_by_key(|b| {
+            let brand = b.to_lowercase();
+            words
+                .iter()
+                .position(|w| *w == brand || w.strip_suffix('s') == Some(brand.as_str()))
+                .unwrap_or(usize::MAX)
+        })
         .cloned();
     // Model words: words of catalog model names (not numbers, not the brand). A name word
     // that is also everyday English ("Guide", "Trail", "Light") counts only beside a word
@@ -230,11 +300,20 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
             }
         }
     }
+    // The catalog's name for a colour: the colour itself, or the catalog's longer name
+    // that starts with it ("Navy" is the catalog's "Navy Blue").
     let in_catalog = |english: &str| {
+        let prefix = format!("{} ", english.to_lowercase());
         vocabulary
             .colors
             .iter()
             .find(|c| c.eq_ignore_ascii_case(english))
+            .or_else(|| {
+                vocabulary
+                    .colors
+                    .iter()
+                    .find(|c| c.to_lowercase().starts_with(&prefix))
+            })
     };
     // Compound colour words first: "navy blue" is navy, not blue.
     let compound = COLOR_WORDS
@@ -269,7 +348,15 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         if !matches!(words[i].as_str(), "or" | "oder" | "ou" | "o") {
             continue;
         }
-        if let (Some(a), Some(b)) = (colour_at(i - 1), colour_of(&words[i + 1])) {
+        // "naranja o en azul", "black or the navy": one small word may sit between.
+        let next = if matches!(words[i + 1].as_str(), "en" | "in" | "the" | "a" | "in the")
+            && i + 2 < words.len()
+        {
+            i + 2
+        } else {
+            i + 1
+        };
+        if let (Some(a), Some(b)) = (colour_at(i - 1), colour_of(&words[next])) {
             for c in [a, b] {
                 if !either_or.contains(c) {
                     either_or.push(c.clone());
@@ -291,9 +378,13 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         .cloned();
     let other_colors: Vec<String> = either_or.iter().skip(1).cloned().collect();
     let material = vocabulary.materials.iter().find(|m| has_word(m)).cloned();
-    let width = if lower.contains("extra wide") || lower.contains("extra-wide") {
+    let width = if lower.contains("extra wide")
+        || lower.contains("extra-wide")
+        || has_word("4e")
+        || has_word("eeee")
+    {
         Some("4E".to_owned())
-    } else if has_word("wide") {
+    } else if has_word("wide") || has_word("ee") || has_word("2e") {
         Some("2E".to_owned())
     } else if has_word("narrow") {
         Some("B".to_owned())
@@ -310,11 +401,50 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         .map(|w| (*w).to_owned())
         .collect();
     let sizes = parse_sizes(&lower);
+    // The version named right after a model word ("Kayano 31", "Ghost 15"): one the
+    // catalog has, or a number that is not the size asked for ("Clifton 10 in a 10" is
+    // too close to call, and left to the size).
+    let is_a_size = |n: f64| {
+        sizes
+            .as_ref()
+            .is_some_and(|s| s.first == n || s.others.contains(&n))
+    };
+    let mut model_numbers: Vec<String> = Vec::new();
+    for pair in words.windows(2) {
+        let (word, number) = (pair[0].as_str(), pair[1].as_str());
+        let model_word = word
+            .strip_suffix('s')
+            .filter(|w| model_words.iter().any(|m| m == w));
+        let Some(model_word) = model_words
+            .iter()
+            .find(|m| m.as_str() == word)
+            .map(String::as_str)
+            .or(model_word)
+        else {
+            continue;
+        };
+        if number.is_empty() || number.len() > 3 || !number.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let in_catalog = vocabulary.models.iter().any(|m| {
+            let m = m.to_lowercase();
+            let parts: Vec<&str> = m.split([' ', '-']).collect();
+            parts.contains(&model_word) && parts.contains(&number)
+        });
+        let value: f64 = number.parse().unwrap_or(0.0);
+        if (in_catalog || !is_a_size(value)) && !model_numbers.iter().any(|n| n == number) {
+            model_numbers.push(number.to_owned());
+        }
+    }
+    // The waterproof version, named ("GTX", "Gore-Tex") and not refused ("not the GTX").
+    if names_waterproof_version(&words) && !model_words.iter().any(|m| m == "gtx") {
+        model_words.push("gtx".to_owned());
+    }
     ProductQuery {
         brand,
         model_words,
+        model_numbers,
         size: sizes.as_ref().map(|s| s.first),
-        size_approximate: sizes.as_ref().is_some_and(|s| s.from_eu),
         other_sizes: sizes.map(|s| s.others).unwrap_or_default(),
         width,
         color,
@@ -325,15 +455,74 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
     }
 }
 
+/// Whether the customer asks for the Gore-Tex version: "GTX", "Gore-Tex", "waterproof",
+/// unless a negation comes within the four words before ("not the GTX one", "not
+/// interested in the Gore-Tex").
+fn names_waterproof_version(words: &[String]) -> bool {
+    let mut named = false;
+    for (i, word) in words.iter().enumerate() {
+        let gtx = matches!(
+            word.as_str(),
+            "gtx" | "goretex" | "waterproof" | "wasserdicht" | "imperméable" | "impermeable"
+        ) || (word == "gore" && words.get(i + 1).is_some_and(|w| w == "tex"));
+        if !gtx {
+            continue;
+        }
+        let refused = words[i.saturating_sub(4)..i].iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "not"
+                    | "no"
+                    | "don't"
+                    | "dont"
+                    | "without"
+                    | "non"
+                    | "nicht"
+                    | "kein"
+                    | "keine"
+                    | "pas"
+                    | "sin"
+            )
+        });
+        if refused {
+            return false;
+        }
+        named = true;
+    }
+    named
+}
+
 /// Finds a shoe size: "size 9.5", "size 9 1/2", "9½", "US 10", "EU 43", "a 10.5".
 /// Returns a US size.
 pub fn parse_size(lower: &str) -> Option<f64> {
-    parse_size_with_system(lower).map(|(us, _)| us)
+    parse_sizes(lower).map(|sizes| sizes.first)
 }
 
-/// [`parse_size`], and whether the customer gave it as an EU size.
-fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
-    parse_sizes(lower).map(|sizes| (sizes.first, sizes.from_eu))
+/// How the customer wrote a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SizeSystem {
+    Us,
+    Eu,
+    /// UK men's sizes run half a size below US ones (UK 9 = US 9.5).
+    Uk,
+}
+
+impl SizeSystem {
+    fn plausible(self, value: f64) -> bool {
+        let range = match self {
+            Self::Eu => 35.0..=50.0,
+            Self::Us | Self::Uk => 3.0..=16.0,
+        };
+        range.contains(&value) && (value * 2.0).fract() == 0.0
+    }
+
+    fn to_us(self, value: f64) -> f64 {
+        match self {
+            Self::Us => value,
+            Self::Eu => eu_to_us(value),
+            Self::Uk => value + 0.5,
+        }
+    }
 }
 
 /// The sizes an email names: the first, and any it offers as an alternative to it.
@@ -341,7 +530,6 @@ fn parse_size_with_system(lower: &str) -> Option<(f64, bool)> {
 struct SizesNamed {
     /// US size.
     first: f64,
-    from_eu: bool,
     /// "a 10 or a 10.5", "42 oder 42,5", "a 9 for my son and an 11 for me" (US sizes).
     others: Vec<f64>,
 }
@@ -372,44 +560,44 @@ fn parse_sizes(lower: &str) -> Option<SizesNamed> {
         .filter(|t| !t.is_empty())
         .collect();
     let number = size_number;
-    let half =
-        |token: Option<&&str>| token.is_some_and(|t| t.trim_end_matches(['.', '?', '!']) == "1/2");
+
     for (i, token) in tokens.iter().enumerate() {
-        let (eu, start) = match token.trim_end_matches(['.', ':']) {
-            "size" | "sz" | "us" | "usa" => (false, i + 1),
-            "eu" | "eur" | "euro" => (true, i + 1),
+        let (system, start) = match token.trim_end_matches(['.', ':']) {
+            "size" | "sz" | "us" | "usa" => (SizeSystem::Us, i + 1),
+            "eu" | "eur" | "euro" | "european" | "europe" => (SizeSystem::Eu, i + 1),
+            "uk" => (SizeSystem::Uk, i + 1),
             // Words for "size" that come with European sizes more often than not; the
             // number decides (US sizes stop at 16, EU sizes start at 35).
             "größe" | "grösse" | "gr" | "schuhgröße" | "pointure" | "taille" | "talla"
-            | "número" | "numero" | "taglia" | "maat" => (false, i + 1),
+            | "número" | "numero" | "taglia" | "maat" | "calza" | "calzo" | "chausse"
+            | "chausses" => (SizeSystem::Us, i + 1),
             // "in a 12", "I wear an 11"
             "a" | "an"
                 if i > 0 && matches!(tokens[i - 1], "in" | "wear" | "i'm" | "im" | "am" | "a") =>
             {
-                (false, i + 1)
+                (SizeSystem::Us, i + 1)
             }
             _ => continue,
         };
-        // "size eu 43", "size us 9"
-        let (eu, start) = match tokens.get(start).copied() {
-            Some("eu" | "eur") => (true, start + 1),
-            Some("us") => (eu, start + 1),
-            _ => (eu, start),
+        // "size eu 43", "size uk 8", "size us 9"
+        let (system, start) = match tokens.get(start).copied() {
+            Some("eu" | "eur") => (SizeSystem::Eu, start + 1),
+            Some("uk") => (SizeSystem::Uk, start + 1),
+            Some("us") => (SizeSystem::Us, start + 1),
+            _ => (system, start),
         };
         if let Some(value) = tokens.get(start).and_then(|t| number(t)) {
-            let value = if half(tokens.get(start + 1)) {
-                value + 0.5
+            let value = with_fraction(value, tokens.get(start + 1));
+            // The number decides between US or UK and EU: US sizes stop at 16, EU start at 35.
+            let system = if (35.0..=50.0).contains(&value) {
+                SizeSystem::Eu
+            } else if system == SizeSystem::Eu {
+                continue;
             } else {
-                value
+                system
             };
-            let eu = eu || (35.0..=50.0).contains(&value);
-            let plausible = if eu {
-                (35.0..=50.0).contains(&value)
-            } else {
-                (3.0..=16.0).contains(&value)
-            };
-            if plausible {
-                return Some(with_others(&tokens, start, value, eu));
+            if system.plausible(value) {
+                return Some(with_others(&tokens, start, value, system));
             }
         }
     }
@@ -424,36 +612,82 @@ fn parse_sizes(lower: &str) -> Option<SizesNamed> {
         let after_in = i > 0 && matches!(tokens[i - 1], "in" | "a");
         let money = i > 0
             && (tokens[i - 1].ends_with(['$', '€', '£']) || token.starts_with(['$', '€', '£']));
-        if is_quantity || money || !(3.0..=16.0).contains(&value) {
+        if is_quantity || money {
+            continue;
+        }
+        // "in 45", "en 44", "du 44", "la 42": a European size after a preposition (French
+        // and Spanish say sizes this way; the number range tells it from a US size).
+        let after_preposition = i > 0
+            && matches!(
+                tokens[i - 1].trim_end_matches(['.', ':']),
+                "in" | "en" | "du" | "de" | "la" | "el" | "a" | "an" | "im" | "un" | "una"
+            );
+        let value = with_fraction(value, tokens.get(i + 1));
+        // "a 9 UK", "an 11 men's": the system named after the number.
+        if let Some(system) = tokens.get(i + 1).and_then(|t| system_after(t)) {
+            if system.plausible(value) {
+                return Some(with_others(&tokens, i, value, system));
+            }
+        }
+        if after_preposition && SizeSystem::Eu.plausible(value) {
+            return Some(with_others(&tokens, i, value, SizeSystem::Eu));
+        }
+        if !(3.0..=16.0).contains(&value) {
             continue;
         }
         if value.fract() == 0.5 || (after_in && value.fract() == 0.0) {
-            return Some(with_others(&tokens, i, value, false));
+            return Some(with_others(&tokens, i, value, SizeSystem::Us));
         }
     }
-    // "43 EU", "9.5 US"
+    // "43 EU", "9.5 US", "8 UK", "11 men's"
     for (i, token) in tokens.iter().enumerate().skip(1) {
-        if matches!(*token, "eu" | "us") {
-            if let Some(value) = number(tokens[i - 1]) {
-                if *token == "eu" && (35.0..=50.0).contains(&value) {
-                    return Some(with_others(&tokens, i, value, true));
-                }
-                if *token == "us" && (3.0..=16.0).contains(&value) {
-                    return Some(with_others(&tokens, i, value, false));
-                }
+        let Some(system) = system_after(token) else {
+            continue;
+        };
+        if let Some(value) = number(tokens[i - 1]) {
+            if system.plausible(value) {
+                return Some(with_others(&tokens, i, value, system));
             }
         }
     }
     None
 }
 
-/// A size token's number: "9.5", "9½", "10." at the end of a sentence.
+/// The size system a word after a number names: "43 EU", "9 UK", "11 men's".
+fn system_after(token: &str) -> Option<SizeSystem> {
+    match token.trim_end_matches(['.', '?', '!', ',', ':']) {
+        "eu" | "eur" | "euro" | "european" => Some(SizeSystem::Eu),
+        "us" | "men's" | "mens" | "men" => Some(SizeSystem::Us),
+        "uk" => Some(SizeSystem::Uk),
+        _ => None,
+    }
+}
+
+/// A size token's number: "9.5", "9½", "42⅔" (to the nearest half), "10." at the end of a
+/// sentence.
 fn size_number(token: &str) -> Option<f64> {
     let token = token.trim_end_matches(['.', '?', '!']);
-    if let Some(whole) = token.strip_suffix('½') {
-        return whole.parse::<f64>().ok().map(|w| w + 0.5);
+    for (symbol, fraction) in [('½', 0.5), ('⅓', 1.0 / 3.0), ('⅔', 2.0 / 3.0)] {
+        if let Some(whole) = token.strip_suffix(symbol) {
+            return whole
+                .parse::<f64>()
+                .ok()
+                .map(|w| ((w + fraction) * 2.0).round() / 2.0);
+        }
     }
     token.parse::<f64>().ok()
+}
+
+/// `value` with the fraction written after it: "10 1/2", and the thirds of European
+/// charts ("42 2/3"), to the nearest half size.
+fn with_fraction(value: f64, next: Option<&&str>) -> f64 {
+    let fraction = match next.map(|t| t.trim_end_matches(['.', '?', '!', ','])) {
+        Some("1/2") => 0.5,
+        Some("1/3") => 1.0 / 3.0,
+        Some("2/3") => 2.0 / 3.0,
+        _ => return value,
+    };
+    ((value + fraction) * 2.0).round() / 2.0
 }
 
 /// Words after a number that make it a quantity, not a size ("3 weeks", "2 pairs").
@@ -474,6 +708,7 @@ const SIZE_WORDS: &[&str] = &[
     "usa",
     "eu",
     "eur",
+    "uk",
     "größe",
     "grösse",
     "gr",
@@ -495,18 +730,21 @@ const SIZE_WORDS: &[&str] = &[
 /// plausible size right after the connector or after a size word within six words of it
 /// ("42 oder 42,5", "and an 11", "y otra para mi hermana talla 42"), not a quantity ("and
 /// 2 pairs") nor a number that is something else ("and can it come by the 14th").
-fn with_others(tokens: &[&str], at: usize, value: f64, eu: bool) -> SizesNamed {
+fn with_others(tokens: &[&str], at: usize, value: f64, system: SizeSystem) -> SizesNamed {
     const CONNECTORS: &[&str] = &["or", "and", "oder", "und", "ou", "et", "o", "y", "/", "&"];
-    let plausible = |v: f64| {
-        if eu {
-            (35.0..=50.0).contains(&v) && (v * 2.0).fract() == 0.0
-        } else {
-            (3.0..=16.0).contains(&v) && (v * 2.0).fract() == 0.0
-        }
+    let plausible = |v: f64| system.plausible(v);
+    let to_us = |v: f64| system.to_us(v);
+    // "10 or 10.5": a size right before a connector that joins it to this one comes
+    // first (a bare whole number is read as a size only when joined so).
+    let before = at
+        .checked_sub(2)
+        .filter(|_| CONNECTORS.contains(&tokens[at - 1].trim_end_matches([',', '.'])))
+        .and_then(|i| size_number(tokens[i]))
+        .filter(|v| plausible(*v) && *v != value);
+    let (first, mut others) = match before {
+        Some(earlier) => (to_us(earlier), vec![to_us(value)]),
+        None => (to_us(value), Vec::new()),
     };
-    let to_us = |v: f64| if eu { eu_to_us(v) } else { v };
-    let first = to_us(value);
-    let mut others: Vec<f64> = Vec::new();
     let mut last = at;
     // Each joined size moves the search on from it ("9, 9.5 or 10").
     while let Some(connector) = (last + 1..tokens.len().min(last + 7))
@@ -517,10 +755,7 @@ fn with_others(tokens: &[&str], at: usize, value: f64, eu: bool) -> SizesNamed {
         else {
             break;
         };
-        let half = tokens
-            .get(i + 1)
-            .is_some_and(|t| t.trim_end_matches(['.', '?', '!']) == "1/2");
-        let v = if half { v + 0.5 } else { v };
+        let v = with_fraction(v, tokens.get(i + 1));
         let unit = tokens
             .get(i + 1)
             .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
@@ -536,11 +771,7 @@ fn with_others(tokens: &[&str], at: usize, value: f64, eu: bool) -> SizesNamed {
         }
         last = i;
     }
-    SizesNamed {
-        first,
-        from_eu: eu,
-        others,
-    }
+    SizesNamed { first, others }
 }
 
 /// Sizes said in words: "size ten and a half" → "size 10.5".

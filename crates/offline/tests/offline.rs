@@ -68,6 +68,80 @@ fn sizes_are_read_however_customers_write_them() {
 }
 
 #[test]
+fn uk_eu_thirds_and_sizes_after_a_preposition_convert_to_the_us_size() {
+    assert_eq!(parse_size("he's a uk 9 in school shoes"), Some(9.5));
+    assert_eq!(parse_size("he's a 9 uk so whatever that is"), Some(9.5));
+    assert_eq!(parse_size("size is 11 men's i think"), Some(11.0));
+    assert_eq!(parse_size("any ghost 16 in 45 left?"), Some(eu_to_us(45.0)));
+    assert_eq!(
+        parse_size("la hoka mach 6 en 44, coloris blanc"),
+        Some(eu_to_us(44.0))
+    );
+    assert_eq!(parse_size("je chausse du 44"), Some(eu_to_us(44.0)));
+    assert_eq!(parse_size("calza un 45"), Some(eu_to_us(45.0)));
+    assert_eq!(parse_size("she's a european 41"), Some(eu_to_us(41.0)));
+    // Adidas' thirds, to the nearest half size.
+    assert_eq!(parse_size("speedcross 6 in 42 2/3??"), Some(eu_to_us(42.5)));
+    assert_eq!(parse_size("größe 44⅔"), Some(eu_to_us(44.5)));
+    assert_eq!(
+        parse_size("size 45 1/3 like in salomon"),
+        Some(eu_to_us(45.5))
+    );
+    assert_eq!(
+        parse_size("i ran in 45 minutes"),
+        None,
+        "a duration after 'in' is no size"
+    );
+}
+
+#[test]
+fn a_named_version_and_the_gore_tex_variant_are_read_and_a_refused_one_is_not() {
+    let vocabulary = CatalogVocabulary {
+        brands: vec!["Brooks".into(), "Hoka".into(), "Salomon".into()],
+        models: vec![
+            "Ghost 16".into(),
+            "Speedcross 6".into(),
+            "Speedcross 6 GTX".into(),
+        ],
+        colors: vec!["Black".into(), "Navy Blue".into()],
+        materials: vec![],
+        widths: vec!["D".into(), "2E".into()],
+    };
+    let query = |text: &str| extract_product_query(text, &vocabulary);
+    assert_eq!(query("the ghost 16 in a 10").model_numbers, ["16"]);
+    assert_eq!(
+        query("my husband's brooks ghost 15 in grey, size 10").model_numbers,
+        ["15"],
+        "a version the catalog lacks is still the version asked for"
+    );
+    assert!(query("speedcross 6 gtx in 9")
+        .model_words
+        .contains(&"gtx".to_owned()));
+    assert!(query("is there a waterproof speedcross?")
+        .model_words
+        .contains(&"gtx".to_owned()));
+    assert!(!query("speedcross 6, not the gore-tex one, size 9")
+        .model_words
+        .contains(&"gtx".to_owned()));
+    assert_eq!(
+        query("any hoka stability shoes in a 13? i was in brooks for years")
+            .brand
+            .as_deref(),
+        Some("Hoka"),
+        "of two brands, the one asked about comes first"
+    );
+    // The catalog's "Navy Blue" is the navy a customer names, in any language.
+    for text in [
+        "ghost 16 in navy",
+        "ghost 16 en bleu marine",
+        "ghost 16 colour lacivert",
+    ] {
+        assert_eq!(query(text).color.as_deref(), Some("Navy Blue"), "{text}");
+    }
+    assert_eq!(query("ghost 16 10½ EE").width.as_deref(), Some("2E"));
+}
+
+#[test]
 fn every_size_a_customer_would_take_is_read_and_quantities_are_not() {
     let sizes = |text: &str| {
         let query = extract_product_query(text, &vocabulary());
@@ -95,6 +169,15 @@ fn every_size_a_customer_would_take_is_read_and_quantities_are_not() {
         "a quantity is no size"
     );
     assert_eq!(sizes("pegasus in size 10 please"), (Some(10.0), vec![]));
+    assert_eq!(
+        sizes("Pegasus 41 in 10 or 10.5, whichever is in stock."),
+        (Some(10.0), vec![10.5])
+    );
+    assert_eq!(
+        sizes("Pegasus 10 or 10.5\nPegasus 41, whichever is in stock."),
+        (Some(10.0), vec![10.5]),
+        "a whole size joined to a half one is a size too"
+    );
     assert_eq!(
         sizes("pegasus in size 10 and can it arrive by the 14 june?"),
         (Some(10.0), vec![]),

@@ -103,16 +103,17 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             ),
             data: json!({"query": query, "considered": considered}),
         });
-        let (sold_out, closest) = match choose_offer(&query, candidates, limit) {
-            Offer::Requested(products) => {
-                for product in &products {
-                    findings.offer(product, false);
+        let (sold_out, closest) =
+            match choose_offer(&query, candidates, self.settings.max_requested_rows) {
+                Offer::Requested(products) => {
+                    for product in &products {
+                        findings.offer(product, false);
+                    }
+                    return Ok(Ok(findings));
                 }
-                return Ok(Ok(findings));
-            }
-            Offer::Nothing => (Vec::new(), None),
-            Offer::Unavailable { sold_out, closest } => (sold_out, closest),
-        };
+                Offer::Nothing => (Vec::new(), None),
+                Offer::Unavailable { sold_out, closest } => (sold_out, closest),
+            };
         // What was asked for is reported either way: sold out, or not in the catalog.
         for product in &sold_out {
             findings.offer(product, false);

@@ -537,13 +537,12 @@ fn sized(mut product: ProductCandidate, size: f64) -> ProductCandidate {
 }
 
 #[test]
-fn a_size_converted_from_eu_offers_the_exact_conversion_alone_when_it_is_in_stock() {
-    // EU 44 converts to US 10.5; brands' charts differ by half a size around it.
+fn a_size_converted_from_eu_is_matched_exactly_and_its_neighbours_are_other_sizes() {
+    // EU 44 converts to US 10.5.
     let query = ProductQuery {
         brand: Some("Nike".into()),
         model_words: vec!["pegasus".into()],
         size: Some(10.5),
-        size_approximate: true,
         color: Some("Black".into()),
         ..ProductQuery::default()
     };
@@ -558,11 +557,14 @@ fn a_size_converted_from_eu_offers_the_exact_conversion_alone_when_it_is_in_stoc
     let draft = ask(query.clone(), shop(), body);
     assert_eq!(offered(&draft), (vec![2], vec![]));
 
-    // Without the exact size in stock, the neighbours within half a size are the item.
-    let mut neighbours = shop();
-    neighbours[1].quantity = 0;
-    let draft = ask(query, neighbours, body);
-    assert_eq!(offered(&draft), (vec![1, 3], vec![]));
+    // The converted size sold out: that is the answer, not a neighbour half a size off
+    // sent as if it were the size asked for (nor offered: it is not their size).
+    let mut sold_out = shop();
+    sold_out[1].quantity = 0;
+    let draft = ask(query, sold_out, body);
+    assert_eq!(offered(&draft), (vec![2], vec![]));
+    let reply = draft.reply.expect("a reply").body;
+    assert!(reply.contains("out of stock"), "{reply}");
 }
 
 #[test]
@@ -609,4 +611,81 @@ fn an_unavailable_item_is_named_and_at_most_three_alternatives_are_marked() {
         "{body}"
     );
     assert!(body.contains("alternatives"), "{body}");
+}
+
+fn named(mut product: ProductCandidate, name: &str) -> ProductCandidate {
+    product.name = name.into();
+    product.model = name.into();
+    product
+}
+
+#[test]
+fn every_row_of_what_was_named_is_answered_the_ones_to_be_had_first() {
+    // "Black or blue": black sold out, blue in stock; both are what was asked for.
+    let query = ProductQuery {
+        brand: Some("Nike".into()),
+        model_words: vec!["pegasus".into()],
+        size: Some(9.5),
+        color: Some("Black".into()),
+        other_colors: vec!["Blue".into()],
+        ..ProductQuery::default()
+    };
+    let draft = ask(
+        query,
+        vec![
+            product(1, 0, None),
+            colour(product(2, 3, None), "Blue"),
+            colour(product(3, 5, None), "White"),
+        ],
+        "Pegasus 41 in black or blue, size 9.5?",
+    );
+    assert_eq!(
+        offered(&draft),
+        (vec![2, 1], vec![]),
+        "in stock first, no alternatives"
+    );
+    let body = draft.reply.unwrap().body;
+    assert!(
+        body.contains("Blue") && body.contains("out of stock"),
+        "{body}"
+    );
+    assert!(!body.contains("White"), "{body}");
+}
+
+#[test]
+fn the_plain_model_is_not_its_variant_nobody_named_and_a_missing_version_is_not_another() {
+    let speedcross = |version: &str| ProductQuery {
+        model_words: vec!["speedcross".into()],
+        model_numbers: vec![version.into()],
+        size: Some(9.5),
+        ..ProductQuery::default()
+    };
+    let shop = || {
+        vec![
+            named(product(1, 0, None), "Speedcross 6"),
+            named(
+                product(2, 4, Some((time::macros::date!(2026 - 04 - 01), 3))),
+                "Speedcross 6",
+            ),
+            named(product(3, 2, None), "Speedcross 6 GTX"),
+            named(product(4, 2, None), "Speedcross 5"),
+        ]
+    };
+    let draft = ask(speedcross("6"), shop(), "Speedcross 6 in 9.5?");
+    assert_eq!(offered(&draft).0, [2, 1], "the GTX was not asked for");
+
+    let mut gtx = speedcross("6");
+    gtx.model_words.push("gtx".into());
+    let draft = ask(gtx, shop(), "Speedcross 6 GTX in 9.5?");
+    assert_eq!(offered(&draft).0, [3]);
+
+    // The Speedcross 7 is not in the catalog: the 6 is an alternative, not the item.
+    let draft = ask(
+        speedcross("7"),
+        shop(),
+        "Is the Speedcross 7 out yet, in 9.5?",
+    );
+    let (requested, alternatives) = offered(&draft);
+    assert!(requested.is_empty(), "{requested:?}");
+    assert!(!alternatives.is_empty());
 }
