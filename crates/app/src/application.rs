@@ -187,24 +187,28 @@ impl Application {
             };
             let mut router = health_router(health);
             if roles.review {
-                router = router.merge(deskhand_review::router(ReviewState {
-                    store: self.store.clone(),
-                    settings: Arc::new(review_settings(&settings)),
-                    decisions: Decisions::new(
+                router = router.merge(deskhand_review::router(ReviewState::new(
+                    self.store.clone(),
+                    review_settings(&settings),
+                    Decisions::new(
                         self.store.clone(),
                         decide_settings(&settings)?,
                         wakeups.clone(),
                     ),
-                }));
+                )));
             }
             let router = router.layer(axum::middleware::from_fn(security_headers));
             let token = shutdown.clone();
             writers.spawn(async move {
                 tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(token.cancelled_owned())
-                    .await
-                    .context("HTTP server failed")
+                // The peer address is what sign-in throttling counts by.
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+                .context("HTTP server failed")
             });
         }
 
@@ -354,6 +358,12 @@ fn review_settings(settings: &Settings) -> ReviewSettings {
         sla: settings.review.sla(),
         session_ttl: Duration::from_secs(settings.review.session_ttl_minutes * 60),
         secure_cookies: settings.review.secure_cookies,
+        sign_in: deskhand_review::SignInLimits {
+            attempts: settings.review.sign_in_attempts,
+            window: Duration::from_secs(settings.review.sign_in_window_seconds),
+        },
+        client_address_header: Some(settings.review.client_address_header.trim().to_lowercase())
+            .filter(|h| !h.is_empty()),
     }
 }
 

@@ -122,6 +122,11 @@ pub struct ReviewConfig {
     pub sla_low_minutes: i64,
     pub session_ttl_minutes: u64,
     pub secure_cookies: bool,
+    /// Sign-in attempts one client address may make per window.
+    pub sign_in_attempts: u32,
+    pub sign_in_window_seconds: u64,
+    /// The header a trusted reverse proxy puts the client's address in; empty: the peer.
+    pub client_address_header: String,
 }
 
 impl ReviewConfig {
@@ -479,6 +484,12 @@ impl Settings {
         }
         if self.review.reviewer_max_action_cents < 0 {
             return invalid("review.reviewer_max_action_cents must not be negative".into());
+        }
+        if self.review.sign_in_attempts == 0 || self.review.sign_in_window_seconds == 0 {
+            return invalid(
+                "review.sign_in_attempts and review.sign_in_window_seconds must be at least 1"
+                    .into(),
+            );
         }
         if self.review.coupon_value_cents < 0 {
             return invalid("review.coupon_value_cents must not be negative".into());

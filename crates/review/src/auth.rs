@@ -1,7 +1,7 @@
 //! Who is asking: a bearer token, or a browser session (cookie + CSRF header).
 
 use crate::{ApiError, ReviewState};
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,7 @@ use deskhand_db::Reviewer;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use time::OffsetDateTime;
 
 pub(crate) const SESSION_COOKIE: &str = "deskhand_session";
@@ -96,25 +97,112 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// The address a request came from: the first address of the header a trusted proxy
+/// sets (`review.client_address_header`), or else the connection's peer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<ReviewState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ReviewState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .settings
+            .client_address_header
+            .as_deref()
+            .and_then(|name| parts.headers.get(name))
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .and_then(|first| first.trim().parse().ok());
+        let peer = || {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip())
+        };
+        Ok(Self(
+            forwarded
+                .or_else(peer)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct SignIn {
     token: String,
 }
 
-/// `POST /api/session`: exchanges an API token for an HTTP-only session cookie.
+/// Metric names of sign-in.
+pub mod names {
+    /// Counter: sign-ins refused for a wrong token.
+    pub const SIGN_IN_FAILURES: &str = "deskhand_sign_in_failures_total";
+    /// Counter: sign-in attempts refused because their address made too many.
+    pub const SIGN_IN_THROTTLED: &str = "deskhand_sign_in_throttled_total";
+}
+
+/// `POST /api/session`: exchanges an API token for an HTTP-only session cookie. Each
+/// client address gets `review.sign_in_attempts` tries per window; a failure is audited
+/// once per address and window, and the throttling once, with the count.
 pub(crate) async fn sign_in(
     State(state): State<ReviewState>,
+    ClientAddress(client): ClientAddress,
     Json(body): Json<SignIn>,
 ) -> Result<Response, ApiError> {
+    let limiter = &state.sign_in_limiter;
+    if let crate::Admission::Throttled {
+        retry_after,
+        first,
+        failures,
+    } = limiter.admit(client, std::time::Instant::now())
+    {
+        metrics::counter!(names::SIGN_IN_THROTTLED).increment(1);
+        if first {
+            tracing::warn!(%client, failures, "sign-in throttled");
+            state
+                .store
+                .audit(
+                    None,
+                    "sign_in_throttled",
+                    None,
+                    None,
+                    json!({
+                        "client": client.to_string(),
+                        "failures": failures,
+                        "attempts_allowed": limiter.limits().attempts,
+                        "window_seconds": limiter.limits().window.as_secs(),
+                    }),
+                )
+                .await?;
+        }
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: retry_after.as_secs().max(1),
+        });
+    }
     let reviewer = state
         .store
         .reviewer_by_token(&hash_token(&body.token))
         .await?;
     let Some(reviewer) = reviewer else {
-        state
-            .store
-            .audit(None, "sign_in_failed", None, None, json!({}))
-            .await?;
+        metrics::counter!(names::SIGN_IN_FAILURES).increment(1);
+        if limiter.failed(client) {
+            state
+                .store
+                .audit(
+                    None,
+                    "sign_in_failed",
+                    None,
+                    None,
+                    json!({
+                        "client": client.to_string(),
+                        "note": "the window's first failure from this address; the count comes with a throttle",
+                    }),
+                )
+                .await?;
+        }
         return Err(ApiError::Unauthenticated);
     };
     let session = new_token();

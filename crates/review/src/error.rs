@@ -27,6 +27,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unprocessable(String),
+    /// Too many attempts from this address; try again after `retry_after_secs`.
+    #[error("too many sign-in attempts from this address; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// The database is unreachable; the client may retry (with the same idempotency key).
     #[error("the review service cannot reach its database; retry shortly")]
     Unavailable,
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal => "internal",
         }
@@ -57,6 +61,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -90,6 +95,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+        }
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            response.headers_mut().insert(
+                "retry-after",
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
         }
         response
     }

@@ -17,10 +17,12 @@ mod assets;
 mod auth;
 mod decide;
 mod error;
+mod throttle;
 
 pub use assets::OPENAPI_JSON;
 pub use auth::{hash_token, new_token};
 pub use error::ApiError;
+pub use throttle::{Admission, SignInLimiter, SignInLimits};
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -39,6 +41,11 @@ pub struct ReviewSettings {
     pub session_ttl: Duration,
     /// Mark the session cookie `Secure` (serve over HTTPS in production).
     pub secure_cookies: bool,
+    /// Sign-in attempts per client address and window.
+    pub sign_in: SignInLimits,
+    /// The header a trusted reverse proxy puts the client's address in (its first
+    /// address counts), e.g. `x-forwarded-for`; `None`: the connection's peer address.
+    pub client_address_header: Option<String>,
 }
 
 /// Shared by every handler.
@@ -47,6 +54,18 @@ pub struct ReviewState {
     pub store: Store,
     pub settings: Arc<ReviewSettings>,
     pub decisions: Decisions,
+    pub sign_in_limiter: Arc<SignInLimiter>,
+}
+
+impl ReviewState {
+    pub fn new(store: Store, settings: ReviewSettings, decisions: Decisions) -> Self {
+        Self {
+            sign_in_limiter: Arc::new(SignInLimiter::new(settings.sign_in)),
+            settings: Arc::new(settings),
+            store,
+            decisions,
+        }
+    }
 }
 
 /// Every route of the API, as `(method, path)`; `docs/openapi.json` documents exactly

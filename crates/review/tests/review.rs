@@ -7,10 +7,11 @@ use axum::http::{Method, Request, StatusCode};
 use deskhand_core::memory::MemorySettings;
 use deskhand_core::review::{ReviewPolicy, SlaTargets};
 use deskhand_db::{DatabaseSettings, Store};
-use deskhand_review::{router, ReviewSettings, ReviewState, API_ROUTES, OPENAPI_JSON};
+use deskhand_review::{
+    router, ReviewSettings, ReviewState, SignInLimits, API_ROUTES, OPENAPI_JSON,
+};
 use deskhand_service::decide::{DecideSettings, Decisions};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -49,15 +50,20 @@ fn app() -> axum::Router {
         },
         Default::default(),
     );
-    router(ReviewState {
+    router(ReviewState::new(
         store,
-        settings: Arc::new(ReviewSettings {
+        ReviewSettings {
             sla: SlaTargets::default(),
             session_ttl: Duration::from_secs(60),
             secure_cookies: false,
-        }),
+            sign_in: SignInLimits {
+                attempts: 10,
+                window: Duration::from_secs(60),
+            },
+            client_address_header: None,
+        },
         decisions,
-    })
+    ))
 }
 
 async fn status(method: &str, path: &str) -> StatusCode {

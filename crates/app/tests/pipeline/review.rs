@@ -914,3 +914,43 @@ async fn an_approval_pays_what_the_policy_gives_now_not_what_the_queued_draft_sa
     assert_eq!(app.count("SELECT count(*) FROM outgoing_emails").await, 0);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_throttled_per_address_and_its_failures_are_audited_once_per_window() {
+    let app = ReviewApp::start(free_port(), &[("DESKHAND__REVIEW__SIGN_IN_ATTEMPTS", "3")]).await;
+    let sign_in = |token: String| {
+        app.http
+            .post(format!("{}/api/session", app.base))
+            .json(&json!({ "token": token }))
+            .send()
+    };
+    for guess in 0..3 {
+        let response = sign_in(format!("dh_guess{guess}")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The address used its attempts: even the right token waits for the window to end.
+    for token in [app.reviewer.clone(), "dh_guess4".to_owned()] {
+        let response = sign_in(token).await.unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=300).contains(&retry_after), "{retry_after}");
+    }
+    // Three failures and two throttled attempts: one row each, not five.
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed'")
+            .await,
+        1
+    );
+    let throttled: Value =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'sign_in_throttled'")
+            .fetch_one(app.world.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(throttled["failures"], 3, "{throttled}");
+    assert_eq!(throttled["client"], "127.0.0.1", "{throttled}");
+    app.stop().await;
+}
