@@ -64,6 +64,12 @@ enum UsersCommand {
         #[arg(long, default_value = "reviewer")]
         role: String,
     },
+    /// List reviewers: role, created, disabled, last seen in the audit log.
+    List,
+    /// Disable a reviewer: their token and browser sessions stop working at once.
+    Disable { name: String },
+    /// Give a reviewer a new API token (printed once); the old one and its sessions end.
+    Rotate { name: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,9 +110,7 @@ fn main() -> anyhow::Result<()> {
             Command::Worker => serve(settings, Roles::WORKER_SERVICE).await,
             Command::Serve => serve(settings, Roles::ALL).await,
             Command::Review => serve(settings, Roles::REVIEW).await,
-            Command::Users(UsersCommand::Add { name, role }) => {
-                add_user(&settings, &name, &role).await
-            }
+            Command::Users(command) => users(&settings, command).await,
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Eval(_) | Command::Train(_) | Command::Bench(_) | Command::Demo(_) => {
                 unreachable!("the tools' commands were handed over above")
@@ -139,21 +143,65 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn add_user(settings: &Settings, name: &str, role: &str) -> anyhow::Result<()> {
-    let role: deskhand_core::review::Role = role.parse().map_err(anyhow::Error::msg)?;
-    let name = name.trim();
-    anyhow::ensure!(
-        !name.is_empty() && name.len() <= 100 && !name.chars().any(char::is_control),
-        "a reviewer's name must be 1-100 printable characters"
-    );
-    let store = migrated_store(settings).await?;
-    let token = deskhand_review::new_token();
-    store
-        .add_reviewer(name, role, &deskhand_review::hash_token(&token))
-        .await
-        .with_context(|| format!("adding reviewer {name:?}"))?;
-    eprintln!("Added {role} {name:?}. Their API token (shown only now; store it safely):");
-    println!("{token}");
+/// Reviewer management. It needs no DDL: it runs as the deployment's role against a
+/// database that `deskhand migrate` (with the owner's URL) has already set up.
+async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
+    let store = Store::connect_lazy(&DatabaseSettings {
+        url: settings.database.url.expose().to_owned(),
+        max_connections: 2,
+        acquire_timeout: settings.database.acquire_timeout,
+    })?;
+    let missing = "is the database migrated (`deskhand migrate`)?";
+    match command {
+        UsersCommand::Add { name, role } => {
+            let role: deskhand_core::review::Role = role.parse().map_err(anyhow::Error::msg)?;
+            let name = name.trim();
+            anyhow::ensure!(
+                !name.is_empty() && name.len() <= 100 && !name.chars().any(char::is_control),
+                "a reviewer's name must be 1-100 printable characters"
+            );
+            let token = deskhand_review::new_token();
+            store
+                .add_reviewer(name, role, &deskhand_review::hash_token(&token))
+                .await
+                .with_context(|| format!("adding reviewer {name:?}; {missing}"))?;
+            eprintln!("Added {role} {name:?}. Their API token (shown only now; store it safely):");
+            println!("{token}");
+        }
+        UsersCommand::List => {
+            let reviewers = store.reviewers().await.context(missing)?;
+            println!(
+                "{:<24} {:<9} {:<10} {:<10} last seen",
+                "name", "role", "created", "disabled"
+            );
+            for account in reviewers {
+                let day = |t: time::OffsetDateTime| t.date().to_string();
+                println!(
+                    "{:<24} {:<9} {:<10} {:<10} {}",
+                    account.reviewer.name,
+                    account.reviewer.role,
+                    day(account.created_at),
+                    account.disabled_at.map(day).unwrap_or_else(|| "-".into()),
+                    account.last_seen.map(day).unwrap_or_else(|| "never".into()),
+                );
+            }
+        }
+        UsersCommand::Disable { name } => {
+            let disabled = store.disable_reviewer(name.trim()).await.context(missing)?;
+            anyhow::ensure!(disabled, "no active reviewer named {name:?}");
+            eprintln!("Disabled {name:?}: their token and sessions no longer work.");
+        }
+        UsersCommand::Rotate { name } => {
+            let token = deskhand_review::new_token();
+            let rotated = store
+                .rotate_token(name.trim(), &deskhand_review::hash_token(&token))
+                .await
+                .context(missing)?;
+            anyhow::ensure!(rotated, "no active reviewer named {name:?}");
+            eprintln!("New API token for {name:?} (shown only now; the old one no longer works):");
+            println!("{token}");
+        }
+    }
     Ok(())
 }
 

@@ -208,6 +208,8 @@ pub enum PolicyRefusal {
     NoCouponDue(i64),
     #[error("a coupon valid {asked} days is longer than the policy's {allowed}")]
     CouponTooLong { asked: i64, allowed: i64 },
+    #[error("one approval gives delivery {0} more than one coupon")]
+    SeveralCoupons(i64),
 }
 
 /// Checks `action` on `delivery` against what the policy gives today (`assess` on the
@@ -255,6 +257,47 @@ pub fn recheck(
             Ok(())
         }
     }
+}
+
+/// Checks every action an approval runs on `delivery` together: the refunds' total against
+/// the policy's refund (two refunds of the allowed amount are twice it), and at most one
+/// coupon. An amount that does not add up is refused.
+pub fn recheck_delivery(
+    actions: &[PolicyAction],
+    delivery: &DeliveryFacts,
+    others: &[DeliveryFacts],
+    today: Date,
+    settings: &PolicySettings,
+) -> Result<(), PolicyRefusal> {
+    let mut refunds: Option<Cents> = None;
+    let mut coupons = 0;
+    for action in actions {
+        match *action {
+            PolicyAction::RefundDeliveryFee { amount_cents, .. } => {
+                let total = refunds.unwrap_or(0).checked_add(amount_cents);
+                refunds = Some(total.ok_or(PolicyRefusal::RefundOverPolicy {
+                    delivery_id: delivery.delivery_id,
+                    asked: Cents::MAX,
+                    allowed: 0,
+                })?);
+            }
+            PolicyAction::IssueCoupon { .. } => {
+                coupons += 1;
+                if coupons > 1 {
+                    return Err(PolicyRefusal::SeveralCoupons(delivery.delivery_id));
+                }
+                recheck(action, delivery, others, today, settings)?;
+            }
+        }
+    }
+    if let Some(amount_cents) = refunds {
+        let total = PolicyAction::RefundDeliveryFee {
+            amount_cents,
+            days_late: 0,
+        };
+        recheck(&total, delivery, others, today, settings)?;
+    }
+    Ok(())
 }
 
 fn lateness_of(delivery: &DeliveryFacts, today: Date) -> bool {

@@ -12,8 +12,8 @@ pub struct ProductQuery {
     /// Words of the model or product name ("pegasus", "ultraboost").
     #[serde(default)]
     pub model_words: Vec<String>,
-    /// The version named right after a model word ("31" of "Kayano 31"): a row of another
-    /// version is not the item asked for.
+    /// Versions named right after a model word, as "word number" ("kayano 31"): a row of
+    /// that model in another version is not the item asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_numbers: Vec<String>,
     /// US size (converted when the customer gave EU or UK).
@@ -53,9 +53,10 @@ impl ProductQuery {
             parts.push(brand.clone());
         }
         if !self.model_words.is_empty() {
-            let mut words = self.model_words.clone();
-            words.extend(self.model_numbers.iter().cloned());
-            parts.push(words.join(" "));
+            parts.push(self.model_words.join(" "));
+        }
+        if !self.model_numbers.is_empty() {
+            parts.push(format!("version {}", self.model_numbers.join(", ")));
         }
         if let Some(size) = self.size {
             let sizes: Vec<String> = std::iter::once(size)
@@ -293,6 +294,26 @@ fn name_tokens(candidate: &ProductCandidate) -> impl Iterator<Item = String> + '
         .map(str::to_lowercase)
 }
 
+/// Whether a candidate is in a version named for its model: "ghost 16" holds for the
+/// Ghost 16 and for any row that is not a Ghost; "my Novablast 4 died, the Novablast 5?"
+/// takes either version of the Novablast (the one the catalog has is the one asked for).
+fn is_named_version(query: &ProductQuery, candidate: &ProductCandidate) -> bool {
+    let tokens: Vec<String> = name_tokens(candidate).collect();
+    let versions = || {
+        query
+            .model_numbers
+            .iter()
+            .filter_map(|version| version.split_once(' '))
+    };
+    versions().all(|(word, _)| {
+        let of_this_model = tokens.iter().any(|t| t.contains(word));
+        !of_this_model
+            || versions()
+                .filter(|(w, _)| *w == word)
+                .any(|(_, number)| tokens.iter().any(|t| t == number))
+    })
+}
+
 /// How many of the query's model words a candidate's name holds.
 fn model_overlap(query: &ProductQuery, candidate: &ProductCandidate) -> usize {
     let haystack = format!("{} {}", candidate.name, candidate.model).to_lowercase();
@@ -328,7 +349,10 @@ pub fn choose_offer(
     let ranked = rank(query, candidates, usize::MAX);
     let attributes: Vec<&ProductCandidate> =
         ranked.iter().filter(|c| is_requested(query, c)).collect();
-    let best_model = attributes
+    // The model is the one whose name holds the most words asked for, among every row the
+    // search found: "the Wave Rider 28 in navy" is not the navy Wave Inspire because the
+    // Rider has no navy row.
+    let best_model = ranked
         .iter()
         .map(|c| model_overlap(query, c))
         .max()
@@ -340,14 +364,15 @@ pub fn choose_offer(
                 || (best_model > 0 && model_overlap(query, c) == best_model)
         })
         .collect();
-    // The version named ("Ghost 15"): another version is the closest thing, not the item.
+    // The version named ("Ghost 15"): another version of that model is the closest thing,
+    // not the item; other models named without a version are not touched.
     let named = if query.model_numbers.is_empty() {
         named
     } else {
         let versioned: Vec<&ProductCandidate> = named
             .iter()
             .copied()
-            .filter(|c| name_tokens(c).any(|t| query.model_numbers.contains(&t)))
+            .filter(|c| is_named_version(query, c))
             .collect();
         if versioned.is_empty() {
             return Offer::Unavailable {
@@ -372,10 +397,12 @@ pub fn choose_offer(
             && base.iter().all(|t| own.contains(t))
             && own.iter().filter(|t| !base.contains(t)).all(|t| !said(t))
     };
+    // Against every row the search found: a plain model sold out in this size still makes
+    // its variant not the item.
     let named: Vec<&ProductCandidate> = named
         .iter()
         .copied()
-        .filter(|c| !named.iter().any(|plain| variant_of(c, plain)))
+        .filter(|c| !ranked.iter().any(|plain| variant_of(c, plain)))
         .collect();
     let best_use = named
         .iter()
@@ -449,14 +476,30 @@ pub fn rank_alternatives(
         .unwrap_or_default();
     let mut scored: Vec<(i64, ProductCandidate)> = candidates
         .into_iter()
+        // In stock only: the sold-out item asked for is never its own alternative, and the
+        // closest row (the catalog's version of a model asked for in another) may well be
+        // the best one.
         .filter(|c| c.quantity > 0)
-        .filter(|c| like.is_none_or(|l| l.product_id != c.product_id))
         .filter(|c| query.names_size(c.size))
+        .filter(|c| query.max_price_cents.is_none_or(|max| c.price_cents <= max))
         .filter(|c| {
             query
                 .width
                 .as_ref()
                 .is_none_or(|w| w.eq_ignore_ascii_case(&c.width))
+        })
+        // Like what was asked for: the same model, or a shoe whose description shares a
+        // word with its own ("trail", "stability"); a road shoe is no alternative to a
+        // trail shoe however well it ranks otherwise.
+        .filter(|c| {
+            like.is_none_or(|l| {
+                l.name.eq_ignore_ascii_case(&c.name)
+                    || like_words.is_empty()
+                    || description_words(&c.description)
+                        .intersection(&like_words)
+                        .next()
+                        .is_some()
+            })
         })
         .map(|c| {
             let mut points = score(query, &c);

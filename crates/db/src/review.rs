@@ -64,9 +64,8 @@ pub enum Provenance {
     Unknown,
     /// A draft with this id was recorded, with other content.
     Altered,
-    /// A draft with this id was recorded before digests were kept (an upgrade): it cannot
-    /// be told apart from an altered one, so it is refused too; the dead-letter topic
-    /// keeps it for a person to check and replay.
+    /// A draft with this id was recorded before digests were kept (an upgrade): the bytes
+    /// cannot be checked, so the store's own copy is what may be queued.
     Unverifiable,
 }
 
@@ -80,6 +79,38 @@ impl Provenance {
             Self::Unverifiable => "unverifiable_draft",
         }
     }
+}
+
+/// A reviewer as an admin lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewerAccount {
+    pub reviewer: Reviewer,
+    pub created_at: OffsetDateTime,
+    pub disabled_at: Option<OffsetDateTime>,
+    /// Their newest line in the audit log (a sign-in, a view, a decision).
+    pub last_seen: Option<OffsetDateTime>,
+}
+
+/// Ends `reviewer_id`'s browser sessions and audits why (an admin's command).
+async fn end_sessions_of(
+    tx: &mut Transaction<'_, Postgres>,
+    reviewer_id: i64,
+    action: &str,
+    name: &str,
+) -> Result<()> {
+    let ended = sqlx::query("DELETE FROM review_sessions WHERE reviewer_id = $1")
+        .bind(reviewer_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query(
+        "INSERT INTO audit_log (reviewer_id, action, detail) VALUES (NULL, $1, $2)",
+    )
+    .bind(action)
+    .bind(serde_json::json!({"reviewer": name, "reviewer_id": reviewer_id, "sessions_ended": ended, "by": "deskhand users"}))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Filters of the queue listing; `None` means any.
@@ -281,6 +312,67 @@ impl Store {
         id.ok_or(Error::Conflict("reviewer name (already taken)"))
     }
 
+    /// Every reviewer, active or not, by name.
+    pub async fn reviewers(&self) -> Result<Vec<ReviewerAccount>> {
+        let rows = sqlx::query(
+            "SELECT r.reviewer_id, r.name, r.role, r.created_at, r.disabled_at,
+                    (SELECT max(a.at) FROM audit_log a WHERE a.reviewer_id = r.reviewer_id) AS last_seen
+             FROM reviewers r ORDER BY r.name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReviewerAccount {
+                    reviewer: reviewer_from_row(r)?,
+                    created_at: r.try_get("created_at")?,
+                    disabled_at: r.try_get("disabled_at")?,
+                    last_seen: r.try_get("last_seen")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Disables the reviewer `name`: their token stops working and their browser sessions
+    /// end, in one transaction with its audit line. `false` when no such active reviewer.
+    pub async fn disable_reviewer(&self, name: &str) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE reviewers SET disabled_at = now()
+             WHERE name = $1 AND disabled_at IS NULL RETURNING reviewer_id",
+        )
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        end_sessions_of(&mut tx, id, "reviewer_disabled", name).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces the token of the active reviewer `name` with the one hashing to
+    /// `token_hash`; the old token and every session made from it stop working at once.
+    /// `false` when no such active reviewer.
+    pub async fn rotate_token(&self, name: &str, token_hash: &[u8]) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE reviewers SET token_hash = $2
+             WHERE name = $1 AND disabled_at IS NULL RETURNING reviewer_id",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        end_sessions_of(&mut tx, id, "token_rotated", name).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// The active reviewer holding the token that hashes to `token_hash`.
     pub async fn reviewer_by_token(&self, token_hash: &[u8]) -> Result<Option<Reviewer>> {
         let row = sqlx::query(
@@ -356,6 +448,19 @@ impl Store {
             Some(None) => Provenance::Unverifiable,
             None => Provenance::Unknown,
         })
+    }
+
+    /// The draft event the worker recorded for `draft_id`, as the store keeps it.
+    pub async fn recorded_draft_event(
+        &self,
+        draft_id: DraftId,
+    ) -> Result<Option<serde_json::Value>> {
+        Ok(
+            sqlx::query_scalar("SELECT event FROM drafts WHERE draft_id = $1")
+                .bind(draft_id.as_uuid())
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// Queues a draft for review; `false` when it was already queued (a redelivery).

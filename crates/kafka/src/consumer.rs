@@ -522,8 +522,8 @@ fn dispatch<H: EventHandler>(
     let task_shared = shared.clone();
     let handle = tasks.spawn(async move {
         if let Some(previous) = predecessor {
-            // Runs even if the predecessor panicked: its offset stays unstored, so the
-            // whole case is redelivered after a restart, in order.
+            // Waits for the case's previous event; a handler's panic is caught and
+            // dead-lettered inside it, so a failed join is only the task being aborted.
             let _ = previous.await;
         }
         process(&task_shared, message).await;

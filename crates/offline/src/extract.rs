@@ -137,8 +137,6 @@ const COLOR_WORDS: &[(&str, &str)] = &[
     ("azul marino", "Navy"),
     ("dunkelblau", "Navy"),
     ("marineblau", "Navy"),
-    ("marine", "Navy"),
-    ("marino", "Navy"),
     ("lacivert", "Navy"),
     ("granatowy", "Navy"),
     ("orange", "Orange"),
@@ -156,7 +154,6 @@ const COLOR_WORDS: &[(&str, &str)] = &[
     // Dutch, Italian, Portuguese, Polish and Turkish customers write in English with
     // their own colour words.
     ("zwart", "Black"),
-    ("wit", "White"),
     ("grijs", "Grey"),
     ("blauw", "Blue"),
     ("rood", "Red"),
@@ -165,7 +162,6 @@ const COLOR_WORDS: &[(&str, &str)] = &[
     ("nero", "Black"),
     ("nera", "Black"),
     ("bianco", "White"),
-    ("bianca", "White"),
     ("grigio", "Grey"),
     ("blu", "Blue"),
     ("azzurro", "Blue"),
@@ -250,17 +246,28 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
     };
     // Of several brands, the one named first: "any Hoka stability shoes? I was in Brooks
     // for years" asks about Hoka.
+    let brand_position = |brand: &str| {
+        let brand = brand.to_lowercase();
+        if brand.chars().count() > 3 {
+            return lower.find(&brand).unwrap_or(usize::MAX);
+        }
+        // A short brand counts before a model word only ("On Cloudmonster").
+        words
+            .windows(2)
+            .filter(|pair| {
+                pair[0] == brand
+                    && model_vocabulary
+                        .iter()
+                        .any(|m| *m == pair[1] || pair[1].strip_suffix('s') == Some(m.as_str()))
+            })
+            .find_map(|pair| lower.find(&format!("{} {}", pair[0], pair[1])))
+            .unwrap_or(usize::MAX)
+    };
     let brand = vocabulary
         .brands
         .iter()
         .filter(|b| names_the_brand(b))
-        .min_by_key(|b| {
-            let brand = b.to_lowercase();
-            words
-                .iter()
-                .position(|w| *w == brand || w.strip_suffix('s') == Some(brand.as_str()))
-                .unwrap_or(usize::MAX)
-        })
+        .min_by_key(|b| brand_position(b))
         .cloned();
     // Model words: words of catalog model names (not numbers, not the brand). A name word
     // that is also everyday English ("Guide", "Trail", "Light") counts only beside a word
@@ -349,13 +356,12 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
             continue;
         }
         // "naranja o en azul", "black or the navy": one small word may sit between.
-        let next = if matches!(words[i + 1].as_str(), "en" | "in" | "the" | "a" | "in the")
-            && i + 2 < words.len()
-        {
-            i + 2
-        } else {
-            i + 1
-        };
+        let next =
+            if matches!(words[i + 1].as_str(), "en" | "in" | "the" | "a") && i + 2 < words.len() {
+                i + 2
+            } else {
+                i + 1
+            };
         if let (Some(a), Some(b)) = (colour_at(i - 1), colour_of(&words[next])) {
             for c in [a, b] {
                 if !either_or.contains(c) {
@@ -426,20 +432,41 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         if number.is_empty() || number.len() > 3 || !number.chars().all(|c| c.is_ascii_digit()) {
             continue;
         }
+        // "bought the Ghost 2 weeks ago": a quantity, not a version.
+        let at = words
+            .windows(2)
+            .position(|p| p[0] == word && p[1] == number)
+            .unwrap_or(0);
+        if words.get(at + 2).is_some_and(|w| is_unit(w)) {
+            continue;
+        }
         let in_catalog = vocabulary.models.iter().any(|m| {
             let m = m.to_lowercase();
             let parts: Vec<&str> = m.split([' ', '-']).collect();
             parts.contains(&model_word) && parts.contains(&number)
         });
         let value: f64 = number.parse().unwrap_or(0.0);
-        if (in_catalog || !is_a_size(value)) && !model_numbers.iter().any(|n| n == number) {
-            model_numbers.push(number.to_owned());
+        let version = format!("{model_word} {number}");
+        if (in_catalog || !is_a_size(value)) && !model_numbers.contains(&version) {
+            model_numbers.push(version);
         }
     }
     // The waterproof version, named ("GTX", "Gore-Tex") and not refused ("not the GTX").
-    if names_waterproof_version(&words) && !model_words.iter().any(|m| m == "gtx") {
+    // Its material is the waterproof one, whatever else the email mentions ("I only see
+    // the normal mesh one").
+    let waterproof = names_waterproof_version(&words);
+    if waterproof && !model_words.iter().any(|m| m == "gtx") {
         model_words.push("gtx".to_owned());
     }
+    let material = if waterproof {
+        vocabulary
+            .materials
+            .iter()
+            .find(|m| m.to_lowercase().starts_with("gore"))
+            .cloned()
+    } else {
+        material
+    };
     ProductQuery {
         brand,
         model_words,
@@ -459,7 +486,6 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
 /// unless a negation comes within the four words before ("not the GTX one", "not
 /// interested in the Gore-Tex").
 fn names_waterproof_version(words: &[String]) -> bool {
-    let mut named = false;
     for (i, word) in words.iter().enumerate() {
         let gtx = matches!(
             word.as_str(),
@@ -468,28 +494,31 @@ fn names_waterproof_version(words: &[String]) -> bool {
         if !gtx {
             continue;
         }
-        let refused = words[i.saturating_sub(4)..i].iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "not"
-                    | "no"
-                    | "don't"
-                    | "dont"
-                    | "without"
-                    | "non"
-                    | "nicht"
-                    | "kein"
-                    | "keine"
-                    | "pas"
-                    | "sin"
-            )
-        });
-        if refused {
-            return false;
+        let before = &words[i.saturating_sub(4)..i];
+        // "not sure if I need the GTX" is no refusal.
+        let unsure = before.iter().any(|w| w == "sure" || w == "if");
+        let refused = !unsure
+            && before.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "not"
+                        | "no"
+                        | "don't"
+                        | "dont"
+                        | "without"
+                        | "non"
+                        | "nicht"
+                        | "kein"
+                        | "keine"
+                        | "pas"
+                        | "sin"
+                )
+            });
+        if !refused {
+            return true;
         }
-        named = true;
     }
-    named
+    false
 }
 
 /// Finds a shoe size: "size 9.5", "size 9 1/2", "9½", "US 10", "EU 43", "a 10.5".
@@ -587,7 +616,19 @@ fn parse_sizes(lower: &str) -> Option<SizesNamed> {
             _ => (system, start),
         };
         if let Some(value) = tokens.get(start).and_then(|t| number(t)) {
+            // "the UK 3 weeks ago" is a duration, not a size.
+            let next = tokens
+                .get(start + 1)
+                .map(|t| t.trim_end_matches(['.', '?', '!', ':', ',']));
+            if next.is_some_and(is_unit) {
+                continue;
+            }
             let value = with_fraction(value, tokens.get(start + 1));
+            // "size 9 uk": a system named after the number wins.
+            let system = tokens
+                .get(start + 1)
+                .and_then(|t| system_after(t))
+                .unwrap_or(system);
             // The number decides between US or UK and EU: US sizes stop at 16, EU start at 35.
             let system = if (35.0..=50.0).contains(&value) {
                 SizeSystem::Eu
@@ -657,7 +698,7 @@ fn parse_sizes(lower: &str) -> Option<SizesNamed> {
 fn system_after(token: &str) -> Option<SizeSystem> {
     match token.trim_end_matches(['.', '?', '!', ',', ':']) {
         "eu" | "eur" | "euro" | "european" => Some(SizeSystem::Eu),
-        "us" | "men's" | "mens" | "men" => Some(SizeSystem::Us),
+        "us" | "men's" | "mens" => Some(SizeSystem::Us),
         "uk" => Some(SizeSystem::Uk),
         _ => None,
     }
@@ -692,8 +733,10 @@ fn with_fraction(value: f64, next: Option<&&str>) -> f64 {
 
 /// Words after a number that make it a quantity, not a size ("3 weeks", "2 pairs").
 const QUANTITY_UNITS: &[&str] = &[
-    "day", "week", "hour", "month", "year", "minute", "km", "mile", "pair", "%", "x", "$", "€",
-    "min", "euro", "dollar", "tag", "jour", "día", "semaine", "semana", "woche",
+    "day", "week", "hour", "hr", "month", "year", "minute", "sec", "km", "mile", "pair", "%", "x",
+    "$", "€", "£", "min", "euro", "dollar", "pound", "degree", "°", "kg", "lb", "tag", "jour",
+    "día", "dia", "semaine", "semana", "woche", "jahr", "año", "ans", "anni", "grad", "dólar",
+    "dolar", "libra", "stunde", "heure", "hora", "minut", "people", "runner", "kid", "child",
 ];
 
 fn is_unit(word: &str) -> bool {

@@ -87,11 +87,16 @@ fn uk_eu_thirds_and_sizes_after_a_preposition_convert_to_the_us_size() {
         parse_size("size 45 1/3 like in salomon"),
         Some(eu_to_us(45.5))
     );
-    assert_eq!(
-        parse_size("i ran in 45 minutes"),
-        None,
-        "a duration after 'in' is no size"
-    );
+    assert_eq!(parse_size("size 9 uk please"), Some(9.5));
+    for not_a_size in [
+        "i ran in 45 minutes",
+        "can it arrive in 48 hrs?",
+        "it shipped to the uk 3 weeks ago",
+        "a team of 6 men and 4 women",
+        "mi hijo de 45 años",
+    ] {
+        assert_eq!(parse_size(not_a_size), None, "{not_a_size}");
+    }
 }
 
 #[test]
@@ -108,10 +113,19 @@ fn a_named_version_and_the_gore_tex_variant_are_read_and_a_refused_one_is_not() 
         widths: vec!["D".into(), "2E".into()],
     };
     let query = |text: &str| extract_product_query(text, &vocabulary);
-    assert_eq!(query("the ghost 16 in a 10").model_numbers, ["16"]);
+    assert_eq!(query("the ghost 16 in a 10").model_numbers, ["ghost 16"]);
+    assert!(
+        query("bought the ghost 2 weeks ago, size 10")
+            .model_numbers
+            .is_empty(),
+        "a quantity is no version"
+    );
+    assert!(query("not sure if I need the GTX speedcross")
+        .model_words
+        .contains(&"gtx".to_owned()));
     assert_eq!(
         query("my husband's brooks ghost 15 in grey, size 10").model_numbers,
-        ["15"],
+        ["ghost 15"],
         "a version the catalog lacks is still the version asked for"
     );
     assert!(query("speedcross 6 gtx in 9")
@@ -120,6 +134,11 @@ fn a_named_version_and_the_gore_tex_variant_are_read_and_a_refused_one_is_not() 
     assert!(query("is there a waterproof speedcross?")
         .model_words
         .contains(&"gtx".to_owned()));
+    assert!(query(
+        "Is the <b>Gore-Tex</b> version of the Speedcross 6 available in size 10.5? I can only see the normal mesh one."
+    )
+    .model_words
+    .contains(&"gtx".to_owned()));
     assert!(!query("speedcross 6, not the gore-tex one, size 9")
         .model_words
         .contains(&"gtx".to_owned()));

@@ -101,7 +101,7 @@ fn provenance_reason(provenance: Provenance) -> &'static str {
         Provenance::Unknown => "the worker never recorded a draft with this id",
         Provenance::Altered => "its content differs from the draft the worker recorded",
         Provenance::Unverifiable => {
-            "the worker recorded it before drafts carried a digest; check it and replay it"
+            "the worker recorded it before drafts carried a digest, and its own copy is unreadable"
         }
     }
 }
@@ -130,30 +130,77 @@ impl Intake {
             .store
             .draft_provenance(draft.draft_id, &incoming.payload_sha256)
             .await?;
-        if provenance != Provenance::Recorded {
-            metrics::counter!(names::DRAFTS_REFUSED, "reason" => provenance.as_str()).increment(1);
-            tracing::error!(
-                draft_id = %draft.draft_id, reason = provenance.as_str(),
-                topic = %source.topic, partition = source.partition, offset = source.offset,
-                "a draft on the approval topic was not recorded by the worker; refused"
-            );
-            self.store
-                .audit(
-                    None,
-                    "draft_refused",
-                    Some(draft.draft_id),
-                    Some(draft.customer_id),
-                    json!({
-                        "reason": provenance.as_str(),
-                        "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},
-                    }),
-                )
-                .await?;
-            return Err(IntakeError::Refused {
-                draft_id: draft.draft_id,
-                provenance,
-            });
+        let stored;
+        let incoming = match provenance {
+            Provenance::Recorded => incoming,
+            // Recorded before drafts carried a digest (an upgrade, a rolling deploy): the
+            // worker's own copy is queued, whatever the topic carried.
+            Provenance::Unverifiable => {
+                let refused = || IntakeError::Refused {
+                    draft_id: draft.draft_id,
+                    provenance,
+                };
+                let event = self
+                    .store
+                    .recorded_draft_event(draft.draft_id)
+                    .await?
+                    .ok_or_else(refused)?;
+                stored = IncomingDraft::parse(event, &[]).map_err(|_| refused())?;
+                &stored
+            }
+            Provenance::Unknown | Provenance::Altered => {
+                return Err(self.refuse(draft, provenance, source).await);
+            }
+        };
+        self.queue_recorded(incoming, source, trace_parent).await
+    }
+
+    /// Refuses a draft the worker did not record: logged, audited, counted.
+    async fn refuse(
+        &self,
+        draft: &Draft,
+        provenance: Provenance,
+        source: &SourcePosition,
+    ) -> IntakeError {
+        tracing::error!(
+            draft_id = %draft.draft_id, reason = provenance.as_str(),
+            topic = %source.topic, partition = source.partition, offset = source.offset,
+            "a draft on the approval topic was not recorded by the worker; refused"
+        );
+        // The customer id is the forger's claim, kept as detail, not as the row's customer.
+        let audited = self
+            .store
+            .audit(
+                None,
+                "draft_refused",
+                Some(draft.draft_id),
+                None,
+                json!({
+                    "reason": provenance.as_str(),
+                    "claimed_customer_id": draft.customer_id.get(),
+                    "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},
+                }),
+            )
+            .await;
+        if let Err(error) = audited {
+            // Retried whole; counted once it is written.
+            return IntakeError::Store(error);
         }
+        metrics::counter!(names::DRAFTS_REFUSED, "reason" => provenance.as_str()).increment(1);
+        IntakeError::Refused {
+            draft_id: draft.draft_id,
+            provenance,
+        }
+    }
+
+    /// Queues a draft whose content the worker recorded.
+    async fn queue_recorded(
+        &self,
+        incoming: &IncomingDraft,
+        source: &SourcePosition,
+        trace_parent: Option<String>,
+    ) -> Result<(), IntakeError> {
+        let draft = &incoming.draft;
         let email = incoming.email.as_ref();
         let queued = self
             .store

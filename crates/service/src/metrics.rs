@@ -24,7 +24,7 @@ pub mod names {
     pub const OUTBOX_BACKLOG: &str = "deskhand_outbox_backlog";
     /// Counter: outbox messages published.
     pub const OUTBOX_PUBLISHED: &str = "deskhand_outbox_published_total";
-    /// Counter, by `reason` (`unknown_draft`, `altered_draft`, `unverifiable_draft`): draft events on the
+    /// Counter, by `reason` (`unknown_draft`, `altered_draft`): draft events on the
     /// approval topic the worker did not record, refused at intake. Alert on any.
     pub const DRAFTS_REFUSED: &str = "deskhand_review_drafts_refused_total";
     /// Counter, by `outcome` (`sent`, `retry`, `rejected`): SMTP delivery attempts.

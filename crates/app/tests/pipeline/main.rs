@@ -2,6 +2,7 @@
 //! (`DATABASE_URL`): events in, drafts out, at least once, idempotent, ordered per case.
 
 mod agent;
+mod compose;
 mod eval;
 mod faults;
 mod http;

@@ -954,3 +954,104 @@ async fn sign_in_is_throttled_per_address_and_its_failures_are_audited_once_per_
     assert_eq!(throttled["client"], "127.0.0.1", "{throttled}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_recorded_before_digests_is_queued_from_the_workers_own_copy() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let (_, detail) = app.late_parcel_drafted().await;
+    let drafts = app.world.read_drafts(1, Duration::from_secs(10)).await;
+    let (message, _) = &drafts[0];
+    let genuine: Value = serde_json::from_slice(&message.payload).unwrap();
+    // As if recorded by a worker from before the upgrade, and not yet queued.
+    sqlx::raw_sql("UPDATE drafts SET event_sha256 = NULL; DELETE FROM reviews;")
+        .execute(app.world.store.pool())
+        .await
+        .unwrap();
+    let mut altered = genuine.clone();
+    altered["proposed_actions"][0]["params"]["amount_cents"] = json!(99_900);
+    app.world
+        .publisher
+        .send(
+            &app.world.approval,
+            message.key.as_deref().unwrap(),
+            &serde_json::to_vec(&altered).unwrap(),
+            &[],
+        )
+        .await
+        .unwrap();
+    let queued = app.queued(genuine["event_id"].as_str().unwrap()).await;
+    assert_eq!(
+        queued["draft"]["proposed_actions"][0]["params"]["amount_cents"],
+        genuine["proposed_actions"][0]["params"]["amount_cents"],
+        "the worker's copy, not the topic's: {queued}"
+    );
+    assert_eq!(queued["summary"]["draft_id"], detail["summary"]["draft_id"]);
+    app.stop().await;
+}
+
+/// Runs `deskhand users ARGS` (the real binary) as the worker's role: stdout, or the
+/// failure's stderr.
+fn users_command(app: &ReviewApp, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_deskhand"))
+        .arg("users")
+        .args(args)
+        .envs(app.world.env(&unique("group")))
+        .env("DESKHAND_CONFIG_DIR", config_dir())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run deskhand users");
+    if output.status.success() {
+        Ok(String::from_utf8(output.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_lists_rotates_and_disables_reviewers_without_ddl_and_old_tokens_stop_at_once() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let me = |token: String| {
+        let request = app
+            .http
+            .get(format!("{}/api/me", app.base))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+    let token = users_command(&app, &["add", "nina", "--role", "reviewer"])
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+
+    let rotated = users_command(&app, &["rotate", "nina"])
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_ne!(rotated, token);
+    assert_eq!(
+        me(token).await,
+        StatusCode::UNAUTHORIZED,
+        "the old token ends"
+    );
+    assert_eq!(me(rotated.clone()).await, StatusCode::OK);
+
+    users_command(&app, &["disable", "nina"]).unwrap();
+    assert_eq!(me(rotated).await, StatusCode::UNAUTHORIZED);
+    let listed = users_command(&app, &["list"]).unwrap();
+    let nina = listed
+        .lines()
+        .find(|l| l.starts_with("nina "))
+        .expect(&listed);
+    assert!(!nina.contains(" - "), "nina is listed as disabled: {nina}");
+    assert!(listed.lines().any(|l| l.starts_with("rita ")), "{listed}");
+    let refused = users_command(&app, &["disable", "nobody"]).unwrap_err();
+    assert!(refused.contains("no active reviewer named"), "{refused}");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action IN ('token_rotated', 'reviewer_disabled')"
+        )
+        .await,
+        2
+    );
+    app.stop().await;
+}

@@ -656,7 +656,7 @@ fn every_row_of_what_was_named_is_answered_the_ones_to_be_had_first() {
 fn the_plain_model_is_not_its_variant_nobody_named_and_a_missing_version_is_not_another() {
     let speedcross = |version: &str| ProductQuery {
         model_words: vec!["speedcross".into()],
-        model_numbers: vec![version.into()],
+        model_numbers: vec![format!("speedcross {version}")],
         size: Some(9.5),
         ..ProductQuery::default()
     };

@@ -188,6 +188,22 @@ fn an_approval_may_pay_up_to_the_policys_refund_and_not_a_cent_more() {
         })
     );
     assert!(recheck(&asking(0), &late, &[], TODAY, &settings).is_err());
+    // Two refunds of the allowed amount on one delivery are twice it.
+    assert_eq!(
+        recheck_delivery(&[asking(320), asking(320)], &late, &[], TODAY, &settings),
+        Err(PolicyRefusal::RefundOverPolicy {
+            delivery_id: 1,
+            asked: 640,
+            allowed: 320
+        })
+    );
+    assert_eq!(
+        recheck_delivery(&[asking(200), asking(120)], &late, &[], TODAY, &settings),
+        Ok(())
+    );
+    assert!(
+        recheck_delivery(&[asking(i64::MAX), asking(1)], &late, &[], TODAY, &settings).is_err()
+    );
     // Once refunded (by another draft's approval), nothing more is due.
     let refunded = DeliveryFacts {
         refunded_cents: 320,
@@ -224,6 +240,10 @@ fn an_approval_gives_a_coupon_only_when_due_and_never_longer_than_the_policy() {
         })
     );
     assert!(recheck(&coupon(0), &late, &others, TODAY, &settings).is_err());
+    assert_eq!(
+        recheck_delivery(&[coupon(30), coupon(30)], &late, &others, TODAY, &settings),
+        Err(PolicyRefusal::SeveralCoupons(1))
+    );
     assert_eq!(
         recheck(&coupon(30), &late, &[], TODAY, &settings),
         Err(PolicyRefusal::NoCouponDue(1)),

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::shop::{delivery_from_row, DELIVERY_COLUMNS, DELIVERY_FROM};
-use deskhand_core::delivery::{recheck, PolicyAction, PolicyRefusal, PolicySettings};
+use deskhand_core::delivery::{recheck_delivery, PolicyAction, PolicyRefusal, PolicySettings};
 
 /// A decision being made: the draft's row is locked until it is recorded or dropped.
 #[derive(Debug)]
@@ -521,18 +521,24 @@ impl PendingDecision {
             .iter()
             .map(delivery_from_row)
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        for action in &approval.actions {
-            let delivery_id = action.delivery_id();
+        // Per delivery, all its actions at once: two refunds of the allowed amount on one
+        // delivery are twice what the policy gives.
+        let mut deliveries = acted_on;
+        deliveries.sort_unstable();
+        deliveries.dedup();
+        for delivery_id in deliveries {
             let Some(delivery) = facts.iter().find(|d| d.delivery_id == delivery_id) else {
                 return Ok(Some(ActionRefused::NotCustomersDelivery(delivery_id)));
             };
-            if let Err(refusal) = recheck(
-                &action.as_policy_action(),
-                delivery,
-                &facts,
-                approval.today,
-                approval.policy,
-            ) {
+            let actions: Vec<PolicyAction> = approval
+                .actions
+                .iter()
+                .filter(|a| a.delivery_id() == delivery_id)
+                .map(ActionToRun::as_policy_action)
+                .collect();
+            if let Err(refusal) =
+                recheck_delivery(&actions, delivery, &facts, approval.today, approval.policy)
+            {
                 return Ok(Some(refusal.into()));
             }
         }
