@@ -14,6 +14,8 @@ struct Scripted {
     classified: Result<Classified, CognitionError>,
     query: ProductQuery,
     reply_body: Option<String>,
+    /// The composed subject, when the test scripts one ("Re" otherwise).
+    reply_subject: Option<String>,
 }
 
 impl Cognition for Scripted {
@@ -49,7 +51,7 @@ impl Cognition for Scripted {
     async fn compose(&self, input: ComposeInput<'_>, _: Deadline) -> CognitionResult<Reply> {
         match &self.reply_body {
             Some(body) => Ok(Metered::free(Reply {
-                subject: "Re".into(),
+                subject: self.reply_subject.clone().unwrap_or_else(|| "Re".into()),
                 body: body.clone(),
             })),
             None => Ok(Metered::free(self.template_reply(input))),
@@ -135,6 +137,7 @@ fn engine(c: Classified) -> Scripted {
         classified: Ok(c),
         query: ProductQuery::default(),
         reply_body: None,
+        reply_subject: None,
     }
 }
 
@@ -158,6 +161,10 @@ fn email(body: &str) -> InboundEmail {
 }
 
 fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
+    run_email(engine, shop, &email(body))
+}
+
+fn run_email(engine: Scripted, shop: Shop, email: &InboundEmail) -> Triage {
     let graph = TriageGraph::new(engine, shop, GraphSettings::default());
     let ctx = RunContext {
         draft_id: DraftId::new(),
@@ -166,7 +173,7 @@ fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
         trace_id: "t".into(),
         deadline: Deadline::after(std::time::Duration::from_secs(5)),
     };
-    block_on(graph.run(&email(body), ctx)).expect("graph runs")
+    block_on(graph.run(email, ctx)).expect("graph runs")
 }
 
 fn product(id: i64, quantity: i64, incoming: Option<(time::Date, i64)>) -> ProductCandidate {
@@ -257,6 +264,7 @@ fn an_empty_body_gets_no_reply_without_calling_the_engine() {
         classified: Err(CognitionError::Permanent("must not be called".into())),
         query: ProductQuery::default(),
         reply_body: None,
+        reply_subject: None,
     };
     let triage = run(engine, Shop::default(), "   \n ");
     assert_eq!(triage.draft.route, Route::NoReply);
@@ -270,6 +278,7 @@ fn a_body_over_the_limit_is_escalated_unread() {
         classified: Err(CognitionError::Permanent("must not be called".into())),
         query: ProductQuery::default(),
         reply_body: None,
+        reply_subject: None,
     };
     let triage = run(engine, Shop::default(), &"x".repeat(2_501));
     assert_eq!(triage.draft.route, Route::Escalate);
@@ -291,6 +300,7 @@ fn a_failing_engine_escalates_instead_of_dropping_the_email() {
         classified: Err(CognitionError::Transient("429".into())),
         query: ProductQuery::default(),
         reply_body: None,
+        reply_subject: None,
     };
     let triage = run(engine, Shop::default(), "where is my parcel");
     assert_eq!(triage.draft.route, Route::Escalate);
@@ -495,6 +505,7 @@ fn ask(query: ProductQuery, products: Vec<ProductCandidate>, body: &str) -> Draf
         )),
         query,
         reply_body: None,
+        reply_subject: None,
     };
     let shop = Shop {
         products,
@@ -688,4 +699,32 @@ fn the_plain_model_is_not_its_variant_nobody_named_and_a_missing_version_is_not_
     let (requested, alternatives) = offered(&draft);
     assert!(requested.is_empty(), "{requested:?}");
     assert!(!alternatives.is_empty());
+}
+
+#[test]
+fn a_subject_stating_an_amount_not_in_the_evidence_is_caught_but_the_customers_own_is_not() {
+    let shop = || Shop {
+        deliveries: vec![(
+            7,
+            delivery(1, "1Z999AA10123456784", date!(2026 - 03 - 08), None, 800),
+        )],
+        ..Shop::default()
+    };
+    let mut engine = engine_for_delivery();
+    engine.reply_body = Some("Your parcel 1Z999AA10123456784 is on its way.".into());
+    engine.reply_subject = Some("Your $500.00 refund".into());
+    let draft = run(engine.clone(), shop(), "Where is 1Z999AA10123456784?").draft;
+    assert_ne!(draft.reply.unwrap().subject, "Your $500.00 refund");
+    assert!(draft.observations.iter().any(|o| o.source == "reply_guard"));
+
+    // "Re:" the customer's own subject repeats their words, not a claim of ours.
+    let mut theirs = email("Where is 1Z999AA10123456784? I paid $12.99 for shipping.");
+    theirs.subject = Some("Paid $12.99 for shipping".into());
+    engine.reply_subject = Some("Re: Paid $12.99 for shipping".into());
+    let draft = run_email(engine, shop(), &theirs).draft;
+    assert!(
+        !draft.observations.iter().any(|o| o.source == "reply_guard"),
+        "{:?}",
+        draft.observations
+    );
 }
