@@ -64,6 +64,13 @@ pub struct DraftEmail {
 /// Raw originals above this size are not copied into the draft event; the store keeps them.
 pub const MAX_ORIGINAL_RAW_BYTES: usize = 256 * 1024;
 
+/// Draft events stay under this size: below the 1 MB a Kafka broker accepts by default
+/// (`message.max.bytes`), so a long email cannot make a draft the relay can never publish.
+pub const MAX_DRAFT_EVENT_BYTES: usize = 900 * 1024;
+
+/// What replaces the end of a text cut to fit.
+pub const CUT_MARK: &str = "\n[… cut to fit the draft event; the whole email is in the store]";
+
 impl From<&InboundEmail> for DraftEmail {
     fn from(email: &InboundEmail) -> Self {
         let (original_text, original_raw) = match &email.body.original {
@@ -94,6 +101,44 @@ impl DraftEvent {
         self.email = Some(DraftEmail::from(email));
         self
     }
+
+    /// The event as JSON, made to fit `max_bytes` when written out: the email's copies of
+    /// the original go first, then its full text and the text the agent read are cut (and
+    /// marked). The draft itself (reply, evidence, actions) is never cut.
+    pub fn into_json_within(mut self, max_bytes: usize) -> serde_json::Value {
+        let size =
+            |event: &DraftEvent| serde_json::to_vec(event).map_or(usize::MAX, |bytes| bytes.len());
+        if size(&self) > max_bytes {
+            if let Some(email) = self.email.as_mut() {
+                email.original_raw = None;
+                email.original_text = None;
+            }
+        }
+        // JSON escapes make a text longer written than held: cut, measure, cut again.
+        for _ in 0..8 {
+            let over = size(&self).saturating_sub(max_bytes);
+            let Some(email) = self.email.as_mut().filter(|_| over > 0) else {
+                break;
+            };
+            let longest = if email.full_text.len() >= email.text.len() {
+                &mut email.full_text
+            } else {
+                &mut email.text
+            };
+            cut(longest, over);
+        }
+        serde_json::to_value(&self).expect("a draft event serialises")
+    }
+}
+
+/// Shortens `text` by at least `by` bytes (at a character boundary) and marks the cut.
+fn cut(text: &mut String, by: usize) {
+    let mut keep = text.len().saturating_sub(by + CUT_MARK.len());
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    text.truncate(keep);
+    text.push_str(CUT_MARK);
 }
 
 impl From<&Draft> for DraftEvent {

@@ -20,5 +20,8 @@ pub mod inbound;
 pub mod trace_context;
 
 pub use decision::{DecisionEvent, DecisionReviewer, SentReply, Verdict};
-pub use draft::{DraftEmail, DraftEvent, DraftEventError, StoredDraft, MAX_ORIGINAL_RAW_BYTES};
+pub use draft::{
+    DraftEmail, DraftEvent, DraftEventError, StoredDraft, CUT_MARK, MAX_DRAFT_EVENT_BYTES,
+    MAX_ORIGINAL_RAW_BYTES,
+};
 pub use inbound::{decode_inbound, DecodeError, DecodeLimits, InboundEmailDto, InboundEventDto};

@@ -197,8 +197,9 @@ impl<C: Cognition> Triage<C> {
         started: std::time::Instant,
     ) -> Result<(), deskhand_db::Error> {
         record_on_span(&draft);
-        let event = DraftEvent::from(&draft).with_email(email);
-        let event_json = serde_json::to_value(&event).expect("a draft event serialises");
+        let event_json = DraftEvent::from(&draft)
+            .with_email(email)
+            .into_json_within(deskhand_contracts::MAX_DRAFT_EVENT_BYTES);
         let outbox = OutboxMessage {
             topic: self.approval_topic.clone(),
             key: draft.case_id.to_string(),

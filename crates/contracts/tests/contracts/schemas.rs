@@ -13,9 +13,8 @@ fn keys(value: &serde_json::Value) -> BTreeSet<String> {
     value.as_object().unwrap().keys().cloned().collect()
 }
 
-#[test]
-fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
-    let draft = Draft {
+fn a_draft() -> Draft {
+    Draft {
         draft_id: DraftId::new(),
         event_id: EventId::parse("e").unwrap(),
         case_id: CaseId::parse("c").unwrap(),
@@ -43,8 +42,11 @@ fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
         engine: "offline".into(),
         trace: Trace::default(),
         trace_id: "t".into(),
-    };
-    let email = InboundEmail {
+    }
+}
+
+fn an_email(text: &str) -> InboundEmail {
+    InboundEmail {
         event_id: EventId::parse("e").unwrap(),
         case_id: CaseId::parse("c").unwrap(),
         customer_id: CustomerId::parse(1).unwrap(),
@@ -54,12 +56,18 @@ fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
         subject: Some("s".into()),
         message_id: Some("m@x".into()),
         body: EmailBody {
-            original: OriginalMessage::Text("t".into()),
-            full_text: "t".into(),
-            readable: "t".into(),
+            original: OriginalMessage::Text(text.into()),
+            full_text: text.into(),
+            readable: text.into(),
         },
         redraft_of: None,
-    };
+    }
+}
+
+#[test]
+fn the_draft_schema_lists_exactly_the_fields_the_code_publishes() {
+    let draft = a_draft();
+    let email = an_email("t");
     let with_email = serde_json::to_value(DraftEvent::from(&draft).with_email(&email)).unwrap();
     let published = serde_json::to_value(DraftEvent::from(&draft)).unwrap();
     let schema = schema("deskhand.draft.proposed.schema.json");
@@ -142,4 +150,43 @@ fn the_inbound_schema_requires_what_the_decoder_requires() {
         );
     }
     assert_eq!(required.len(), 5);
+}
+
+#[test]
+fn a_draft_of_a_huge_email_fits_under_the_brokers_default_message_size() {
+    use deskhand_contracts::{StoredDraft, CUT_MARK, MAX_DRAFT_EVENT_BYTES};
+    // Two megabytes of text, with quotes and non-ASCII that JSON escapes or widens.
+    let text = "Wo ist \"mein\" Paket? ü€\n".repeat(80_000);
+    let json = DraftEvent::from(&a_draft())
+        .with_email(&an_email(&text))
+        .into_json_within(MAX_DRAFT_EVENT_BYTES);
+    let bytes = serde_json::to_vec(&json).unwrap();
+    assert!(
+        bytes.len() <= MAX_DRAFT_EVENT_BYTES,
+        "{} bytes",
+        bytes.len()
+    );
+    assert!(
+        bytes.len() > MAX_DRAFT_EVENT_BYTES / 2,
+        "cut no more than needed"
+    );
+    let stored = StoredDraft::from_json(&json).expect("still a draft event");
+    let email = stored.email.expect("the email is kept");
+    assert!(
+        email.original_text.is_none(),
+        "the copy of the original goes first"
+    );
+    assert!(email.full_text.ends_with(CUT_MARK));
+    assert_eq!(
+        stored.draft.reply,
+        a_draft().reply,
+        "the draft itself is whole"
+    );
+
+    // A normal email is left as it is.
+    let small = DraftEvent::from(&a_draft()).with_email(&an_email("Where is my parcel?"));
+    assert_eq!(
+        small.clone().into_json_within(MAX_DRAFT_EVENT_BYTES),
+        serde_json::to_value(small).unwrap()
+    );
 }
