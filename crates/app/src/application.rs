@@ -319,6 +319,7 @@ impl Application {
                 batch_size: settings.relay.batch_size,
                 poll_interval: settings.relay.poll_interval,
                 drain_timeout: settings.worker.drain_timeout,
+                park_after: settings.relay.park_after,
             },
             wakeups.outbox.clone(),
             relay_stop.clone(),

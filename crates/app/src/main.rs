@@ -32,6 +32,9 @@ enum Command {
     /// Manage reviewers.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Outbox messages the broker refused for good (parked), and putting them back.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Replace the shop's business data with a deterministic synthetic one.
     Seed(SeedArgs),
     /// Replay a labelled dataset through the pipeline and score every step (deskhand-tools).
@@ -70,6 +73,14 @@ enum UsersCommand {
     Disable { name: String },
     /// Give a reviewer a new API token (printed once); the old one and its sessions end.
     Rotate { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// List parked messages: topic, key (case), size, last error, messages waiting behind.
+    Parked,
+    /// Put a parked message back in line once the cause is fixed (a broker limit, an ACL).
+    Release { id: i64 },
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +122,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve => serve(settings, Roles::ALL).await,
             Command::Review => serve(settings, Roles::REVIEW).await,
             Command::Users(command) => users(&settings, command).await,
+            Command::Outbox(command) => outbox(&settings, command).await,
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Eval(_) | Command::Train(_) | Command::Bench(_) | Command::Demo(_) => {
                 unreachable!("the tools' commands were handed over above")
@@ -143,14 +155,52 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reviewer management. It needs no DDL: it runs as the deployment's role against a
-/// database that `deskhand migrate` (with the owner's URL) has already set up.
-async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
-    let store = Store::connect_lazy(&DatabaseSettings {
+/// The outbox's parked messages. Like `users`, it needs no DDL.
+async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<()> {
+    let store = admin_store(settings)?;
+    let missing = "is the database migrated (`deskhand migrate`)?";
+    match command {
+        OutboxCommand::Parked => {
+            let parked = store.parked_messages().await.context(missing)?;
+            if parked.is_empty() {
+                eprintln!("No parked messages.");
+            }
+            for message in parked {
+                println!(
+                    "{}\t{}\t{}\t{} bytes\tparked {}\t{} attempts\t{} waiting\t{}",
+                    message.id,
+                    message.topic,
+                    message.key,
+                    message.bytes,
+                    message.parked_at,
+                    message.attempts,
+                    message.waiting,
+                    message.last_error.as_deref().unwrap_or("-"),
+                );
+            }
+        }
+        OutboxCommand::Release { id } => {
+            let released = store.release_parked(id).await.context(missing)?;
+            anyhow::ensure!(released, "outbox message {id} is not parked");
+            eprintln!("Released {id}: the relay publishes it and its case's messages next.");
+        }
+    }
+    Ok(())
+}
+
+/// The database, as the deployment's role, for an admin command that needs no DDL.
+fn admin_store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(Store::connect_lazy(&DatabaseSettings {
         url: settings.database.url.expose().to_owned(),
         max_connections: 2,
         acquire_timeout: settings.database.acquire_timeout,
-    })?;
+    })?)
+}
+
+/// Reviewer management. It needs no DDL: it runs as the deployment's role against a
+/// database that `deskhand migrate` (with the owner's URL) has already set up.
+async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
+    let store = admin_store(settings)?;
     let missing = "is the database migrated (`deskhand migrate`)?";
     match command {
         UsersCommand::Add { name, role } => {

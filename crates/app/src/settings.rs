@@ -212,6 +212,7 @@ pub struct RelaySettings {
     pub poll_interval: Duration,
     #[serde(rename = "publish_timeout_ms", deserialize_with = "millis")]
     pub publish_timeout: Duration,
+    pub park_after: i32,
 }
 
 /// The offline engine's classifier.

@@ -103,15 +103,22 @@ impl DraftEvent {
     }
 
     /// The event as JSON, made to fit `max_bytes` when written out: the email's copies of
-    /// the original go first, then its full text and the text the agent read are cut (and
-    /// marked). The draft itself (reply, evidence, actions) is never cut.
-    pub fn into_json_within(mut self, max_bytes: usize) -> serde_json::Value {
+    /// the original go first, then its subject, full text and the text the agent read are
+    /// cut (and marked), the full text never below the text read. The draft itself (reply,
+    /// evidence, actions) is never cut; `fits` says whether the event now fits.
+    pub fn into_json_within(mut self, max_bytes: usize) -> Fitted {
         let size =
             |event: &DraftEvent| serde_json::to_vec(event).map_or(usize::MAX, |bytes| bytes.len());
         if size(&self) > max_bytes {
             if let Some(email) = self.email.as_mut() {
                 email.original_raw = None;
                 email.original_text = None;
+                if let Some(subject) = email.subject.as_mut() {
+                    if subject.len() > MAX_CUT_SUBJECT_BYTES {
+                        let over = subject.len() - MAX_CUT_SUBJECT_BYTES;
+                        cut(subject, over, SUBJECT_CUT_MARK);
+                    }
+                }
             }
         }
         // JSON escapes make a text longer written than held: cut, measure, cut again.
@@ -120,25 +127,54 @@ impl DraftEvent {
             let Some(email) = self.email.as_mut().filter(|_| over > 0) else {
                 break;
             };
-            let longest = if email.full_text.len() >= email.text.len() {
-                &mut email.full_text
-            } else {
-                &mut email.text
-            };
-            cut(longest, over);
+            // Both texts shrink in proportion to their length, so neither is emptied
+            // while the other keeps its bulk.
+            let total = (email.full_text.len() + email.text.len()).max(1);
+            let from_full = over * email.full_text.len() / total;
+            let from_text = over - from_full;
+            if from_full > 0 {
+                cut(&mut email.full_text, from_full, CUT_MARK);
+            }
+            if from_text > 0 {
+                cut(&mut email.text, from_text, CUT_MARK);
+            }
         }
-        serde_json::to_value(&self).expect("a draft event serialises")
+        let fits = size(&self) <= max_bytes;
+        Fitted {
+            json: serde_json::to_value(&self).expect("a draft event serialises"),
+            fits,
+        }
     }
 }
 
-/// Shortens `text` by at least `by` bytes (at a character boundary) and marks the cut.
-fn cut(text: &mut String, by: usize) {
-    let mut keep = text.len().saturating_sub(by + CUT_MARK.len());
+/// A draft event as JSON, cut to a size if it had to be.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub json: serde_json::Value,
+    /// False when the draft itself (reply, evidence) is larger than the limit: the relay
+    /// will not get it through a broker with default limits.
+    pub fits: bool,
+}
+
+/// A subject longer than this is cut when the event is over its size.
+const MAX_CUT_SUBJECT_BYTES: usize = 1024;
+
+/// What ends a subject cut to fit: a header stays on one line.
+pub const SUBJECT_CUT_MARK: &str = " [… cut]";
+
+/// Shortens `text` by at least `by` bytes (at a character boundary) and marks the cut
+/// with `mark`. A text cut before keeps one mark.
+fn cut(text: &mut String, by: usize, mark: &str) {
+    if let Some(stripped) = text.strip_suffix(mark) {
+        let kept = stripped.len();
+        text.truncate(kept);
+    }
+    let mut keep = text.len().saturating_sub(by + mark.len());
     while !text.is_char_boundary(keep) {
         keep -= 1;
     }
     text.truncate(keep);
-    text.push_str(CUT_MARK);
+    text.push_str(mark);
 }
 
 impl From<&Draft> for DraftEvent {

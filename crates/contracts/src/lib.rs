@@ -21,7 +21,7 @@ pub mod trace_context;
 
 pub use decision::{DecisionEvent, DecisionReviewer, SentReply, Verdict};
 pub use draft::{
-    DraftEmail, DraftEvent, DraftEventError, StoredDraft, CUT_MARK, MAX_DRAFT_EVENT_BYTES,
-    MAX_ORIGINAL_RAW_BYTES,
+    DraftEmail, DraftEvent, DraftEventError, Fitted, StoredDraft, CUT_MARK, MAX_DRAFT_EVENT_BYTES,
+    MAX_ORIGINAL_RAW_BYTES, SUBJECT_CUT_MARK,
 };
 pub use inbound::{decode_inbound, DecodeError, DecodeLimits, InboundEmailDto, InboundEventDto};

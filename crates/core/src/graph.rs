@@ -12,7 +12,7 @@ use crate::draft::{
     Reply, Route, Topic, Trace, Urgency,
 };
 use crate::email::InboundEmail;
-use crate::grounding::check_reply;
+use crate::grounding::{check_reply, check_subject};
 use crate::ids::DraftId;
 use crate::memory::{CaseMemory, MemorySettings};
 use crate::ports::{
@@ -470,16 +470,16 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         {
             Ok(metered) => {
                 recorder.usage(metered.usage);
-                // The subject is sent too: it is held to the same evidence as the body,
-                // unless it only repeats the customer's own subject ("Re: charged $49.99").
-                let subject = &metered.value.subject;
-                let repeats_theirs = email.subject.as_deref().is_some_and(|theirs| {
-                    let ours = without_reply_prefix(subject);
-                    !ours.is_empty() && without_reply_prefix(theirs).contains(ours)
-                });
-                let checked_subject = if repeats_theirs { "" } else { subject.as_str() };
-                let sent = format!("{checked_subject}\n{}", metered.value.body);
-                let problems = check_reply(&sent, &outcome.observations);
+                // The subject is sent too: it is held to the same evidence as the body, and
+                // may also repeat what the customer's own subject states ("Re: charged
+                // $49.99"), never what neither states.
+                let reply = &metered.value;
+                let mut problems = check_subject(
+                    &reply.subject,
+                    email.subject.as_deref(),
+                    &outcome.observations,
+                );
+                problems.extend(check_reply(&reply.body, &outcome.observations));
                 if problems.is_empty() {
                     recorder.node("compose", started, None);
                     outcome.reply = Some(metered.value);
@@ -785,13 +785,4 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         }
         Ok(findings)
     }
-}
-
-/// A subject without its "Re:" prefixes, trimmed.
-fn without_reply_prefix(subject: &str) -> &str {
-    let mut rest = subject.trim();
-    while rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) {
-        rest = rest[3..].trim_start();
-    }
-    rest
 }

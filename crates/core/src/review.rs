@@ -45,7 +45,8 @@ impl Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so a table's `{:<8}` lines roles up.
+        f.pad(self.as_str())
     }
 }
 

@@ -22,7 +22,7 @@ mod training;
 mod triage;
 
 pub use error::{Error, Result};
-pub use outbox::{OutboxBatch, OutboxMessage, PendingMessage};
+pub use outbox::{FailedPublish, OutboxBatch, OutboxMessage, ParkedMessage, PendingMessage};
 pub use outgoing::DueEmail;
 pub use review::{
     ActionRefused, ActionResult, ActionToRun, Approval, ApprovalOutcome, AuditEntry, CaseDraft,

@@ -4,6 +4,11 @@
 //! One relay publishes at a time (a transaction-scoped advisory lock), and it publishes in
 //! id order, so messages of one case reach the topic in the order they were recorded even
 //! with several workers running.
+//!
+//! The later messages with a failing message's key (its case) wait behind it. A message
+//! the broker refuses for good is parked after a few strikes, and its case waits until an
+//! operator releases it: an alert and a pause for one case, never a relay stuck on one
+//! message or a case's drafts out of order.
 
 use crate::{Result, Store};
 use sqlx::{Postgres, Row, Transaction};
@@ -65,8 +70,13 @@ impl Store {
             return Ok(None);
         }
         let rows = sqlx::query(
-            "SELECT id, topic, message_key, payload, headers FROM outbox
-             WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE",
+            "SELECT id, topic, message_key, payload, headers FROM outbox o
+             WHERE published_at IS NULL AND parked_at IS NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM outbox f
+                   WHERE f.published_at IS NULL AND f.attempts > 0 AND f.id < o.id
+                     AND f.topic = o.topic AND f.message_key = o.message_key)
+             ORDER BY id LIMIT $1 FOR UPDATE",
         )
         .bind(limit)
         .fetch_all(&mut *tx)
@@ -89,7 +99,8 @@ impl Store {
         Ok(Some(OutboxBatch { tx, messages }))
     }
 
-    /// Messages not yet published; the relay's backlog.
+    /// Messages not yet published; the relay's backlog (parked ones included: they are
+    /// not published either).
     pub async fn outbox_backlog(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
@@ -97,6 +108,85 @@ impl Store {
                 .await?,
         )
     }
+
+    /// Parked messages, oldest first, with the number of later messages of their case
+    /// waiting behind each.
+    pub async fn parked_messages(&self) -> Result<Vec<ParkedMessage>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.topic, p.message_key, p.parked_at, p.attempts, p.last_error,
+                    length(p.payload)::bigint AS bytes,
+                    (SELECT count(*) FROM outbox w
+                     WHERE w.published_at IS NULL AND w.id > p.id
+                       AND w.topic = p.topic AND w.message_key = p.message_key) AS waiting
+             FROM outbox p
+             WHERE p.parked_at IS NOT NULL AND p.published_at IS NULL
+             ORDER BY p.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ParkedMessage {
+                    id: row.try_get("id")?,
+                    topic: row.try_get("topic")?,
+                    key: row.try_get("message_key")?,
+                    parked_at: row.try_get("parked_at")?,
+                    attempts: row.try_get("attempts")?,
+                    last_error: row.try_get("last_error")?,
+                    bytes: row.try_get("bytes")?,
+                    waiting: row.try_get("waiting")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Puts a parked message back in line (after the broker's limit or the topic's ACL
+    /// was fixed): it and the messages waiting behind it are published by the next round.
+    /// `false` when `id` is not parked.
+    pub async fn release_parked(&self, id: i64) -> Result<bool> {
+        let released = sqlx::query(
+            "UPDATE outbox SET parked_at = NULL, strikes = 0
+             WHERE id = $1 AND parked_at IS NOT NULL AND published_at IS NULL",
+        )
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(released.rows_affected() == 1)
+    }
+
+    /// How many messages are parked: the alert gauge.
+    pub async fn parked_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL AND published_at IS NULL",
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
+
+/// A message the relay gave up on until an operator releases it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedMessage {
+    pub id: i64,
+    pub topic: String,
+    pub key: String,
+    pub parked_at: time::OffsetDateTime,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub bytes: i64,
+    /// Later messages with the same key, held back to keep their order.
+    pub waiting: i64,
+}
+
+/// A message the broker did not take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedPublish {
+    pub id: i64,
+    pub error: String,
+    /// Whether this failure counts towards parking: the broker refused this message for
+    /// good, or took others in the same round. A round that failed whole (the broker is
+    /// down) strikes no one.
+    pub strike: bool,
 }
 
 impl OutboxBatch {
@@ -104,23 +194,42 @@ impl OutboxBatch {
         self.messages.is_empty()
     }
 
-    /// Marks the published messages and records the failure of the others, then releases
-    /// the batch. Failed messages stay pending and are retried by the next claim.
-    pub async fn finish(mut self, published: &[i64], failed: &[(i64, String)]) -> Result<()> {
+    /// Marks the published messages and records the failure of the others, parking a
+    /// failed message at its `park_after`th strike, then releases the batch. Returns the
+    /// ids parked now; other failed messages stay pending and are retried by the next
+    /// claim.
+    pub async fn finish(
+        mut self,
+        published: &[i64],
+        failed: &[FailedPublish],
+        park_after: i32,
+    ) -> Result<Vec<i64>> {
         if !published.is_empty() {
             sqlx::query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
                 .bind(published)
                 .execute(&mut *self.tx)
                 .await?;
         }
-        for (id, error) in failed {
-            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
-                .bind(id)
-                .bind(error)
-                .execute(&mut *self.tx)
-                .await?;
+        let mut parked = Vec::new();
+        for failure in failed {
+            let now_parked: bool = sqlx::query_scalar(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                     strikes = strikes + $3::int,
+                     parked_at = CASE WHEN strikes + $3::int >= $4 THEN now() END
+                 WHERE id = $1
+                 RETURNING parked_at IS NOT NULL",
+            )
+            .bind(failure.id)
+            .bind(&failure.error)
+            .bind(i32::from(failure.strike))
+            .bind(park_after.max(1))
+            .fetch_one(&mut *self.tx)
+            .await?;
+            if now_parked {
+                parked.push(failure.id);
+            }
         }
         self.tx.commit().await?;
-        Ok(())
+        Ok(parked)
     }
 }

@@ -315,9 +315,13 @@ impl Store {
     /// Every reviewer, active or not, by name.
     pub async fn reviewers(&self) -> Result<Vec<ReviewerAccount>> {
         let rows = sqlx::query(
-            "SELECT r.reviewer_id, r.name, r.role, r.created_at, r.disabled_at,
-                    (SELECT max(a.at) FROM audit_log a WHERE a.reviewer_id = r.reviewer_id) AS last_seen
-             FROM reviewers r ORDER BY r.name",
+            // One pass over the audit log for every reviewer, not one per reviewer (it
+            // has no index by reviewer: this is the only reader that groups by them).
+            "SELECT r.reviewer_id, r.name, r.role, r.created_at, r.disabled_at, a.last_seen
+             FROM reviewers r
+             LEFT JOIN (SELECT reviewer_id, max(at) AS last_seen FROM audit_log
+                        GROUP BY reviewer_id) a USING (reviewer_id)
+             ORDER BY r.name",
         )
         .fetch_all(self.pool())
         .await?;
@@ -385,25 +389,36 @@ impl Store {
         row.map(|r| reviewer_from_row(&r)).transpose()
     }
 
-    /// Opens a browser session for `reviewer`.
-    pub async fn create_session(
+    /// Opens a browser session for the active reviewer holding the token that hashes to
+    /// `token_hash`, and returns them; `None` (and no session) when no one holds it.
+    ///
+    /// One statement that locks the reviewer's row: a rotation or a disable running at
+    /// the same moment either ends this session with the others or makes the old token
+    /// find no one. Never a session made from a token that has just stopped working.
+    pub async fn open_session(
         &self,
+        token_hash: &[u8],
         session_hash: &[u8],
-        reviewer_id: i64,
         csrf_token: &str,
         expires_at: OffsetDateTime,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO review_sessions (session_hash, reviewer_id, csrf_token, expires_at)
-             VALUES ($1, $2, $3, $4)",
+    ) -> Result<Option<Reviewer>> {
+        let row = sqlx::query(
+            "WITH reviewer AS (
+                 SELECT reviewer_id, name, role FROM reviewers
+                 WHERE token_hash = $1 AND disabled_at IS NULL
+                 FOR SHARE),
+             session AS (
+                 INSERT INTO review_sessions (session_hash, reviewer_id, csrf_token, expires_at)
+                 SELECT $2, reviewer_id, $3, $4 FROM reviewer)
+             SELECT reviewer_id, name, role FROM reviewer",
         )
+        .bind(token_hash)
         .bind(session_hash)
-        .bind(reviewer_id)
         .bind(csrf_token)
         .bind(expires_at)
-        .execute(self.pool())
+        .fetch_optional(self.pool())
         .await?;
-        Ok(())
+        row.map(|r| reviewer_from_row(&r)).transpose()
     }
 
     /// The reviewer and CSRF token of a live session.

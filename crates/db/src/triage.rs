@@ -2,8 +2,10 @@
 
 use crate::{Error, OutboxMessage, Result, Store};
 use deskhand_core::{
-    CaseMemory, CustomerScope, Draft, EventId, InboundEmail, OriginalMessage, SourcePosition,
+    CaseMemory, CustomerScope, Draft, EmailBody, EventId, InboundEmail, OriginalMessage,
+    SourcePosition,
 };
+use sqlx::Row as _;
 
 /// What [`Store::record_triage`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,49 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         Ok(found.is_some())
+    }
+
+    /// The body of `email`'s earlier email `event_id`, as recorded: a redraft request
+    /// carries the copy from the draft event, which may have been cut to fit the topic.
+    /// `None` unless that email belongs to the same customer and case.
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db recorded_body", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "recorded_body"))]
+    pub async fn recorded_body(
+        &self,
+        email: &InboundEmail,
+        event_id: &EventId,
+    ) -> Result<Option<EmailBody>> {
+        let mut tx = self
+            .begin_scoped(CustomerScope::of(email), crate::shop::Access::Write)
+            .await?;
+        let row = sqlx::query(
+            "SELECT original_text, original_raw, full_text, readable_text FROM emails
+             WHERE event_id = $1 AND customer_id = $2 AND case_id = $3",
+        )
+        .bind(event_id.as_str())
+        .bind(email.customer_id.get())
+        .bind(email.case_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let original_text: Option<String> = row.try_get("original_text")?;
+        let original_raw: Option<Vec<u8>> = row.try_get("original_raw")?;
+        let original = match (original_text, original_raw) {
+            (Some(text), _) => OriginalMessage::Text(text),
+            (None, Some(raw)) => OriginalMessage::Raw(raw),
+            (None, None) => {
+                return Err(Error::Corrupt(format!(
+                    "email {event_id} has neither its text nor its raw original"
+                )))
+            }
+        };
+        Ok(Some(EmailBody {
+            original,
+            full_text: row.try_get("full_text")?,
+            readable: row.try_get("readable_text")?,
+        }))
     }
 
     /// Records a triaged email in one transaction: the email, its case, its draft, the

@@ -147,7 +147,15 @@ async fn only_one_relay_claims_the_outbox_at_a_time_and_in_id_order(pool: PgPool
 
     let ids: Vec<i64> = batch.messages.iter().map(|m| m.id).collect();
     batch
-        .finish(&ids[..2], &[(ids[2], "broker down".into())])
+        .finish(
+            &ids[..2],
+            &[deskhand_db::FailedPublish {
+                id: ids[2],
+                error: "broker down".into(),
+                strike: false,
+            }],
+            3,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -492,4 +500,134 @@ async fn drafts_queued_before_reply_to_existed_get_the_address_the_code_would_pa
         let read = stored.and_then(|s| EmailAddress::from_mailbox(&s));
         assert_eq!(read, EmailAddress::from_mailbox(&sender), "{sender:?}");
     }
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn a_sign_in_racing_a_token_rotation_opens_no_session_with_the_old_token(pool: PgPool) {
+    use deskhand_core::review::Role;
+    let store = Store::from_pool(pool.clone());
+    store
+        .add_reviewer("ann", Role::Reviewer, b"old-token-hash")
+        .await
+        .unwrap();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    // A rotation is under way: the token is replaced and Ann's sessions ended, not yet
+    // committed.
+    let mut rotation = pool.begin().await.unwrap();
+    sqlx::query("UPDATE reviewers SET token_hash = 'new-token-hash' WHERE name = 'ann'")
+        .execute(&mut *rotation)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM review_sessions")
+        .execute(&mut *rotation)
+        .await
+        .unwrap();
+    let sign_in = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .open_session(b"old-token-hash", b"session-hash", "csrf", expires)
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!sign_in.is_finished(), "the sign-in waits for the rotation");
+    rotation.commit().await.unwrap();
+    let opened = sign_in.await.unwrap().unwrap();
+    assert!(opened.is_none(), "the old token finds no one once rotated");
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM review_sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+
+    // The new token opens a session.
+    let opened = store
+        .open_session(b"new-token-hash", b"session-hash", "csrf", expires)
+        .await
+        .unwrap();
+    assert_eq!(opened.map(|r| r.name), Some("ann".to_owned()));
+}
+
+#[sqlx::test(migrator = "deskhand_db::MIGRATOR")]
+async fn a_message_refused_for_good_is_parked_and_its_case_waits_behind_it(pool: PgPool) {
+    use deskhand_db::FailedPublish;
+    let store = Store::from_pool(pool.clone());
+    // Case a: a poison message, then a later one; case b: one message.
+    for (key, payload) in [("a", 1u8), ("a", 2), ("b", 3)] {
+        sqlx::query("INSERT INTO outbox (topic, message_key, payload) VALUES ('t', $1, $2)")
+            .bind(key)
+            .bind(vec![payload])
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let claimed = |store: Store| async move {
+        let batch = store.claim_outbox(10).await.unwrap().unwrap();
+        let payloads: Vec<u8> = batch
+            .messages
+            .iter()
+            .map(|m| m.message.payload[0])
+            .collect();
+        (batch, payloads)
+    };
+    let refuse = |id: i64, strike: bool| FailedPublish {
+        id,
+        error: "Message size too large".into(),
+        strike,
+    };
+
+    let (batch, payloads) = claimed(store.clone()).await;
+    assert_eq!(payloads, [1, 2, 3]);
+    let poison = batch.messages[0].id;
+    let parked = batch.finish(&[], &[refuse(poison, true)], 3).await.unwrap();
+    assert!(parked.is_empty(), "one strike does not park");
+
+    // While it fails, its case's later message waits; another case goes on.
+    let (batch, payloads) = claimed(store.clone()).await;
+    assert_eq!(payloads, [1, 3]);
+    let other = batch.messages[1].id;
+    let parked = batch
+        .finish(&[other], &[refuse(poison, true)], 3)
+        .await
+        .unwrap();
+    assert!(parked.is_empty());
+    // A round the broker refused whole (it is down) strikes no one.
+    let (batch, _) = claimed(store.clone()).await;
+    let parked = batch
+        .finish(&[], &[refuse(poison, false)], 3)
+        .await
+        .unwrap();
+    assert!(parked.is_empty());
+    let (batch, payloads) = claimed(store.clone()).await;
+    assert_eq!(payloads, [1]);
+    let parked = batch.finish(&[], &[refuse(poison, true)], 3).await.unwrap();
+    assert_eq!(parked, [poison], "the third strike parks it");
+
+    // Parked: nothing of case a is claimed, and it is listed with what waits behind it.
+    let (batch, payloads) = claimed(store.clone()).await;
+    assert!(payloads.is_empty(), "{payloads:?}");
+    batch.finish(&[], &[], 3).await.unwrap();
+    assert_eq!(store.parked_count().await.unwrap(), 1);
+    let listed = store.parked_messages().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].id, listed[0].waiting), (poison, 1));
+    assert_eq!(listed[0].attempts, 4);
+    assert_eq!(
+        listed[0].last_error.as_deref(),
+        Some("Message size too large")
+    );
+
+    // Released, it is first in line again, before its case's later message.
+    assert!(store.release_parked(poison).await.unwrap());
+    assert!(
+        !store.release_parked(poison).await.unwrap(),
+        "no longer parked"
+    );
+    let (batch, payloads) = claimed(store.clone()).await;
+    assert_eq!(payloads, [1]);
+    let ids: Vec<i64> = batch.messages.iter().map(|m| m.id).collect();
+    batch.finish(&ids, &[], 3).await.unwrap();
+    let (_, payloads) = claimed(store.clone()).await;
+    assert_eq!(payloads, [2]);
 }

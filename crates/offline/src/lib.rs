@@ -13,6 +13,7 @@
 
 mod classify;
 mod compose;
+mod deadline;
 mod extract;
 pub mod features;
 mod language;

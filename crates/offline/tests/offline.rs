@@ -434,6 +434,42 @@ fn the_safety_floor_matches_whole_word_stems_only() {
     );
 }
 
+#[test]
+fn a_hard_deadline_puts_an_email_among_those_seen_first() {
+    use deskhand_offline::see_first_floor;
+    for text in [
+        "our meet is friday and the spikes are still not here",
+        "I run the Valencia marathon this Sunday and need them",
+        "We need them by Tuesday for the district finals",
+        "Corro el maratón de Valencia este domingo.",
+        "We are going on a trip on the 14th, can they arrive before?",
+    ] {
+        assert_eq!(see_first_floor(text), Some("hard deadline"), "{text}");
+    }
+    for text in [
+        "Did my first trail race on Sunday with no blisters, thanks!",
+        "Will it arrive before the bank holiday on Monday?",
+        "I coach a beginners' group on Tuesday evenings.",
+        "Do you have the Pegasus in a 10?",
+    ] {
+        assert_eq!(see_first_floor(text), None, "{text}");
+    }
+}
+
+#[test]
+fn my_bank_reporting_a_charge_is_no_threat_to_call_the_bank() {
+    use deskhand_offline::see_first_floor;
+    assert_eq!(
+        see_first_floor("My bank statement shows two payments of 62.00"),
+        None
+    );
+    assert_eq!(see_first_floor("my bank says you took money twice"), None);
+    assert_eq!(
+        see_first_floor("Refund it or I go to my bank"),
+        Some("chargeback or bank threat")
+    );
+}
+
 fn example(text: &str, topic: Topic, urgency: Urgency) -> Example {
     Example {
         subject: String::new(),

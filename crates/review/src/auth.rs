@@ -182,9 +182,18 @@ pub(crate) async fn sign_in(
             retry_after_secs: retry_after.as_secs().max(1),
         });
     }
+    let session = new_token();
+    let csrf = new_token();
+    let ttl = state.settings.session_ttl;
+    let expires_at = OffsetDateTime::now_utc() + ttl;
     let reviewer = state
         .store
-        .reviewer_by_token(&hash_token(&body.token))
+        .open_session(
+            &hash_token(&body.token),
+            &hash_token(&session),
+            &csrf,
+            expires_at,
+        )
         .await?;
     let Some(reviewer) = reviewer else {
         metrics::counter!(names::SIGN_IN_FAILURES).increment(1);
@@ -205,14 +214,6 @@ pub(crate) async fn sign_in(
         }
         return Err(ApiError::Unauthenticated);
     };
-    let session = new_token();
-    let csrf = new_token();
-    let ttl = state.settings.session_ttl;
-    let expires_at = OffsetDateTime::now_utc() + ttl;
-    state
-        .store
-        .create_session(&hash_token(&session), reviewer.id, &csrf, expires_at)
-        .await?;
     state
         .store
         .audit(Some(reviewer.id), "sign_in", None, None, json!({}))

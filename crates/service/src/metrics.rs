@@ -24,9 +24,17 @@ pub mod names {
     pub const OUTBOX_BACKLOG: &str = "deskhand_outbox_backlog";
     /// Counter: outbox messages published.
     pub const OUTBOX_PUBLISHED: &str = "deskhand_outbox_published_total";
+    /// Gauge: outbox messages parked (the broker refuses them); alert when above zero.
+    pub const OUTBOX_PARKED: &str = "deskhand_outbox_parked";
+    /// Counter: outbox messages parked.
+    pub const OUTBOX_PARKED_TOTAL: &str = "deskhand_outbox_parked_total";
     /// Counter, by `reason` (`unknown_draft`, `altered_draft`): draft events on the
     /// approval topic the worker did not record, refused at intake. Alert on any.
     pub const DRAFTS_REFUSED: &str = "deskhand_review_drafts_refused_total";
+    /// Counter: draft events still over `MAX_DRAFT_EVENT_BYTES` once the email in them was
+    /// cut (the draft's own evidence is that large). Alert on any: a broker with default
+    /// limits refuses them.
+    pub const DRAFT_EVENTS_OVERSIZED: &str = "deskhand_draft_events_oversized_total";
     /// Counter, by `outcome` (`sent`, `retry`, `rejected`): SMTP delivery attempts.
     pub const SMTP_ATTEMPTS: &str = "deskhand_smtp_attempts_total";
 }

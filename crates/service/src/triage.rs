@@ -153,6 +153,22 @@ impl<C: Cognition> Triage<C> {
             tracing::debug!("event already has a draft; skipping");
             return Ok(());
         }
+        // A redraft answers the email as it was recorded, not the copy in the request,
+        // which the draft event may have cut to fit the approval topic.
+        let reloaded;
+        let email = match &email.redraft_of {
+            Some(original) => match self.store.recorded_body(email, original).await? {
+                Some(body) => {
+                    reloaded = InboundEmail {
+                        body,
+                        ..email.clone()
+                    };
+                    &reloaded
+                }
+                None => email,
+            },
+            None => email,
+        };
         let now = OffsetDateTime::now_utc();
         let context = RunContext {
             draft_id: DraftId::new(),
@@ -197,9 +213,14 @@ impl<C: Cognition> Triage<C> {
         started: std::time::Instant,
     ) -> Result<(), deskhand_db::Error> {
         record_on_span(&draft);
-        let event_json = DraftEvent::from(&draft)
+        let fitted = DraftEvent::from(&draft)
             .with_email(email)
             .into_json_within(deskhand_contracts::MAX_DRAFT_EVENT_BYTES);
+        if !fitted.fits {
+            tracing::error!(draft_id = %draft.draft_id, "the draft event is over the size a broker accepts by default, even with the email cut");
+            metrics::counter!(crate::metrics::names::DRAFT_EVENTS_OVERSIZED).increment(1);
+        }
+        let event_json = fitted.json;
         let outbox = OutboxMessage {
             topic: self.approval_topic.clone(),
             key: draft.case_id.to_string(),

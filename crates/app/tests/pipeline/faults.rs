@@ -460,3 +460,67 @@ async fn a_draft_the_database_refuses_for_good_is_handed_to_a_person_and_only_a_
         "handler_failed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_broker_refuses_for_good_is_parked_and_only_its_case_waits_behind_it() {
+    let world = TestWorld::new(1).await;
+    // Over the 1 MB a broker with default limits takes (set as the producer's limit: the
+    // test broker itself takes more): refused for good every time. Behind it, a later
+    // message of the same case.
+    for payload in [vec![b'x'; 1_200_000], b"later message of the case".to_vec()] {
+        sqlx::query(
+            "INSERT INTO outbox (topic, message_key, payload) VALUES ($1, 'case-poison', $2)",
+        )
+        .bind(&world.approval)
+        .bind(payload)
+        .execute(world.store.pool())
+        .await
+        .unwrap();
+    }
+    let group = unique("group");
+    let worker = world
+        .start_worker(&group, &[("DESKHAND__KAFKA__MAX_MESSAGE_BYTES", "1000000")])
+        .await;
+    let p = unique("ev");
+    let text = "Hi, my package has not arrived yet. Can you check the tracking?";
+    world
+        .publish(&[
+            text_event(&format!("{p}-a"), "case-a", 1, text),
+            text_event(&format!("{p}-b"), "case-b", 2, text),
+        ])
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while world.store.parked_count().await.unwrap() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "nothing parked");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reader = deskhand_kafka::TopicReader::new(&world.client, &world.approval).unwrap();
+    let read = reader
+        .read_until(Duration::from_secs(5), |read| distinct_events(read) >= 2)
+        .await;
+    worker.stop().await;
+
+    let keys: BTreeSet<Option<String>> = read.iter().map(|m| m.key.clone()).collect();
+    assert!(
+        keys.contains(&Some("case-a".into())) && keys.contains(&Some("case-b".into())),
+        "other cases' drafts went out: {keys:?}"
+    );
+    assert!(
+        !keys.contains(&Some("case-poison".into())),
+        "the case's later message waits behind the parked one"
+    );
+    let parked = world.store.parked_messages().await.unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].key, "case-poison");
+    assert_eq!(parked[0].waiting, 1);
+    assert!(parked[0].bytes >= 1_200_000);
+    assert!(
+        parked[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("too large"),
+        "{:?}",
+        parked[0].last_error
+    );
+}

@@ -421,6 +421,52 @@ async fn a_draft_overtaken_by_a_newer_email_is_refused_as_stale_and_drafted_afre
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redraft_of_an_email_cut_to_fit_the_topic_reads_the_whole_recorded_email() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let case = unique("case");
+    let first = unique("ev");
+    // Long enough that the draft event (which carries the email twice) is cut to fit.
+    let mut long = late_parcel_email(&first, &case);
+    let text = long["email"]["text"].as_str().unwrap().to_owned();
+    let history = "Earlier, on the phone, I was told it would come soon. ".repeat(12_000);
+    long["email"]["text"] = json!(format!("{text}\n\n{history}\nThe very end."));
+    app.world.publish(&[long]).await;
+    let old = app.queued(&first).await;
+    let second = unique("ev");
+    let mut newer = late_parcel_email(&second, &case);
+    newer["received_at"] = json!("2026-03-10T11:00:00Z");
+    app.world.publish(&[newer]).await;
+    app.queued(&second).await;
+
+    let (status, body) = app.approve(&app.reviewer, &old).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let (original, redrafted) = loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT event_id, full_text FROM emails WHERE event_id LIKE $1
+             ORDER BY event_id = $2 DESC",
+        )
+        .bind(format!("{first}%"))
+        .bind(&first)
+        .fetch_all(app.world.store.pool())
+        .await
+        .unwrap();
+        if let [original, redrafted] = rows.as_slice() {
+            break (original.1.clone(), redrafted.clone());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no redraft recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(redrafted.0.starts_with(&format!("{first}~redraft-")));
+    assert!(original.ends_with("The very end."));
+    assert_eq!(redrafted.1, original, "the redraft read the whole email");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_waits_while_smtp_is_down_and_is_delivered_once_when_it_returns() {
     let port = free_port();
     let app = ReviewApp::start(port, &[]).await;

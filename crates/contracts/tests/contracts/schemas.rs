@@ -154,13 +154,17 @@ fn the_inbound_schema_requires_what_the_decoder_requires() {
 
 #[test]
 fn a_draft_of_a_huge_email_fits_under_the_brokers_default_message_size() {
-    use deskhand_contracts::{StoredDraft, CUT_MARK, MAX_DRAFT_EVENT_BYTES};
-    // Two megabytes of text, with quotes and non-ASCII that JSON escapes or widens.
+    use deskhand_contracts::{StoredDraft, CUT_MARK, MAX_DRAFT_EVENT_BYTES, SUBJECT_CUT_MARK};
+    // Two megabytes of text, with quotes and non-ASCII that JSON escapes or widens, and a
+    // subject of a hundred kilobytes.
     let text = "Wo ist \"mein\" Paket? ü€\n".repeat(80_000);
-    let json = DraftEvent::from(&a_draft())
-        .with_email(&an_email(&text))
+    let mut email = an_email(&text);
+    email.subject = Some("Paket ".repeat(20_000));
+    let fitted = DraftEvent::from(&a_draft())
+        .with_email(&email)
         .into_json_within(MAX_DRAFT_EVENT_BYTES);
-    let bytes = serde_json::to_vec(&json).unwrap();
+    assert!(fitted.fits);
+    let bytes = serde_json::to_vec(&fitted.json).unwrap();
     assert!(
         bytes.len() <= MAX_DRAFT_EVENT_BYTES,
         "{} bytes",
@@ -170,13 +174,29 @@ fn a_draft_of_a_huge_email_fits_under_the_brokers_default_message_size() {
         bytes.len() > MAX_DRAFT_EVENT_BYTES / 2,
         "cut no more than needed"
     );
-    let stored = StoredDraft::from_json(&json).expect("still a draft event");
+    let stored = StoredDraft::from_json(&fitted.json).expect("still a draft event");
     let email = stored.email.expect("the email is kept");
     assert!(
         email.original_text.is_none(),
         "the copy of the original goes first"
     );
-    assert!(email.full_text.ends_with(CUT_MARK));
+    let subject = email.subject.expect("the subject is kept");
+    assert!(
+        subject.len() < 2048 && subject.ends_with(SUBJECT_CUT_MARK),
+        "{}",
+        subject.len()
+    );
+    assert!(!subject.contains('\n'), "a header stays on one line");
+    for cut_text in [&email.full_text, &email.text] {
+        assert!(cut_text.ends_with(CUT_MARK));
+        assert_eq!(cut_text.matches(CUT_MARK).count(), 1, "one mark per text");
+        assert!(
+            cut_text.len() > MAX_DRAFT_EVENT_BYTES / 8,
+            "both texts keep a share, neither is emptied: {} bytes",
+            cut_text.len()
+        );
+    }
+    assert!(email.full_text.len() >= email.text.len());
     assert_eq!(
         stored.draft.reply,
         a_draft().reply,
@@ -185,8 +205,15 @@ fn a_draft_of_a_huge_email_fits_under_the_brokers_default_message_size() {
 
     // A normal email is left as it is.
     let small = DraftEvent::from(&a_draft()).with_email(&an_email("Where is my parcel?"));
-    assert_eq!(
-        small.clone().into_json_within(MAX_DRAFT_EVENT_BYTES),
-        serde_json::to_value(small).unwrap()
-    );
+    let fitted = small.clone().into_json_within(MAX_DRAFT_EVENT_BYTES);
+    assert!(fitted.fits);
+    assert_eq!(fitted.json, serde_json::to_value(small).unwrap());
+
+    // A draft whose own evidence is over the limit is said not to fit.
+    let mut draft = a_draft();
+    draft.summary = "x".repeat(MAX_DRAFT_EVENT_BYTES + 1);
+    let fitted = DraftEvent::from(&draft)
+        .with_email(&an_email("short"))
+        .into_json_within(MAX_DRAFT_EVENT_BYTES);
+    assert!(!fitted.fits);
 }

@@ -1,6 +1,6 @@
 //! The reply guard catches numbers the evidence does not support.
 
-use deskhand_core::grounding::check_reply;
+use deskhand_core::grounding::{check_reply, check_subject};
 use deskhand_core::Observation;
 use serde_json::json;
 
@@ -66,9 +66,86 @@ fn dates_in_words_are_the_evidences_dates_or_are_reported() {
 }
 
 #[test]
-fn a_subject_is_checked_like_the_body() {
-    let reply = "Re: your refund of $25.00\nHi, we refund $9.60.";
-    let problems = check_reply(reply, &evidence());
+fn a_subject_is_checked_like_the_body_and_may_repeat_only_the_customers_own() {
+    let evidence = evidence();
+    let theirs = Some("Charged $49.99 twice on 2026-02-27");
+    assert!(check_subject("Re: Charged $49.99 twice on 2026-02-27", theirs, &evidence).is_empty());
+    assert!(check_subject("Your refund of $9.60", theirs, &evidence).is_empty());
+    let problems = check_subject("Re: your refund of $25.00", theirs, &evidence);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].value, "$25.00");
+    // What the customer wrote grounds the subject only, never the body.
+    assert!(!check_reply("We refund $49.99.", &evidence).is_empty());
+    // A subject that contains theirs does not carry an invented amount through.
+    let problems = check_subject(
+        "Re: Charged $49.99 twice: refund of $25.00",
+        theirs,
+        &evidence,
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+#[test]
+fn a_year_written_with_a_date_must_be_the_evidences_year() {
+    let evidence = evidence();
+    let grounded = |reply: &str| check_reply(reply, &evidence).is_empty();
+    assert!(!grounded("It was due on 2027-03-04."));
+    assert!(!grounded("It was due on March 4, 2025."));
+    assert!(!grounded("It was due on 4 March 2025."));
+    assert!(grounded("It was due on March 4, 2026."));
+}
+
+#[test]
+fn numbers_beside_may_or_march_the_words_are_no_dates() {
+    let evidence = evidence();
+    let grounded = |reply: &str| check_reply(reply, &evidence).is_empty();
+    for reply in [
+        "The Ghost 16 may be back in stock soon.",
+        "A size 9 may fit you better.",
+        "Runners march 10 miles in these.",
+    ] {
+        assert!(grounded(reply), "{reply}");
+    }
+    assert!(
+        !grounded("It arrives on May 16."),
+        "a capitalised month is one"
+    );
+}
+
+#[test]
+fn currency_codes_count_only_as_words_of_their_own() {
+    let evidence = evidence();
+    let grounded = |reply: &str| check_reply(reply, &evidence).is_empty();
+    for reply in [
+        "Le livreur 2 jours plus tard.",
+        "Ships to 27 European countries.",
+        "Order 4455 EURO-PACK arrived.",
+    ] {
+        assert!(grounded(reply), "{reply}");
+    }
+    assert!(!grounded("We refund EUR 42."));
+    assert!(!grounded("We refund 42 EUR."));
+}
+
+#[test]
+fn a_single_decimal_digit_is_tenths_and_an_unreadable_amount_is_reported() {
+    let evidence = evidence();
+    let grounded = |reply: &str| check_reply(reply, &evidence).is_empty();
+    assert!(grounded("We refund $9.6."), "$9.6 is $9.60");
+    assert!(!grounded("We refund $96."));
+    let huge = format!("We refund ${}.", "9".repeat(40));
+    let problems = check_reply(&huge, &evidence);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, "amount");
+}
+
+#[test]
+fn a_customers_budget_in_the_data_is_no_price_to_quote() {
+    let data = vec![Observation {
+        source: "products".into(),
+        text: "Stock of the items asked for.".into(),
+        data: json!({"query": {"max_price_cents": 15000}, "rows": [{"price_cents": 12999}]}),
+    }];
+    assert!(check_reply("It costs $129.99.", &data).is_empty());
+    assert!(!check_reply("It costs $150.", &data).is_empty());
 }

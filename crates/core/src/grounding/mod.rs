@@ -1,0 +1,138 @@
+//! The reply guard: every tracking number, amount and date in a composed reply (subject and
+//! body) must appear in the observations it was grounded in. A model that invents one is
+//! caught here.
+//!
+//! Values are compared whole and normalised, never as substrings: `$9` is not grounded by
+//! evidence of `$9.60`, while `$8`, `8.00 USD` and `€8,00` all state the 800 cents the
+//! evidence holds; `March 4`, `4 March 2026` and `2026-03-04` are one date.
+
+mod amounts;
+mod dates;
+
+use crate::draft::Observation;
+use crate::tracking::find_numbers;
+use amounts::amounts;
+use dates::{dates, WrittenDate};
+use std::collections::BTreeSet;
+
+/// Something the reply states that no observation supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ungrounded {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// Lists what the reply states without support.
+pub fn check_reply(reply: &str, observations: &[Observation]) -> Vec<Ungrounded> {
+    let evidence = Evidence::of(observations.iter().map(|o| (o.text.as_str(), &o.data)));
+    evidence.unsupported(reply)
+}
+
+/// Lists what a reply's subject states without support: the customer's own subject
+/// ("Re: charged $49.99 twice") supports it as well as the evidence does.
+pub fn check_subject(
+    subject: &str,
+    their_subject: Option<&str>,
+    observations: &[Observation],
+) -> Vec<Ungrounded> {
+    let no_data = serde_json::Value::Null;
+    let theirs = their_subject.map(|text| (text, &no_data));
+    let evidence = Evidence::of(
+        observations
+            .iter()
+            .map(|o| (o.text.as_str(), &o.data))
+            .chain(theirs),
+    );
+    evidence.unsupported(subject)
+}
+
+/// What the evidence states, normalised for comparison.
+struct Evidence {
+    /// Upper-case letters and digits only: a tracking number however it was spaced.
+    compact: String,
+    cents: BTreeSet<i64>,
+    dates: BTreeSet<WrittenDate>,
+}
+
+impl Evidence {
+    fn of<'a>(sources: impl Iterator<Item = (&'a str, &'a serde_json::Value)>) -> Self {
+        let mut text = String::new();
+        let mut cents = BTreeSet::new();
+        for (source_text, data) in sources {
+            text.push_str(source_text);
+            text.push('\n');
+            if !data.is_null() {
+                text.push_str(&data.to_string());
+                text.push('\n');
+            }
+            collect_cents_fields(data, &mut cents);
+        }
+        cents.extend(amounts(&text).into_iter().filter_map(|amount| amount.cents));
+        Self {
+            compact: text
+                .to_ascii_uppercase()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect(),
+            cents,
+            dates: dates(&text).into_iter().map(|(_, date)| date).collect(),
+        }
+    }
+
+    fn unsupported(&self, reply: &str) -> Vec<Ungrounded> {
+        let mut problems = Vec::new();
+        for number in find_numbers(reply).tracking {
+            if !self.compact.contains(number.as_str()) {
+                problems.push(Ungrounded {
+                    kind: "tracking number",
+                    value: number.as_str().to_owned(),
+                });
+            }
+        }
+        for amount in amounts(reply) {
+            if !amount
+                .cents
+                .is_some_and(|cents| self.cents.contains(&cents))
+            {
+                problems.push(Ungrounded {
+                    kind: "amount",
+                    value: amount.written,
+                });
+            }
+        }
+        for (written, date) in dates(reply) {
+            if !self.dates.iter().any(|known| date.agrees_with(known)) {
+                problems.push(Ungrounded {
+                    kind: "date",
+                    value: written,
+                });
+            }
+        }
+        problems
+    }
+}
+
+/// Every integer the shop's data states in cents (`fee_cents`, `amount_cents`,
+/// `price_cents`). Limits the customer set (`max_price_cents`, a budget) are theirs, not
+/// the shop's: a reply cannot quote them as a price.
+fn collect_cents_fields(value: &serde_json::Value, out: &mut BTreeSet<i64>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                let limit = key.starts_with("max_") || key.starts_with("min_");
+                if key.ends_with("_cents") && !limit {
+                    if let Some(cents) = value.as_i64() {
+                        out.insert(cents);
+                    }
+                }
+                collect_cents_fields(value, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                collect_cents_fields(item, out);
+            }
+        }
+        _ => {}
+    }
+}
