@@ -103,8 +103,8 @@ impl DraftEvent {
     }
 
     /// The event as JSON, made to fit `max_bytes` when written out: the email's copies of
-    /// the original go first, then its subject, full text and the text the agent read are
-    /// cut (and marked), the full text never below the text read. The draft itself (reply,
+    /// the original go first, then its subject, then the full text down to the length of
+    /// the text the agent read, then both (each cut is marked). The draft itself (reply,
     /// evidence, actions) is never cut; `fits` says whether the event now fits.
     pub fn into_json_within(mut self, max_bytes: usize) -> Fitted {
         let size =
@@ -127,11 +127,14 @@ impl DraftEvent {
             let Some(email) = self.email.as_mut().filter(|_| over > 0) else {
                 break;
             };
-            // Both texts shrink in proportion to their length, so neither is emptied
-            // while the other keeps its bulk.
-            let total = (email.full_text.len() + email.text.len()).max(1);
-            let from_full = over * email.full_text.len() / total;
-            let from_text = over - from_full;
+            // The full text gives first, down to the length of the text read (what the
+            // reviewer reads first stays whole while the quoted thread can give); then
+            // both give half each.
+            let spare = email.full_text.len().saturating_sub(email.text.len());
+            let first = over.min(spare);
+            let rest = over - first;
+            let from_full = first + rest / 2;
+            let from_text = rest - rest / 2;
             if from_full > 0 {
                 cut(&mut email.full_text, from_full, CUT_MARK);
             }

@@ -184,8 +184,7 @@ pub struct FailedPublish {
     pub id: i64,
     pub error: String,
     /// Whether this failure counts towards parking: the broker refused this message for
-    /// good, or took others in the same round. A round that failed whole (the broker is
-    /// down) strikes no one.
+    /// good. A transient failure (the broker or a partition away) strikes no one.
     pub strike: bool,
 }
 

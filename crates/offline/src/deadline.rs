@@ -101,11 +101,22 @@ const LOOKING_BACK: &[&str] = &[
 /// Needs with a date: "need them by Friday", "needed before the 14th".
 const NEEDS: &[&str] = &["need", "needed", "needs", "brauche", "besoin", "necesito"];
 
+/// Event words that are also everyday words ("of course", "doesn't match", "in the
+/// event"): they name an event only after a determiner ("my race", "the meet").
+const AMBIGUOUS_EVENTS: &[&str] = &["course", "match", "final", "meet", "event"];
+
+/// Words that make an ambiguous event word a noun: "our meet", "the final".
+const DETERMINERS: &[&str] = &[
+    "my", "our", "his", "her", "their", "the", "a", "track", "swim", "school", "club", "ma", "la",
+    "le", "mon", "notre", "une", "mi", "el", "nuestra", "mein", "meine", "der", "die", "das",
+    "unser", "unsere",
+];
+
 /// Whether the customer's words (lower case) name a hard deadline.
 pub fn hard_deadline(lower: &str) -> bool {
     lower
         .split(['.', '!', '?', '\n', ';'])
-        .any(|sentence| sentence_has_deadline(sentence) || sentence.contains("deadline"))
+        .any(sentence_has_deadline)
 }
 
 fn sentence_has_deadline(sentence: &str) -> bool {
@@ -113,26 +124,37 @@ fn sentence_has_deadline(sentence: &str) -> bool {
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
         .filter(|w| !w.is_empty())
         .collect();
+    let deadline_named = words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| *w == "deadline" && !(i > 0 && matches!(words[i - 1], "no" | "without")));
+    let needed_by = words.iter().enumerate().any(|(i, w)| {
+        NEEDS.contains(w) && (i + 1..(i + 6).min(words.len())).any(|j| names_a_near_date(&words, j))
+    });
+    if deadline_named || needed_by {
+        return true;
+    }
+    // An event with a date, unless the sentence looks back at it.
     if words.iter().any(|w| LOOKING_BACK.contains(w)) {
         return false;
     }
     let event = words.iter().enumerate().any(|(i, w)| {
+        let before = i.checked_sub(1).map_or("", |b| words[b]);
         EVENTS.contains(w)
+            && (!AMBIGUOUS_EVENTS.contains(w) || DETERMINERS.contains(&before))
             // A bank holiday is the carrier's calendar, not the customer's plan.
-            && !(*w == "holiday" && i > 0 && matches!(words[i - 1], "bank" | "public"))
+            && !(*w == "holiday" && matches!(before, "bank" | "public"))
     });
-    let dated = (0..words.len()).any(|i| names_a_near_date(&words, i));
-    let needed_by = words.iter().enumerate().any(|(i, w)| {
-        NEEDS.contains(w) && (i + 1..(i + 6).min(words.len())).any(|j| names_a_near_date(&words, j))
-    });
-    (event && dated) || needed_by
+    event && (0..words.len()).any(|i| names_a_near_date(&words, i))
 }
 
 /// Whether `words[i]` starts a near date: "tomorrow", "this Saturday", "on the 14th".
 fn names_a_near_date(words: &[&str], i: usize) -> bool {
     let word = words[i];
     let next = words.get(i + 1).copied().unwrap_or("");
-    NEAR_DAYS.contains(&word)
+    // "Guten Morgen" is a greeting, not tomorrow.
+    let greeting = word == "morgen" && i > 0 && words[i - 1] == "guten";
+    (NEAR_DAYS.contains(&word) && !greeting)
         || (BEFORE_A_DAY.contains(&word) && DAYS.contains(&next))
         || (BEFORE_A_DAY.contains(&word)
             && next == "the"

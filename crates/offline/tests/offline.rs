@@ -443,6 +443,7 @@ fn a_hard_deadline_puts_an_email_among_those_seen_first() {
         "We need them by Tuesday for the district finals",
         "Corro el maratón de Valencia este domingo.",
         "We are going on a trip on the 14th, can they arrive before?",
+        "I ordered them a week ago and need them by Friday",
     ] {
         assert_eq!(see_first_floor(text), Some("hard deadline"), "{text}");
     }
@@ -451,6 +452,10 @@ fn a_hard_deadline_puts_an_email_among_those_seen_first() {
         "Will it arrive before the bank holiday on Monday?",
         "I coach a beginners' group on Tuesday evenings.",
         "Do you have the Pegasus in a 10?",
+        "Of course I can send them back tomorrow",
+        "The colour doesn't match, it arrived today",
+        "Guten Morgen, wo ist mein Lauf-Paket? Es ist nicht angekommen",
+        "There is no deadline, whenever suits you",
     ] {
         assert_eq!(see_first_floor(text), None, "{text}");
     }

@@ -30,8 +30,7 @@ pub struct RelayConfig {
     pub poll_interval: Duration,
     /// On shutdown: how long the final flush may take.
     pub drain_timeout: Duration,
-    /// Strikes (refusals for good, or failures while others went through) before a
-    /// message is parked.
+    /// Refusals for good before a message is parked.
     pub park_after: i32,
 }
 
@@ -158,15 +157,15 @@ pub async fn relay_once<P: EventPublisher>(
             Err(error) => failures.push((id, error)),
         }
     }
-    // A failure while others went through is this message's own; a round that failed
-    // whole is the broker's, and strikes no one.
-    let broker_took_some = !published.is_empty();
+    // Only a refusal for good strikes: a transient failure (a partition without its
+    // leader, a broker restarting) passes, however long it lasts and whatever else went
+    // through meanwhile.
     let failed: Vec<FailedPublish> = failures
         .iter()
         .map(|(id, error)| FailedPublish {
             id: *id,
             error: error.to_string(),
-            strike: !error.is_transient() || broker_took_some,
+            strike: !error.is_transient(),
         })
         .collect();
     let first_failure = failed.first().map(|f| f.error.clone());

@@ -203,6 +203,17 @@ fn a_draft_of_a_huge_email_fits_under_the_brokers_default_message_size() {
         "the draft itself is whole"
     );
 
+    // A short message under a long quoted thread: the thread gives, the message stays.
+    let mut thread = an_email("Where is my parcel?");
+    thread.body.full_text = format!("Where is my parcel?\n{}", "> quoted\n".repeat(250_000));
+    let fitted = DraftEvent::from(&a_draft())
+        .with_email(&thread)
+        .into_json_within(MAX_DRAFT_EVENT_BYTES);
+    assert!(fitted.fits);
+    let email = StoredDraft::from_json(&fitted.json).unwrap().email.unwrap();
+    assert_eq!(email.text, "Where is my parcel?");
+    assert!(email.full_text.ends_with(CUT_MARK));
+
     // A normal email is left as it is.
     let small = DraftEvent::from(&a_draft()).with_email(&an_email("Where is my parcel?"));
     let fitted = small.clone().into_json_within(MAX_DRAFT_EVENT_BYTES);

@@ -50,7 +50,12 @@ pub(super) fn dates(text: &str) -> Vec<(String, WrittenDate)> {
         };
         let (written, day, year_at) = if let Some(day) = words.get(i + 1).and_then(|w| day_of(w)) {
             (format!("{word} {}", words[i + 1]), day, i + 2)
-        } else if let Some(day) = i.checked_sub(1).and_then(|b| day_of(words[b])) {
+        } else if let Some(day) = i
+            .checked_sub(1)
+            // "… in a size 9. May I suggest": a number that ends a sentence is no day.
+            .filter(|b| !words[*b].ends_with('.'))
+            .and_then(|b| day_of(words[b]))
+        {
             (format!("{} {word}", words[i - 1]), day, i + 1)
         } else {
             continue;

@@ -28,15 +28,19 @@ pub fn check_reply(reply: &str, observations: &[Observation]) -> Vec<Ungrounded>
     evidence.unsupported(reply)
 }
 
-/// Lists what a reply's subject states without support: the customer's own subject
-/// ("Re: charged $49.99 twice") supports it as well as the evidence does.
+/// Lists what a reply's subject states without support. A subject that repeats the
+/// customer's own ("Re: charged $49.99 twice") may state what theirs states; anything else
+/// in it is held to the evidence alone (the customer's words are not evidence).
 pub fn check_subject(
     subject: &str,
     their_subject: Option<&str>,
     observations: &[Observation],
 ) -> Vec<Ungrounded> {
     let no_data = serde_json::Value::Null;
-    let theirs = their_subject.map(|text| (text, &no_data));
+    let theirs = their_subject
+        .map(without_reply_prefix)
+        .filter(|theirs| !theirs.is_empty() && subject.contains(theirs))
+        .map(|text| (text, &no_data));
     let evidence = Evidence::of(
         observations
             .iter()
@@ -58,6 +62,7 @@ impl Evidence {
     fn of<'a>(sources: impl Iterator<Item = (&'a str, &'a serde_json::Value)>) -> Self {
         let mut text = String::new();
         let mut cents = BTreeSet::new();
+        let mut limits = BTreeSet::new();
         for (source_text, data) in sources {
             text.push_str(source_text);
             text.push('\n');
@@ -65,9 +70,16 @@ impl Evidence {
                 text.push_str(&data.to_string());
                 text.push('\n');
             }
-            collect_cents_fields(data, &mut cents);
+            collect_cents_fields(data, &mut cents, &mut limits);
         }
-        cents.extend(amounts(&text).into_iter().filter_map(|amount| amount.cents));
+        // The observation's text names the customer's budget too ("under $150.00"): an
+        // amount that is only a limit they set is no price the shop stated.
+        cents.extend(
+            amounts(&text)
+                .into_iter()
+                .filter_map(|amount| amount.cents)
+                .filter(|c| !limits.contains(c)),
+        );
         Self {
             compact: text
                 .to_ascii_uppercase()
@@ -113,26 +125,40 @@ impl Evidence {
 }
 
 /// Every integer the shop's data states in cents (`fee_cents`, `amount_cents`,
-/// `price_cents`). Limits the customer set (`max_price_cents`, a budget) are theirs, not
-/// the shop's: a reply cannot quote them as a price.
-fn collect_cents_fields(value: &serde_json::Value, out: &mut BTreeSet<i64>) {
+/// `price_cents`) into `shop`; limits the customer set (`max_price_cents`, a budget) into
+/// `limits`: a reply cannot quote them as a price.
+fn collect_cents_fields(
+    value: &serde_json::Value,
+    shop: &mut BTreeSet<i64>,
+    limits: &mut BTreeSet<i64>,
+) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, value) in map {
-                let limit = key.starts_with("max_") || key.starts_with("min_");
-                if key.ends_with("_cents") && !limit {
-                    if let Some(cents) = value.as_i64() {
-                        out.insert(cents);
+                if let (true, Some(cents)) = (key.ends_with("_cents"), value.as_i64()) {
+                    if key.starts_with("max_") || key.starts_with("min_") {
+                        limits.insert(cents);
+                    } else {
+                        shop.insert(cents);
                     }
                 }
-                collect_cents_fields(value, out);
+                collect_cents_fields(value, shop, limits);
             }
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                collect_cents_fields(item, out);
+                collect_cents_fields(item, shop, limits);
             }
         }
         _ => {}
     }
+}
+
+/// A subject without its "Re:" prefixes, trimmed.
+fn without_reply_prefix(subject: &str) -> &str {
+    let mut rest = subject.trim();
+    while rest.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:")) {
+        rest = rest[3..].trim_start();
+    }
+    rest
 }

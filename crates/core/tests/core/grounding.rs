@@ -78,10 +78,13 @@ fn a_subject_is_checked_like_the_body_and_may_repeat_only_the_customers_own() {
     assert!(!check_reply("We refund $49.99.", &evidence).is_empty());
     // A subject that contains theirs does not carry an invented amount through.
     let problems = check_subject(
-        "Re: Charged $49.99 twice: refund of $25.00",
+        "Re: Charged $49.99 twice on 2026-02-27: refund of $25.00",
         theirs,
         &evidence,
     );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // Only a subject that repeats theirs may state what theirs states.
+    let problems = check_subject("Your refund of $49.99 is approved", theirs, &evidence);
     assert_eq!(problems.len(), 1, "{problems:?}");
 }
 
@@ -103,6 +106,7 @@ fn numbers_beside_may_or_march_the_words_are_no_dates() {
         "The Ghost 16 may be back in stock soon.",
         "A size 9 may fit you better.",
         "Runners march 10 miles in these.",
+        "We have it in a size 9. May I suggest the wide one?",
     ] {
         assert!(grounded(reply), "{reply}");
     }
@@ -143,7 +147,8 @@ fn a_single_decimal_digit_is_tenths_and_an_unreadable_amount_is_reported() {
 fn a_customers_budget_in_the_data_is_no_price_to_quote() {
     let data = vec![Observation {
         source: "products".into(),
-        text: "Stock of the items asked for.".into(),
+        // As the product lookup writes it: the budget is in the text as well.
+        text: "Looked for trail shoes under $150.00; 1 found.".into(),
         data: json!({"query": {"max_price_cents": 15000}, "rows": [{"price_cents": 12999}]}),
     }];
     assert!(check_reply("It costs $129.99.", &data).is_empty());
