@@ -27,20 +27,20 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// The body of `email`'s earlier email `event_id`, as recorded: a redraft request
-    /// carries the copy from the draft event, which may have been cut to fit the topic.
-    /// `None` unless that email belongs to the same customer and case.
+    /// The subject and body of `email`'s earlier email `event_id`, as recorded: a redraft
+    /// request carries the copy from the draft event, which may have been cut to fit the
+    /// topic. `None` unless that email belongs to the same customer and case.
     #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db recorded_body", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "recorded_body"))]
     pub async fn recorded_body(
         &self,
         email: &InboundEmail,
         event_id: &EventId,
-    ) -> Result<Option<EmailBody>> {
+    ) -> Result<Option<(Option<String>, EmailBody)>> {
         let mut tx = self
             .begin_scoped(CustomerScope::of(email), crate::shop::Access::Write)
             .await?;
         let row = sqlx::query(
-            "SELECT original_text, original_raw, full_text, readable_text FROM emails
+            "SELECT subject, original_text, original_raw, full_text, readable_text FROM emails
              WHERE event_id = $1 AND customer_id = $2 AND case_id = $3",
         )
         .bind(event_id.as_str())
@@ -63,11 +63,14 @@ impl Store {
                 )))
             }
         };
-        Ok(Some(EmailBody {
-            original,
-            full_text: row.try_get("full_text")?,
-            readable: row.try_get("readable_text")?,
-        }))
+        Ok(Some((
+            row.try_get("subject")?,
+            EmailBody {
+                original,
+                full_text: row.try_get("full_text")?,
+                readable: row.try_get("readable_text")?,
+            },
+        )))
     }
 
     /// Records a triaged email in one transaction: the email, its case, its draft, the

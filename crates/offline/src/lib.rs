@@ -20,6 +20,7 @@ mod language;
 pub mod model;
 mod precedents;
 pub mod report;
+mod requests;
 pub mod train;
 
 pub use classify::{classify, classify_text, safety_floor, see_first_floor};

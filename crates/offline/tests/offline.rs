@@ -462,6 +462,26 @@ fn a_hard_deadline_puts_an_email_among_those_seen_first() {
 }
 
 #[test]
+fn two_announced_requests_on_two_topics_are_other_and_one_topic_in_points_is_not() {
+    use deskhand_offline::classify_text;
+    let model = model();
+    let two = classify_text(
+        "Two problems",
+        "Hi, two things:\n\n1. Order 8812704 still hasn't arrived, the tracking hasn't moved in nine days.\n2. My card was charged twice for order 8809951, two payments of 62.00 for one order of insoles. Please refund the duplicate.\n\nThanks, Emily",
+        &model,
+    );
+    assert_eq!(two.topic, Topic::Other);
+    assert!(two.multiple_requests);
+    let one = classify_text(
+        "Two pairs",
+        "Hi, I'd like two pairs if you have them:\n1) Nike Pegasus 41 for my husband, size 10.\n2) Brooks Ghost 16 for me, size 8, any colour.\nAre they in stock?",
+        &model,
+    );
+    assert_eq!(one.topic, Topic::ProductAvailabilityOrRecommendation);
+    assert!(!one.multiple_requests);
+}
+
+#[test]
 fn my_bank_reporting_a_charge_is_no_threat_to_call_the_bank() {
     use deskhand_offline::see_first_floor;
     assert_eq!(

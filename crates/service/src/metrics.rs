@@ -31,9 +31,9 @@ pub mod names {
     /// Counter, by `reason` (`unknown_draft`, `altered_draft`): draft events on the
     /// approval topic the worker did not record, refused at intake. Alert on any.
     pub const DRAFTS_REFUSED: &str = "deskhand_review_drafts_refused_total";
-    /// Counter: draft events still over `MAX_DRAFT_EVENT_BYTES` once the email in them was
-    /// cut (the draft's own evidence is that large). Alert on any: a broker with default
-    /// limits refuses them.
+    /// Counter: drafts whose event was still over `MAX_DRAFT_EVENT_BYTES` once the email in
+    /// it was cut (the draft's own evidence was that large); each was handed to a person
+    /// without its bulk instead.
     pub const DRAFT_EVENTS_OVERSIZED: &str = "deskhand_draft_events_oversized_total";
     /// Counter, by `outcome` (`sent`, `retry`, `rejected`): SMTP delivery attempts.
     pub const SMTP_ATTEMPTS: &str = "deskhand_smtp_attempts_total";

@@ -158,8 +158,9 @@ impl<C: Cognition> Triage<C> {
         let reloaded;
         let email = match &email.redraft_of {
             Some(original) => match self.store.recorded_body(email, original).await? {
-                Some(body) => {
+                Some((subject, body)) => {
                     reloaded = InboundEmail {
+                        subject,
                         body,
                         ..email.clone()
                     };
@@ -213,13 +214,25 @@ impl<C: Cognition> Triage<C> {
         started: std::time::Instant,
     ) -> Result<(), deskhand_db::Error> {
         record_on_span(&draft);
-        let fitted = DraftEvent::from(&draft)
+        let mut fitted = DraftEvent::from(&draft)
             .with_email(email)
             .into_json_within(deskhand_contracts::MAX_DRAFT_EVENT_BYTES);
-        if !fitted.fits {
-            tracing::error!(draft_id = %draft.draft_id, "the draft event is over the size a broker accepts by default, even with the email cut");
+        let draft = if fitted.fits {
+            draft
+        } else {
+            // A broker with default limits would refuse it, and the case would wait behind
+            // it: a person gets the email without the draft's bulk instead.
+            tracing::error!(draft_id = %draft.draft_id, "the draft event is over the size a broker accepts by default, even with the email cut; handing the email to a person");
             metrics::counter!(crate::metrics::names::DRAFT_EVENTS_OVERSIZED).increment(1);
-        }
+            let handed_over = draft.handed_over(Escalation::new(
+                EscalationKind::TooLong,
+                "the draft and its evidence were too large to publish; the email is in the store",
+            ));
+            fitted = DraftEvent::from(&handed_over)
+                .with_email(email)
+                .into_json_within(deskhand_contracts::MAX_DRAFT_EVENT_BYTES);
+            handed_over
+        };
         let event_json = fitted.json;
         let outbox = OutboxMessage {
             topic: self.approval_topic.clone(),

@@ -430,6 +430,9 @@ async fn a_redraft_of_an_email_cut_to_fit_the_topic_reads_the_whole_recorded_ema
     let text = long["email"]["text"].as_str().unwrap().to_owned();
     let history = "Earlier, on the phone, I was told it would come soon. ".repeat(12_000);
     long["email"]["text"] = json!(format!("{text}\n\n{history}\nThe very end."));
+    // A subject long enough to be cut too.
+    let subject = format!("Where is my parcel?{}", " Still waiting.".repeat(100));
+    long["email"]["subject"] = json!(subject);
     app.world.publish(&[long]).await;
     let old = app.queued(&first).await;
     let second = unique("ev");
@@ -463,6 +466,17 @@ async fn a_redraft_of_an_email_cut_to_fit_the_topic_reads_the_whole_recorded_ema
     assert!(redrafted.0.starts_with(&format!("{first}~redraft-")));
     assert!(original.ends_with("The very end."));
     assert_eq!(redrafted.1, original, "the redraft read the whole email");
+    let subjects: Vec<String> =
+        sqlx::query_scalar("SELECT subject FROM emails WHERE event_id LIKE $1")
+            .bind(format!("{first}%"))
+            .fetch_all(app.world.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        subjects,
+        [subject.clone(), subject],
+        "the subject whole too"
+    );
     app.stop().await;
 }
 

@@ -1,0 +1,147 @@
+//! Several different requests in one email ("two things: where is my parcel, and you
+//! charged me twice"): the label definitions make such an email `other`, for a person to
+//! split.
+//!
+//! A bag of words over the whole email cannot see this: it averages the requests into one
+//! topic, and reading every sentence apart finds "another topic" in plain single-topic
+//! mail (docs/triage-model.md). So the rule needs the customer to say it, and the model to
+//! agree: the email announces several points ("two things", "a few questions", a numbered
+//! list), and its parts read as at least two different topics.
+
+use crate::features::extract;
+use crate::model::TriageModel;
+use deskhand_core::Topic;
+use std::collections::BTreeMap;
+
+/// How sure the model must be of a part's topic for it to count as a request of its own.
+const PART_CONFIDENCE: f32 = 0.6;
+
+/// Parts shorter than this many words say too little to be read alone ("Thanks,"): they
+/// join the part before.
+const MIN_PART_WORDS: usize = 4;
+
+/// At most this many parts are read: each costs one pass of the model.
+const MAX_PARTS: usize = 12;
+
+/// Counts that announce several points.
+const COUNTS: &[&str] = &[
+    "two", "2", "three", "3", "few", "couple", "several", "zwei", "drei", "deux", "trois", "dos",
+    "tres",
+];
+
+/// What the points are called.
+const POINTS: &[&str] = &[
+    "things",
+    "questions",
+    "issues",
+    "points",
+    "matters",
+    "problems",
+    "requests",
+    "anliegen",
+    "fragen",
+    "dinge",
+    "punkte",
+    "choses",
+    "problèmes",
+    "cosas",
+    "preguntas",
+    "problemas",
+    "asuntos",
+];
+
+/// The topics of an email's requests when it announces several and its parts bear it out;
+/// empty otherwise. Each topic comes with the model's highest confidence in a part of it.
+pub fn several_requests(body: &str, model: &TriageModel) -> BTreeMap<Topic, f32> {
+    let lower = body.to_lowercase();
+    if !announces_points(&lower) {
+        return BTreeMap::new();
+    }
+    let mut topics = BTreeMap::new();
+    for part in parts(body).iter().take(MAX_PARTS) {
+        let (topic, confidence) = model.predict(&extract("", part)).topic.best();
+        if topic != Topic::Other && confidence >= PART_CONFIDENCE {
+            let best = topics.entry(topic).or_insert(confidence);
+            *best = best.max(confidence);
+        }
+    }
+    if topics.len() >= 2 {
+        topics
+    } else {
+        BTreeMap::new()
+    }
+}
+
+/// "Two things", "a few questions", "zwei Anliegen", or a list numbered from 1 (or a).
+fn announces_points(lower: &str) -> bool {
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let counted = words.windows(3).any(|w| {
+        COUNTS.contains(&w[0])
+            && (POINTS.contains(&w[1]) || (w[1] == "of" && POINTS.contains(&w[2])))
+    }) || words
+        .windows(2)
+        .any(|w| COUNTS.contains(&w[0]) && POINTS.contains(&w[1]));
+    let starts = |line: &str, first: &[&str]| {
+        let line = line.trim_start();
+        first.iter().any(|p| line.starts_with(p))
+    };
+    let mut lines = lower.lines();
+    let numbered = lines
+        .by_ref()
+        .any(|line| starts(line, &["1.", "1)", "(1)", "(a)", "a)"]))
+        && lines.any(|line| starts(line, &["2.", "2)", "(2)", "(b)", "b)"]));
+    counted || numbered
+}
+
+/// The parts of an email: its sentences and list points, short ones joined to the one
+/// before.
+fn parts(body: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, parts: &mut Vec<String>| {
+        let words = current.split_whitespace().count();
+        if words == 0 {
+            return;
+        }
+        match parts.last_mut() {
+            Some(last) if words < MIN_PART_WORDS => {
+                last.push(' ');
+                last.push_str(current.trim());
+            }
+            _ => parts.push(current.trim().to_owned()),
+        }
+        current.clear();
+    };
+    for line in body.lines() {
+        let trimmed = line.trim();
+        if starts_a_point(trimmed) || trimmed.is_empty() {
+            flush(&mut current, &mut parts);
+        }
+        let chars: Vec<char> = trimmed.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            current.push(*c);
+            // A sentence ends at a stop followed by a space ("2.5" does not end one).
+            let at_end = chars.get(i + 1).is_none_or(|next| next.is_whitespace());
+            if matches!(c, '.' | '?' | '!') && at_end {
+                flush(&mut current, &mut parts);
+            }
+        }
+        current.push(' ');
+    }
+    flush(&mut current, &mut parts);
+    parts
+}
+
+/// "1.", "2)", "(a)", "-", "•" start a list point.
+fn starts_a_point(line: &str) -> bool {
+    let mut chars = line.chars();
+    match chars.next() {
+        Some('-' | '•' | '*') => true,
+        Some('(') => chars.next().is_some_and(char::is_alphanumeric) && chars.next() == Some(')'),
+        Some(c) if c.is_ascii_digit() => matches!(chars.next(), Some('.' | ')')),
+        _ => false,
+    }
+}
