@@ -3,7 +3,7 @@
 // approved one leave the queue, then look at the stats page. Screenshots go to
 // $SCREENSHOT_DIR. Prints one JSON line with what it did; exits non-zero on any failure.
 //
-// Env: BASE_URL, TOKEN, EDITED_REPLY, EXPECT_QUEUE (drafts pending at the start),
+// Env: BASE_URL, TOKEN, EDITED_REPLY, EDITED_SUBJECT, EXPECT_QUEUE (drafts pending at the start),
 // SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
 
@@ -16,6 +16,7 @@ const base = env("BASE_URL");
 const shots = env("SCREENSHOT_DIR");
 const expected = Number(env("EXPECT_QUEUE"));
 const edited = env("EDITED_REPLY");
+const editedSubject = env("EDITED_SUBJECT");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -53,9 +54,13 @@ try {
   await page.waitForFunction(() => document.getElementById("d-reply").value.length > 0);
   const evidence = await page.locator("#d-evidence li").count();
   const actions = await page.locator("#d-actions input[type=checkbox]").count();
+  // The subject that will be sent is shown, and may be edited.
+  const draftedSubject = await page.inputValue("#d-reply-subject");
+  if (!draftedSubject) failures.push("the reply's subject is not shown");
   await page.screenshot({ path: `${shots}/3-draft.png`, fullPage: true });
 
   await page.fill("#d-reply", edited);
+  await page.fill("#d-reply-subject", editedSubject);
   await page.click("#approve");
   // The next draft opens by itself.
   await page.waitForFunction((id) => location.hash.startsWith("#/drafts/") && !location.hash.includes(id), firstId);

@@ -12,6 +12,7 @@
 //! line and calls in here, so tests start the real application in-process.
 
 pub mod application;
+pub mod dry_run;
 pub mod engine;
 pub mod http_guard;
 pub mod review_intake;

@@ -37,6 +37,9 @@ enum Command {
     Outbox(OutboxCommand),
     /// Replace the shop's business data with a deterministic synthetic one.
     Seed(SeedArgs),
+    /// Dry run: one email (an inbound event .json, or an .eml) through the graph against
+    /// the live store; prints the draft event. Nothing is recorded, published or sent.
+    Triage(TriageArgs),
     /// Replay a labelled dataset through the pipeline and score every step (deskhand-tools).
     #[command(disable_help_flag = true)]
     Eval(ToolArgs),
@@ -73,6 +76,18 @@ enum UsersCommand {
     Disable { name: String },
     /// Give a reviewer a new API token (printed once); the old one and its sessions end.
     Rotate { name: String },
+}
+
+#[derive(Debug, clap::Args)]
+struct TriageArgs {
+    /// An inbound event as JSON (the CRM's format), or a raw message (.eml).
+    file: std::path::PathBuf,
+    /// For an .eml: the customer it is from (an event names its own).
+    #[arg(long)]
+    customer_id: Option<i64>,
+    /// For an .eml: the case it belongs to (default: a case of its own).
+    #[arg(long)]
+    case_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +139,7 @@ fn main() -> anyhow::Result<()> {
             Command::Users(command) => users(&settings, command).await,
             Command::Outbox(command) => outbox(&settings, command).await,
             Command::Seed(args) => seed_store(&settings, &args).await,
+            Command::Triage(args) => triage(&settings, args).await,
             Command::Eval(_) | Command::Train(_) | Command::Bench(_) | Command::Demo(_) => {
                 unreachable!("the tools' commands were handed over above")
             }
@@ -152,6 +168,31 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         tracing::info!("password of role deskhand_worker set");
     }
     tracing::info!("database is up to date");
+    Ok(())
+}
+
+/// A dry run of one email: the draft it would get, on stdout as JSON.
+async fn triage(settings: &Settings, args: TriageArgs) -> anyhow::Result<()> {
+    use deskhand::dry_run::{dry_run, DryRunInput};
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let is_event = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let input = if is_event {
+        DryRunInput::Event(bytes)
+    } else {
+        DryRunInput::Message {
+            raw: bytes,
+            customer_id: args
+                .customer_id
+                .context("an .eml names no customer: give --customer-id")?,
+            case_id: args.case_id,
+        }
+    };
+    let event = dry_run(settings, input).await?;
+    println!("{}", serde_json::to_string_pretty(&event)?);
     Ok(())
 }
 

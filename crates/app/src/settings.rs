@@ -52,6 +52,15 @@ fn millis<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration,
     u64::deserialize(deserializer).map(Duration::from_millis)
 }
 
+/// `warn` or `refuse`.
+fn sender_check<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<deskhand_core::sender::SenderCheck, D::Error> {
+    String::deserialize(deserializer)?
+        .parse()
+        .map_err(serde::de::Error::custom)
+}
+
 /// `YYYY-MM-DD`, or empty for none.
 fn optional_date<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -265,6 +274,9 @@ pub struct AgentSettings {
     pub coupon_valid_days: i64,
     pub memory_max_entries: usize,
     pub memory_max_rolling_chars: usize,
+    /// `warn` or `refuse`: what a sender that is not the customer's address on file gets.
+    #[serde(deserialize_with = "sender_check")]
+    pub sender_mismatch: deskhand_core::sender::SenderCheck,
 }
 
 impl AgentSettings {
@@ -283,6 +295,7 @@ impl AgentSettings {
             reply_languages,
             policy: self.policy(),
             memory: self.memory(),
+            sender_check: self.sender_mismatch,
         }
     }
 

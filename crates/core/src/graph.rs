@@ -16,9 +16,11 @@ use crate::grounding::{check_reply, check_subject};
 use crate::ids::DraftId;
 use crate::memory::{CaseMemory, MemorySettings};
 use crate::ports::{
-    Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup, ShopData, Usage,
+    Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup, Recalled,
+    ShopData, Usage,
 };
 use crate::scope::CustomerScope;
+use crate::sender::{SenderCheck, SenderMismatch};
 use crate::tracking::find_numbers;
 use serde_json::json;
 use std::time::Instant;
@@ -27,6 +29,7 @@ use tracing::Instrument as _;
 
 mod products;
 mod route;
+mod sender_check;
 
 pub use route::{decide_route, RouteDecision};
 
@@ -50,6 +53,9 @@ pub struct GraphSettings {
     pub reply_languages: Vec<Language>,
     pub policy: PolicySettings,
     pub memory: MemorySettings,
+    /// When the sender is not the customer's address on file: warn the reviewer, or draft
+    /// no reply.
+    pub sender_check: SenderCheck,
 }
 
 impl Default for GraphSettings {
@@ -63,6 +69,7 @@ impl Default for GraphSettings {
             max_requested_rows: 8,
             reply_languages: vec![Language::english()],
             policy: PolicySettings::default(),
+            sender_check: SenderCheck::default(),
             memory: MemorySettings::default(),
         }
     }
@@ -213,24 +220,30 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let scope = CustomerScope::of(email);
 
         let started = Instant::now();
-        let memory = match self
+        let Recalled {
+            memory,
+            address_on_file,
+        } = match self
             .data
             .recall(scope, &email.case_id)
             .instrument(node_span("recall"))
             .await
         {
-            Ok(memory) => memory,
+            Ok(recalled) => recalled,
             Err(error @ DataError::Unavailable(_)) => {
                 return Err(GraphError::StoreUnavailable(error))
             }
             Err(DataError::Failed(reason)) => {
                 recorder.node("recall", started, Some(reason));
-                CaseMemory::default()
+                Recalled::default()
             }
         };
-        let outcome = self
+        let mut outcome = self
             .decide(email, &ctx, scope, &memory, started, &mut recorder)
             .await?;
+        if let Some(mismatch) = SenderMismatch::of(&email.from, address_on_file.as_deref()) {
+            outcome.apply_sender_check(mismatch, self.settings.sender_check);
+        }
         // A redraft is of an email the memory already holds: keep it as is.
         let next_memory = if email.redraft_of.is_some() {
             memory.clone()

@@ -40,6 +40,7 @@ pub mod precedent;
 pub mod product;
 pub mod review;
 pub mod scope;
+pub mod sender;
 pub mod tracking;
 
 pub use action::{Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, ProposedAction};

@@ -214,14 +214,23 @@ pub struct CustomerActivity {
     pub refunds: Vec<RefundSummary>,
 }
 
+/// What the graph recalls before it reads an email: the case's memory and where the
+/// customer is known to write from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recalled {
+    pub memory: CaseMemory,
+    /// The customer's address on file, if the shop has one.
+    pub address_on_file: Option<String>,
+}
+
 /// The store's data, as the graph may read it.
 pub trait ShopData: Send + Sync {
-    /// The memory of one case of this customer's.
+    /// The memory of one case of this customer's, and the customer's address on file.
     fn recall(
         &self,
         scope: CustomerScope,
         case_id: &CaseId,
-    ) -> impl Future<Output = Result<CaseMemory, DataError>> + Send;
+    ) -> impl Future<Output = Result<Recalled, DataError>> + Send;
 
     /// This customer's deliveries matching the numbers, and those whose window ended on or
     /// after `recent_since`.

@@ -160,6 +160,8 @@ pub enum Refusal {
     NothingToSend,
     #[error("the reply is empty")]
     EmptyReply,
+    #[error("the subject is empty")]
+    EmptySubject,
 }
 
 impl ReviewPolicy {
@@ -246,6 +248,23 @@ pub fn reply_to_send(
         }
         (None, Some(drafted)) => Ok((drafted.to_owned(), false)),
         (None, None) => Err(Refusal::NothingToSend),
+    }
+}
+
+/// The subject an approval sends: the reviewer's edit (on one line), or the drafted one.
+/// Returns the subject and whether it was edited.
+pub fn subject_to_send(drafted: &str, edited: Option<&str>) -> Result<(String, bool), Refusal> {
+    match edited {
+        None => Ok((drafted.to_owned(), false)),
+        Some(edit) => {
+            // A header is one line: line breaks become spaces, so nothing can be injected.
+            let edit = edit.replace(['\r', '\n'], " ").trim().to_owned();
+            if edit.is_empty() {
+                return Err(Refusal::EmptySubject);
+            }
+            let changed = edit != drafted.trim();
+            Ok((edit, changed))
+        }
     }
 }
 

@@ -175,7 +175,7 @@ async fn a_memory_written_from_a_stale_read_is_refused_as_a_transient_conflict(p
     let settings = deskhand_core::memory::MemorySettings::default();
     let first = email("e1", "c1");
     let scope = CustomerScope::of(&first);
-    let read = store.recall(scope, &first.case_id).await.unwrap();
+    let read = store.recall(scope, &first.case_id).await.unwrap().memory;
     let next = read.with_customer_email("asks about parcel", Topic::DeliveryDelay, &settings);
     store
         .record_triage(
@@ -210,7 +210,7 @@ async fn a_memory_written_from_a_stale_read_is_refused_as_a_transient_conflict(p
         "the whole transaction rolled back"
     );
 
-    let fresh = store.recall(scope, &first.case_id).await.unwrap();
+    let fresh = store.recall(scope, &first.case_id).await.unwrap().memory;
     assert_eq!(fresh.customer_emails, 1);
     assert_eq!(fresh.entries[0].summary, "asks about parcel");
     assert_eq!(fresh.times_asked(Topic::DeliveryDelay), 1);

@@ -214,6 +214,11 @@ function renderDraft(detail) {
   const c = d.classification;
   const heard = tone({ language: c.language, sentiment: c.tone && c.tone.sentiment, frustration: c.tone && c.tone.frustration });
   $("d-classification").textContent = `${label(c.topic)} · ${c.urgency} · confidence ${(c.confidence * 100).toFixed(0)}% · route ${label(d.route)}${heard ? ` · ${heard}` : ""}`;
+  // The subject that will be sent; without a drafted reply, the server answers under
+  // "Re:" and the customer's subject unless the reviewer writes one.
+  const subject = $("d-reply-subject");
+  subject.value = d.reply ? d.reply.subject : "";
+  subject.placeholder = d.reply ? "" : `Re: ${email.subject || "your message"}`;
   const reply = $("d-reply");
   reply.value = d.reply ? d.reply.body : "";
   reply.placeholder = d.reply ? "" : "The agent proposes no reply. Write one to approve, or reject / escalate.";
@@ -245,7 +250,7 @@ function renderDraft(detail) {
   $("d-topic").disabled = $("d-urgency").disabled = !open;
   for (const id of ["approve", "reject", "escalate"]) $(id).disabled = !open;
   $("escalate").disabled = !open || s.status === "escalated";
-  reply.disabled = !open;
+  reply.disabled = subject.disabled = !open;
   const outgoing = detail.outgoing;
   $("d-status").textContent = open ? `Version ${s.version}` :
     `This draft is ${s.status}${outgoing ? `; reply ${outgoing.status}${outgoing.last_error ? ` (last error: ${outgoing.last_error})` : ""}` : ""}.`;
@@ -268,6 +273,9 @@ async function decide(kind, reason) {
       const drafted = detail.draft.reply ? detail.draft.reply.body : null;
       const text = $("d-reply").value;
       if (text !== drafted) body.reply_body = text;
+      const draftedSubject = detail.draft.reply ? detail.draft.reply.subject : "";
+      const subjectText = $("d-reply-subject").value;
+      if (subjectText.trim() !== "" && subjectText !== draftedSubject) body.reply_subject = subjectText;
     } else if (kind === "reject") body = { version, reason };
     else body = { version, note: reason };
     if (kind !== "escalate") {

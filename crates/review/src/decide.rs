@@ -20,6 +20,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub(crate) struct ApproveBody {
     version: i32,
     reply_body: Option<String>,
+    reply_subject: Option<String>,
     action_ids: Option<Vec<ActionId>>,
     #[serde(default)]
     correction: Option<CorrectionBody>,
@@ -101,6 +102,7 @@ pub(crate) async fn approve(
     let approve = Approve {
         version: body.version,
         reply_body: body.reply_body,
+        reply_subject: body.reply_subject,
         action_ids: body.action_ids,
         correction: correction(body.correction),
     };

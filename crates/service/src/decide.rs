@@ -16,8 +16,8 @@ use deskhand_core::delivery::PolicySettings;
 use deskhand_core::draft::UnknownLabel;
 use deskhand_core::memory::MemorySettings;
 use deskhand_core::review::{
-    reply_summary, reply_to_send, select_actions, Correction, DecisionKind, OutgoingEmail, Refusal,
-    ReviewPolicy, ReviewStatus,
+    reply_summary, reply_to_send, select_actions, subject_to_send, Correction, DecisionKind,
+    OutgoingEmail, Refusal, ReviewPolicy, ReviewStatus,
 };
 use deskhand_core::{Action, ActionId, Draft, DraftId, ProposedAction, Transience};
 use deskhand_db::{
@@ -54,6 +54,8 @@ pub struct Approve {
     pub version: i32,
     /// The reviewer's edit of the reply; `None` sends the draft as written.
     pub reply_body: Option<String>,
+    /// The reviewer's subject, when they changed the drafted one.
+    pub reply_subject: Option<String>,
     /// The actions to run; `None` runs every proposed action.
     pub action_ids: Option<Vec<ActionId>>,
     /// The reviewer's view of the topic and urgency, as sent.
@@ -206,16 +208,18 @@ impl Decisions {
         idempotency_key: &str,
         approve: Approve,
     ) -> Result<Decided, DecideError> {
-        let request_hash = request_hash(
-            draft_id,
-            DecisionKind::Approve,
-            &json!({
-                "version": approve.version,
-                "reply_body": approve.reply_body,
-                "action_ids": approve.action_ids,
-                "correction": labels_as_sent(approve.correction.as_ref()),
-            }),
-        );
+        let mut hashed = json!({
+            "version": approve.version,
+            "reply_body": approve.reply_body,
+            "action_ids": approve.action_ids,
+            "correction": labels_as_sent(approve.correction.as_ref()),
+        });
+        // Only when sent: a request without it hashes as it did before subjects could be
+        // edited, so a retry across the upgrade still replays.
+        if let Some(subject) = &approve.reply_subject {
+            hashed["reply_subject"] = json!(subject);
+        }
+        let request_hash = request_hash(draft_id, DecisionKind::Approve, &hashed);
         let key = Some(IdempotencyKey {
             key: idempotency_key,
             request_hash: &request_hash,
@@ -242,10 +246,13 @@ impl Decisions {
         let to = pending.reply_to.clone().ok_or_else(|| {
             DecideError::Invalid(format!("cannot reply to {:?}: no address", email.from))
         })?;
-        let subject = match &draft.reply {
+        let drafted_subject = match &draft.reply {
             Some(reply) => reply.subject.clone(),
             None => reply_subject(email.subject.as_deref()),
         };
+        let (subject, subject_edited) =
+            subject_to_send(&drafted_subject, approve.reply_subject.as_deref())?;
+        let edited = edited || subject_edited;
         let today = self
             .settings
             .today
@@ -265,6 +272,7 @@ impl Decisions {
         let request = json!({
             "version": approve.version,
             "reply_body": approve.reply_body,
+            "reply_subject": approve.reply_subject,
             "action_ids": approve.action_ids,
             "correction": correction,
         });

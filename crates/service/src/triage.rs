@@ -170,17 +170,7 @@ impl<C: Cognition> Triage<C> {
             },
             None => email,
         };
-        let now = OffsetDateTime::now_utc();
-        let context = RunContext {
-            draft_id: DraftId::new(),
-            now,
-            today: self.today.unwrap_or(now.date()),
-            // The exported trace's id, so the draft and the decision name the same trace.
-            trace_id: trace_context::current_trace_id()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
-            deadline: deskhand_core::ports::Deadline::after(self.budget),
-        };
-        let triage = self.graph.run(email, context).await?;
+        let triage = self.graph.run(email, self.run_context()).await?;
         let draft = triage.draft;
         let first = self
             .record(email, &source, draft.clone(), &triage.memory, started)
@@ -201,6 +191,28 @@ impl<C: Cognition> Triage<C> {
                     })
             }
             other => Ok(other?),
+        }
+    }
+
+    /// What the graph would draft for `email` against the live store, without recording,
+    /// publishing or sending anything: the draft with its evidence, route, actions and
+    /// trace. How an integrator checks a mapping, and a reviewer asks "what would it have
+    /// said?".
+    pub async fn dry_run(&self, email: &InboundEmail) -> Result<deskhand_core::Draft, TriageError> {
+        Ok(self.graph.run(email, self.run_context()).await?.draft)
+    }
+
+    /// A run's context: a new draft id, the business date, the email's budget.
+    fn run_context(&self) -> RunContext {
+        let now = OffsetDateTime::now_utc();
+        RunContext {
+            draft_id: DraftId::new(),
+            now,
+            today: self.today.unwrap_or(now.date()),
+            // The exported trace's id, so the draft and the decision name the same trace.
+            trace_id: trace_context::current_trace_id()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+            deadline: deskhand_core::ports::Deadline::after(self.budget),
         }
     }
 

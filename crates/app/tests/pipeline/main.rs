@@ -3,6 +3,7 @@
 
 mod agent;
 mod compose;
+mod dry_run;
 mod eval;
 mod faults;
 mod http;

@@ -150,7 +150,18 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
     assert_eq!(app.count("SELECT count(*) FROM coupons").await, 0);
 
     let edited = "Hi Ann,\n\nSorry for the wait. Your parcel 1Z999AA10123456784 is on its way; we refunded the $8.00 delivery fee and added a free express shipping coupon.\n\nBest, Rita";
-    let body = json!({"version": version(&detail), "reply_body": edited});
+    // An empty subject is refused, and nothing is decided.
+    let (status, refused, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some("key-0"),
+            json!({"version": version(&detail), "reply_subject": "  "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let subject = "Your parcel 1Z999AA10123456784 is on its way";
+    let body = json!({"version": version(&detail), "reply_body": edited, "reply_subject": subject});
     let (status, first, _) = app
         .post(
             &app.reviewer,
@@ -237,6 +248,11 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
         Some(format!("draft-{draft_id}@shop.example").as_str())
     );
     assert_eq!(message.body_text(0).unwrap().trim_end(), edited);
+    assert_eq!(
+        message.subject(),
+        Some(subject),
+        "the subject as the reviewer wrote it"
+    );
 
     // The decision event for the CRM.
     let reader = deskhand_kafka::TopicReader::new(&app.world.client, &app.world.decided).unwrap();
@@ -267,6 +283,7 @@ async fn an_approval_runs_its_actions_once_and_sends_the_edited_reply_threaded_t
     assert_eq!(decision["reviewer"]["name"], "rita");
     assert_eq!(decision["edited"], true);
     assert_eq!(decision["reply"]["body"], edited);
+    assert_eq!(decision["reply"]["subject"], subject);
     assert_eq!(decided[0].key.as_deref(), Some(case.as_str()));
 
     // The decision is in the email's trace: its event carries that trace onward, and the

@@ -36,6 +36,7 @@ async fn a_reviewer_signs_in_edits_and_approves_a_draft_in_the_browser_and_it_le
         .env("TOKEN", &app.reviewer)
         .env("EXPECT_QUEUE", "2")
         .env("EDITED_REPLY", edited)
+        .env("EDITED_SUBJECT", "Your parcel is on its way")
         .env("SCREENSHOT_DIR", &shots);
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
@@ -70,6 +71,10 @@ async fn a_reviewer_signs_in_edits_and_approves_a_draft_in_the_browser_and_it_le
     );
     let sent = smtp.wait_for(1, Duration::from_secs(30)).await;
     assert_eq!(sent.len(), 1);
+    let message = mail_parser::MessageParser::default()
+        .parse(&sent[0])
+        .unwrap();
+    assert_eq!(message.subject(), Some("Your parcel is on its way"));
     eprintln!("screenshots in {}", shots.display());
     app.stop().await;
 }

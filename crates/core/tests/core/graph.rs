@@ -71,11 +71,15 @@ struct Shop {
     deliveries: Vec<(i64, DeliveryFacts)>,
     products: Vec<ProductCandidate>,
     memory: CaseMemory,
+    address_on_file: Option<String>,
 }
 
 impl ShopData for Shop {
-    async fn recall(&self, _: CustomerScope, _: &CaseId) -> Result<CaseMemory, DataError> {
-        Ok(self.memory.clone())
+    async fn recall(&self, _: CustomerScope, _: &CaseId) -> Result<Recalled, DataError> {
+        Ok(Recalled {
+            memory: self.memory.clone(),
+            address_on_file: self.address_on_file.clone(),
+        })
     }
     async fn deliveries(
         &self,
@@ -165,7 +169,11 @@ fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
 }
 
 fn run_email(engine: Scripted, shop: Shop, email: &InboundEmail) -> Triage {
-    let graph = TriageGraph::new(engine, shop, GraphSettings::default());
+    run_with(engine, shop, email, GraphSettings::default())
+}
+
+fn run_with(engine: Scripted, shop: Shop, email: &InboundEmail, settings: GraphSettings) -> Triage {
+    let graph = TriageGraph::new(engine, shop, settings);
     let ctx = RunContext {
         draft_id: DraftId::new(),
         now: datetime!(2026-03-10 10:01 UTC),
@@ -727,4 +735,53 @@ fn a_subject_stating_an_amount_not_in_the_evidence_is_caught_but_the_customers_o
         "{:?}",
         draft.observations
     );
+}
+
+#[test]
+fn a_sender_who_is_not_the_customer_on_file_is_named_to_the_reviewer_or_gets_no_reply() {
+    use deskhand_core::sender::SenderCheck;
+    let late_parcel = || Shop {
+        deliveries: vec![(
+            7,
+            delivery(1, "1Z999AA10123456784", date!(2026 - 03 - 04), None, 800),
+        )],
+        address_on_file: Some("Dana@Example.com".into()),
+        ..Shop::default()
+    };
+    let mut mail = email("Where is 1Z999AA10123456784?");
+    let sender_checks = |draft: &Draft| {
+        draft
+            .observations
+            .iter()
+            .filter(|o| o.source == "sender_check")
+            .count()
+    };
+
+    // The customer's own address, however cased and named: nothing to say.
+    mail.from = "Dana Ruiz <dana@example.COM>".into();
+    let own = run_email(engine_for_delivery(), late_parcel(), &mail).draft;
+    assert_eq!(sender_checks(&own), 0);
+    assert_eq!(own.route, Route::Delivery);
+
+    // Another address: the reviewer is told; by default the draft stands.
+    mail.from = "Dana <dana.ruiz@another.example>".into();
+    let warned = run_email(engine_for_delivery(), late_parcel(), &mail).draft;
+    assert_eq!(sender_checks(&warned), 1);
+    assert_eq!(warned.route, Route::Delivery);
+    assert!(warned.reply.is_some() && !warned.proposed_actions.is_empty());
+
+    // Under `refuse`, nothing about the account is drafted for that sender.
+    let settings = GraphSettings {
+        sender_check: SenderCheck::Refuse,
+        ..GraphSettings::default()
+    };
+    let refused = run_with(engine_for_delivery(), late_parcel(), &mail, settings).draft;
+    assert_eq!(refused.route, Route::Escalate);
+    assert!(refused.reply.is_none() && refused.proposed_actions.is_empty());
+    assert_eq!(sender_checks(&refused), 1);
+    assert!(refused
+        .escalation
+        .unwrap()
+        .reason
+        .contains("dana.ruiz@another.example"));
 }

@@ -261,3 +261,26 @@ fn a_reply_address_is_one_mailbox_or_none() {
         assert_eq!(address(none), None, "{none:?}");
     }
 }
+
+#[test]
+fn an_edited_subject_is_sent_on_one_line_and_an_empty_one_is_refused() {
+    use deskhand_core::review::{subject_to_send, Refusal};
+    assert_eq!(
+        subject_to_send("Re: parcel", None),
+        Ok(("Re: parcel".to_owned(), false))
+    );
+    assert_eq!(
+        subject_to_send("Re: parcel", Some(" Re: parcel ")),
+        Ok(("Re: parcel".to_owned(), false)),
+        "the same subject is no edit"
+    );
+    assert_eq!(
+        subject_to_send("Re: parcel", Some("Refund\r\nBcc: someone@else.example")),
+        Ok(("Refund  Bcc: someone@else.example".to_owned(), true)),
+        "a line break cannot start a header"
+    );
+    assert_eq!(
+        subject_to_send("Re: parcel", Some(" \n ")),
+        Err(Refusal::EmptySubject)
+    );
+}

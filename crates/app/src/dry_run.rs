@@ -1,0 +1,106 @@
+//! `deskhand triage FILE`: one email through the same graph, against the live store, with
+//! nothing recorded, published or sent. It prints the draft event the worker would have
+//! published (reply, evidence, route, actions, trace): how an integrator checks a mapping,
+//! and how a reviewer asks "what would it have said?".
+
+use crate::application::decode_limits;
+use crate::engine::AnyEngine;
+use crate::Settings;
+use anyhow::Context as _;
+use deskhand_contracts::{decode_inbound, DraftEvent};
+use deskhand_core::email::{EmailBody, InboundEmail, OriginalMessage};
+use deskhand_core::ids::{CaseId, CustomerId, EventId};
+use deskhand_core::TriageGraph;
+use deskhand_db::{DatabaseSettings, Store};
+use deskhand_service::triage::Triage;
+use std::sync::Arc;
+
+/// What the file holds.
+#[derive(Debug, Clone)]
+pub enum DryRunInput {
+    /// An inbound event as the CRM publishes it (JSON).
+    Event(Vec<u8>),
+    /// A raw RFC 822 message, for the customer `customer_id` (an .eml file has no customer).
+    Message {
+        raw: Vec<u8>,
+        customer_id: i64,
+        case_id: Option<String>,
+    },
+}
+
+/// Runs the graph on the input and returns the draft event it would publish.
+pub async fn dry_run(settings: &Settings, input: DryRunInput) -> anyhow::Result<DraftEvent> {
+    let limits = decode_limits(settings);
+    let email = match input {
+        DryRunInput::Event(payload) => decode_inbound(&payload, &limits)?,
+        DryRunInput::Message {
+            raw,
+            customer_id,
+            case_id,
+        } => email_of_message(raw, customer_id, case_id, &limits)?,
+    };
+    let store = Store::connect_lazy(&DatabaseSettings {
+        url: settings.database.url.expose().to_owned(),
+        max_connections: 2,
+        acquire_timeout: settings.database.acquire_timeout,
+    })?;
+    let vocabulary = store
+        .catalog_vocabulary()
+        .await
+        .context("reading the catalog; is the database migrated (`deskhand migrate`)?")?;
+    let engine = AnyEngine::build(
+        settings.llm.engine(),
+        settings.triage.load_model()?,
+        vocabulary,
+    )?;
+    let graph = TriageGraph::new(
+        engine,
+        store.clone(),
+        settings.agent.graph(settings.triage.reply_languages()?),
+    );
+    // The outbox wake-up and the approval topic are never used: a dry run records nothing.
+    let triage = Triage::new(
+        graph,
+        store,
+        settings.topics.approval.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+        settings.agent.today,
+        settings.llm.email_budget,
+    );
+    let draft = triage.dry_run(&email).await?;
+    Ok(DraftEvent::from(&draft).with_email(&email))
+}
+
+/// An inbound email made of a raw message, as the CRM's event would carry it.
+fn email_of_message(
+    raw: Vec<u8>,
+    customer_id: i64,
+    case_id: Option<String>,
+    limits: &deskhand_contracts::DecodeLimits,
+) -> anyhow::Result<InboundEmail> {
+    let parsed = deskhand_mail::parse_message(&raw, limits.mail)?;
+    let event_id = format!("dry-run-{}", &uuid_like());
+    Ok(InboundEmail {
+        case_id: CaseId::parse(case_id.as_deref().unwrap_or(&event_id))?,
+        event_id: EventId::parse(&event_id)?,
+        customer_id: CustomerId::parse(customer_id)?,
+        customer_name: None,
+        received_at: time::OffsetDateTime::now_utc(),
+        from: parsed.from.unwrap_or_default(),
+        subject: parsed.subject,
+        message_id: parsed.message_id,
+        body: EmailBody {
+            original: OriginalMessage::Raw(raw),
+            full_text: parsed.full_text,
+            readable: parsed.readable,
+        },
+        redraft_of: None,
+    })
+}
+
+/// A name for the run that no CRM event uses: the time in nanoseconds.
+fn uuid_like() -> String {
+    time::OffsetDateTime::now_utc()
+        .unix_timestamp_nanos()
+        .to_string()
+}
