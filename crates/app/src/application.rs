@@ -293,7 +293,11 @@ impl Application {
                     &settings.topics.approval,
                     &review_dlq_topic(&settings),
                 ),
-                Arc::new(ReviewIntake::new(Intake::new(self.store.clone()))),
+                Arc::new(ReviewIntake::new(
+                    Intake::new(self.store.clone()).closing_no_reply(
+                        settings.review.no_reply == crate::settings::NoReplyHandling::Close,
+                    ),
+                )),
                 self.publisher.clone(),
             );
             let token = shutdown.clone();

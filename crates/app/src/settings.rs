@@ -136,6 +136,17 @@ pub struct ReviewConfig {
     pub sign_in_window_seconds: u64,
     /// The header a trusted reverse proxy puts the client's address in; empty: the peer.
     pub client_address_header: String,
+    /// `close`: drafts that need no reply are closed on arrival (audited, listed under
+    /// closed, reopenable); `queue`: they wait in the queue like the others.
+    pub no_reply: NoReplyHandling,
+}
+
+/// What the review side does with drafts that need no reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoReplyHandling {
+    Close,
+    Queue,
 }
 
 impl ReviewConfig {

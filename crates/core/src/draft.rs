@@ -258,13 +258,16 @@ pub enum EscalationKind {
     StorageFailed,
     /// Written in a language the engine does not reply in.
     Language,
+    /// The sender is not the customer's address on file and `agent.sender_mismatch` is
+    /// `refuse`: no reply was drafted, and only a lead may decide it.
+    SenderMismatch,
     /// Set by a producer that predates kinds.
     #[default]
     Unspecified,
 }
 
 impl EscalationKind {
-    pub const ALL: [EscalationKind; 12] = [
+    pub const ALL: [EscalationKind; 13] = [
         Self::Urgent,
         Self::SeveralRequests,
         Self::LowConfidence,
@@ -276,6 +279,7 @@ impl EscalationKind {
         Self::NeedsPerson,
         Self::StorageFailed,
         Self::Language,
+        Self::SenderMismatch,
         Self::Unspecified,
     ];
 
@@ -292,6 +296,7 @@ impl EscalationKind {
             Self::NeedsPerson => "needs_person",
             Self::StorageFailed => "storage_failed",
             Self::Language => "language",
+            Self::SenderMismatch => "sender_mismatch",
             Self::Unspecified => "unspecified",
         }
     }
@@ -351,7 +356,8 @@ impl Draft {
         self.route = Route::Escalate;
         self.reply = None;
         self.proposed_actions.clear();
-        self.observations.clear();
+        // The evidence goes, except the warning that the sender is not the customer.
+        self.observations.retain(|o| o.source == "sender_check");
         self.escalation = Some(escalation);
         self
     }

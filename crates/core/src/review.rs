@@ -73,15 +73,19 @@ pub enum ReviewStatus {
     Rejected,
     /// A newer email arrived in the case after it was drafted; a fresh draft was requested.
     Stale,
+    /// Needed no reply (a thank-you, an auto-reply, spam): closed on arrival, out of the
+    /// queue and the SLA; a reviewer may reopen it.
+    Closed,
 }
 
 impl ReviewStatus {
-    pub const ALL: [ReviewStatus; 5] = [
+    pub const ALL: [ReviewStatus; 6] = [
         ReviewStatus::Pending,
         ReviewStatus::Escalated,
         ReviewStatus::Approved,
         ReviewStatus::Rejected,
         ReviewStatus::Stale,
+        ReviewStatus::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +95,7 @@ impl ReviewStatus {
             ReviewStatus::Approved => "approved",
             ReviewStatus::Rejected => "rejected",
             ReviewStatus::Stale => "stale",
+            ReviewStatus::Closed => "closed",
         }
     }
 
@@ -251,14 +256,30 @@ pub fn reply_to_send(
     }
 }
 
-/// The subject an approval sends: the reviewer's edit (on one line), or the drafted one.
+/// The longest subject a reviewer may send, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 255;
+
+/// The subject an approval sends: the reviewer's edit (on one line, at most
+/// [`MAX_SUBJECT_CHARS`]), or the drafted one.
 /// Returns the subject and whether it was edited.
 pub fn subject_to_send(drafted: &str, edited: Option<&str>) -> Result<(String, bool), Refusal> {
     match edited {
         None => Ok((drafted.to_owned(), false)),
         Some(edit) => {
-            // A header is one line: line breaks become spaces, so nothing can be injected.
-            let edit = edit.replace(['\r', '\n'], " ").trim().to_owned();
+            // A header is one line: line breaks and other control characters become
+            // spaces, so nothing can be injected; and it is bounded.
+            let edit: String = edit
+                .chars()
+                .map(|c| {
+                    if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
+                .take(MAX_SUBJECT_CHARS)
+                .collect();
+            let edit = edit.trim().to_owned();
             if edit.is_empty() {
                 return Err(Refusal::EmptySubject);
             }

@@ -28,7 +28,7 @@ pub use review::{
     ActionRefused, ActionResult, ActionToRun, Approval, ApprovalOutcome, AuditEntry, CaseDraft,
     DecisionRecord, DecisionStart, IdempotencyKey, Outcome, OutgoingState, PendingDecision,
     Provenance, QueueFilter, QueueItem, QueuePage, QueuedDraft, Recorded as RecordedDecision,
-    ReviewDetail, Reviewer, ReviewerAccount, Verdict,
+    Reopening, ReviewDetail, Reviewer, ReviewerAccount, Verdict,
 };
 pub use seed::{SeedReport, SeedSpec};
 pub use stats::{CorrectionWeek, Durations, QueuePoint, ReviewStats, SlaStats, TopicOutcomes};

@@ -36,6 +36,20 @@ pub struct Reviewer {
     pub role: Role,
 }
 
+/// What [`Store::reopen`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reopening {
+    Reopened {
+        version: i32,
+    },
+    /// Not closed, or not at the version the reviewer saw.
+    Refused {
+        status: ReviewStatus,
+        version: i32,
+    },
+    NotFound,
+}
+
 /// A draft as it arrived on the approval topic, ready to be queued.
 #[derive(Debug, Clone)]
 pub struct QueuedDraft<'a> {
@@ -53,6 +67,9 @@ pub struct QueuedDraft<'a> {
     pub source: &'a SourcePosition,
     /// The W3C `traceparent` the draft message carried, if any.
     pub trace_parent: Option<String>,
+    /// Where it starts: `Pending`; `Closed` when it needs no reply (audited as closed on
+    /// arrival); `Escalated` when only a lead may decide it.
+    pub status: ReviewStatus,
 }
 
 /// Where a draft event on the approval topic came from, as the worker's store tells.
@@ -483,15 +500,27 @@ impl Store {
         let draft = queued.draft;
         let urgency = draft.classification.urgency;
         let tone = draft.classification.tone;
-        let inserted = sqlx::query(
-            "INSERT INTO reviews (draft_id, event_id, case_id, customer_id, topic, urgency,
-                 urgency_rank, route, confidence, email_received_at, drafted_at, search_text,
-                 draft, source_topic, source_partition, source_offset, trace_parent,
-                 language, sentiment, frustration, subject, sender, email_text, summary,
-                 action_count, action_cents, reply_to)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
-             ON CONFLICT (draft_id) DO NOTHING",
+        // A draft closed on arrival is audited in the same statement: a redelivery that
+        // queues nothing audits nothing, and no close goes unaudited.
+        let inserted: i64 = sqlx::query_scalar(
+            "WITH queued AS (
+                 INSERT INTO reviews (draft_id, event_id, case_id, customer_id, topic, urgency,
+                     urgency_rank, route, confidence, email_received_at, drafted_at, search_text,
+                     draft, source_topic, source_partition, source_offset, trace_parent,
+                     language, sentiment, frustration, subject, sender, email_text, summary,
+                     action_count, action_cents, reply_to, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,
+                     $28)
+                 ON CONFLICT (draft_id) DO NOTHING
+                 RETURNING draft_id, customer_id, route),
+             audited AS (
+                 INSERT INTO audit_log (reviewer_id, action, draft_id, customer_id, detail)
+                 SELECT NULL, 'auto_closed', draft_id, customer_id,
+                        jsonb_build_object('route', route,
+                            'note', 'needs no reply; closed on arrival (review.no_reply)')
+                 FROM queued WHERE $28 = 'closed')
+             SELECT count(*) FROM queued",
         )
         .bind(draft.draft_id.as_uuid())
         .bind(draft.event_id.as_str())
@@ -520,9 +549,54 @@ impl Store {
         .bind(i32::try_from(draft.proposed_actions.len()).unwrap_or(i32::MAX))
         .bind(money_moved(&draft.proposed_actions).unwrap_or(Cents::MAX))
         .bind(queued.reply_to.map(EmailAddress::as_str))
-        .execute(self.pool())
+        .bind(queued.status.as_str())
+        .fetch_one(self.pool())
         .await?;
-        Ok(inserted.rows_affected() == 1)
+        Ok(inserted == 1)
+    }
+
+    /// Reopens a draft closed on arrival (it needed no reply, or so the agent thought): it
+    /// joins the pending queue, audited with who reopened it. Only at the `version` the
+    /// reviewer saw.
+    pub async fn reopen(
+        &self,
+        draft_id: DraftId,
+        reviewer_id: i64,
+        version: i32,
+    ) -> Result<Reopening> {
+        let reopened: Option<i32> = sqlx::query_scalar(
+            "WITH reopened AS (
+                 UPDATE reviews SET status = 'pending', version = version + 1
+                 WHERE draft_id = $1 AND status = 'closed' AND version = $3
+                 RETURNING version, customer_id),
+             audited AS (
+                 INSERT INTO audit_log (reviewer_id, action, draft_id, customer_id, detail)
+                 SELECT $2, 'reopened', $1, customer_id, '{}'::jsonb FROM reopened)
+             SELECT version FROM reopened",
+        )
+        .bind(draft_id.as_uuid())
+        .bind(reviewer_id)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        if let Some(version) = reopened {
+            return Ok(Reopening::Reopened { version });
+        }
+        let row = sqlx::query("SELECT status, version FROM reviews WHERE draft_id = $1")
+            .bind(draft_id.as_uuid())
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else {
+            return Ok(Reopening::NotFound);
+        };
+        let status: String = row.try_get("status")?;
+        let status = status
+            .parse()
+            .map_err(|e: String| Error::Corrupt(format!("review status: {e}")))?;
+        Ok(Reopening::Refused {
+            status,
+            version: row.try_get("version")?,
+        })
     }
 
     /// The queue: most urgent first, oldest first within an urgency.

@@ -378,6 +378,7 @@ async fn a_draft_is_queued_once_and_the_queue_is_most_urgent_then_oldest_first(p
                     event,
                     source: &source(),
                     trace_parent: None,
+                    status: deskhand_core::review::ReviewStatus::Pending,
                 })
                 .await
                 .unwrap();
@@ -481,6 +482,7 @@ async fn drafts_queued_before_reply_to_existed_get_the_address_the_code_would_pa
                 event: &event,
                 source: &source(),
                 trace_parent: None,
+                status: deskhand_core::review::ReviewStatus::Pending,
             })
             .await
             .unwrap();

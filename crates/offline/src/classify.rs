@@ -146,6 +146,14 @@ const AUTOMATED_SUBJECTS: &[&str] = &[
     "respuesta automática",
 ];
 
+/// Whether a mail system, not a person, wrote this subject.
+fn is_automated(subject: &str) -> bool {
+    let lower_subject = subject.trim_start().to_lowercase();
+    AUTOMATED_SUBJECTS
+        .iter()
+        .any(|p| lower_subject.starts_with(p))
+}
+
 /// True when `stem` starts a word of `text` (both lower case).
 fn starts_a_word(text: &str, stem: &str) -> bool {
     text.match_indices(stem).any(|(at, _)| {
@@ -247,7 +255,9 @@ pub fn classify_text(subject: &str, body: &str, model: &TriageModel) -> Classifi
     // Several different requests (announced by the customer, borne out by the parts):
     // `other`, for a person to split. The whole-email head of that name was right about
     // one time in eight, so it is not used.
-    let requests = if no_reply {
+    // A mail system's message (an out-of-office listing whom to write to) asks nothing.
+    let automated_subject = is_automated(subject);
+    let requests = if no_reply || automated_subject {
         Default::default()
     } else {
         several_requests(body, model)
@@ -282,10 +292,7 @@ pub fn classify_text(subject: &str, body: &str, model: &TriageModel) -> Classifi
         ));
     }
 
-    let lower_subject = subject.trim_start().to_lowercase();
-    let automated = AUTOMATED_SUBJECTS
-        .iter()
-        .any(|p| lower_subject.starts_with(p));
+    let automated = automated_subject;
     // A mail system's own message (an out-of-office, a bounce) asks nothing of anyone,
     // unless a person's words in it trip the safety floor.
     let (topic, topic_confidence) = if automated && safety.is_none() {

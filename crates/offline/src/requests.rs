@@ -34,14 +34,12 @@ const POINTS: &[&str] = &[
     "things",
     "questions",
     "issues",
-    "points",
     "matters",
     "problems",
     "requests",
     "anliegen",
     "fragen",
     "dinge",
-    "punkte",
     "choses",
     "problèmes",
     "cosas",
@@ -78,15 +76,24 @@ fn announces_points(lower: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    let counted = words.windows(3).any(|w| {
-        COUNTS.contains(&w[0])
-            && (POINTS.contains(&w[1]) || (w[1] == "of" && POINTS.contains(&w[2])))
-    }) || words
-        .windows(2)
-        .any(|w| COUNTS.contains(&w[0]) && POINTS.contains(&w[1]));
+    // "I ordered two things" counts goods, not requests.
+    let bought = |i: usize| {
+        i.checked_sub(1)
+            .is_some_and(|b| matches!(words[b], "ordered" | "bought" | "order" | "buy" | "got"))
+    };
+    let counted = (0..words.len()).any(|i| {
+        let next = |k: usize| words.get(i + k).copied().unwrap_or("");
+        COUNTS.contains(&words[i])
+            && !bought(i)
+            && (POINTS.contains(&next(1)) || (next(1) == "of" && POINTS.contains(&next(2))))
+    });
+    // A point marker is followed by a space: "1.5 miles" and "1.3." (a date) are not.
     let starts = |line: &str, first: &[&str]| {
         let line = line.trim_start();
-        first.iter().any(|p| line.starts_with(p))
+        first.iter().any(|p| {
+            line.strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+        })
     };
     let mut lines = lower.lines();
     let numbered = lines

@@ -5,7 +5,7 @@
 const TOPICS = ["product_availability_or_recommendation", "delivery_delay", "transaction_inquiry", "billing_dispute", "other"];
 const URGENCIES = ["urgent", "high", "medium", "low"];
 const ROUTES = ["product", "delivery", "escalate", "no_reply"];
-const STATUSES = ["pending", "escalated", "approved", "rejected", "stale", "all"];
+const STATUSES = ["pending", "escalated", "approved", "rejected", "stale", "closed", "all"];
 const PAGE = 50;
 
 const state = {
@@ -250,6 +250,8 @@ function renderDraft(detail) {
   $("d-topic").disabled = $("d-urgency").disabled = !open;
   for (const id of ["approve", "reject", "escalate"]) $(id).disabled = !open;
   $("escalate").disabled = !open || s.status === "escalated";
+  // Closed on arrival as needing no reply: a reviewer who disagrees puts it in the queue.
+  $("reopen").hidden = s.status !== "closed";
   reply.disabled = subject.disabled = !open;
   const outgoing = detail.outgoing;
   $("d-status").textContent = open ? `Version ${s.version}` :
@@ -290,6 +292,18 @@ async function decide(kind, reason) {
   } catch (error) {
     $("d-error").textContent = error.message;
     if (error.code === "stale" || error.code === "already_decided") $("d-status").textContent = "Open the queue for the next draft (n).";
+  } finally { state.busy = false; }
+}
+
+async function reopen() {
+  if (state.busy || !state.draft) return;
+  state.busy = true; $("d-error").textContent = "";
+  const { id, version } = state.draft;
+  try {
+    await api("POST", `/api/drafts/${id}/reopen`, { version });
+    await openDraft(id);
+  } catch (error) {
+    $("d-error").textContent = error.message;
   } finally { state.busy = false; }
 }
 
@@ -436,6 +450,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("approve").addEventListener("click", () => decide("approve"));
   $("reject").addEventListener("click", () => askReason("reject"));
   $("escalate").addEventListener("click", () => askReason("escalate"));
+  $("reopen").addEventListener("click", reopen);
   $("reason-ok").addEventListener("click", () => { const kind = $("reason-box").dataset.kind; const r = $("reason").value.trim(); if (r) decide(kind, r); });
   $("reason-cancel").addEventListener("click", () => { $("reason-box").hidden = true; });
   $("reason").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); $("reason-ok").click(); } if (e.key === "Escape") $("reason-box").hidden = true; });

@@ -55,6 +55,12 @@ impl From<CorrectionBody> for LabelsAsSent {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct ReopenBody {
+    version: i32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EscalateBody {
     version: i32,
     note: String,
@@ -111,6 +117,22 @@ pub(crate) async fn approve(
         .approve(&who.reviewer, draft_id, &key, approve)
         .await;
     answer(decided)
+}
+
+/// `POST /api/drafts/{id}/reopen`: a draft closed as needing no reply joins the queue.
+pub(crate) async fn reopen(
+    State(state): State<ReviewState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let draft_id = parse_draft_id(&id)?;
+    let body: ReopenBody = parse_body(&body)?;
+    let reopened = state
+        .decisions
+        .reopen(&who.reviewer, draft_id, body.version)
+        .await?;
+    Ok(Json(reopened).into_response())
 }
 
 /// `POST /api/drafts/{id}/reject`.

@@ -79,6 +79,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/drafts/{id}/approve"),
     ("post", "/api/drafts/{id}/reject"),
     ("post", "/api/drafts/{id}/escalate"),
+    ("post", "/api/drafts/{id}/reopen"),
     ("get", "/api/audit"),
     ("get", "/api/stats"),
     ("get", "/api/openapi.json"),
@@ -94,6 +95,7 @@ pub fn router(state: ReviewState) -> Router {
         .route("/api/drafts/{id}/approve", post(decide::approve))
         .route("/api/drafts/{id}/reject", post(decide::reject))
         .route("/api/drafts/{id}/escalate", post(decide::escalate))
+        .route("/api/drafts/{id}/reopen", post(decide::reopen))
         .route("/api/audit", get(api::audit))
         .route("/api/stats", get(api::stats))
         .route("/api/openapi.json", get(assets::openapi))

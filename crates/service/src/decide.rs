@@ -22,7 +22,7 @@ use deskhand_core::review::{
 use deskhand_core::{Action, ActionId, Draft, DraftId, ProposedAction, Transience};
 use deskhand_db::{
     ActionToRun, Approval, ApprovalOutcome, DecisionStart, IdempotencyKey, OutboxMessage, Outcome,
-    PendingDecision, RecordedDecision, Reviewer, Store, Verdict,
+    PendingDecision, RecordedDecision, Reopening, Reviewer, Store, Verdict,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -199,6 +199,39 @@ impl Decisions {
         &self.settings
     }
 
+    /// Reopens a draft that was closed on arrival as needing no reply: it joins the
+    /// pending queue (audited), at the version the reviewer saw.
+    pub async fn reopen(
+        &self,
+        reviewer: &Reviewer,
+        draft_id: DraftId,
+        version: i32,
+    ) -> Result<serde_json::Value, DecideError> {
+        match self.store.reopen(draft_id, reviewer.id, version).await? {
+            Reopening::Reopened { version } => Ok(json!({
+                "draft_id": draft_id,
+                "status": ReviewStatus::Pending.as_str(),
+                "version": version,
+            })),
+            Reopening::NotFound => Err(DecideError::NotFound(draft_id)),
+            Reopening::Refused {
+                status: ReviewStatus::Closed,
+                version: current,
+            } => Err(DecideError::Conflict {
+                code: "version_conflict",
+                message: format!(
+                    "draft {draft_id} changed since you opened it (you saw version {version}, it is at {current}); reload it"
+                ),
+                current_version: Some(current),
+            }),
+            Reopening::Refused { status, version } => Err(DecideError::Conflict {
+                code: "not_closed",
+                message: format!("draft {draft_id} is {}; only a closed draft can be reopened", status.as_str()),
+                current_version: Some(version),
+            }),
+        }
+    }
+
     /// Approves `draft_id`: runs the selected actions, stores the reply's summary in the
     /// case memory, queues the reply and the decision event. All or nothing.
     pub async fn approve(
@@ -250,9 +283,10 @@ impl Decisions {
             Some(reply) => reply.subject.clone(),
             None => reply_subject(email.subject.as_deref()),
         };
-        let (subject, subject_edited) =
+        // `edited` stays about the reply's text: an approval with a retitled subject still
+        // confirms the agent's labels and reply for training and the stats.
+        let (subject, _retitled) =
             subject_to_send(&drafted_subject, approve.reply_subject.as_deref())?;
-        let edited = edited || subject_edited;
         let today = self
             .settings
             .today
@@ -475,6 +509,7 @@ impl Decisions {
             let verb = match pending.status {
                 ReviewStatus::Approved => "was already approved",
                 ReviewStatus::Rejected => "was already rejected",
+                ReviewStatus::Closed => "was closed as needing no reply; reopen it first",
                 _ => "is stale: a newer email arrived in its case, and a fresh draft was requested",
             };
             return Err(DecideError::Conflict {

@@ -8,7 +8,10 @@
 
 use crate::metrics::names;
 use deskhand_contracts::{DraftEmail, DraftEventError, StoredDraft};
-use deskhand_core::{Draft, DraftId, EmailAddress, SourcePosition, Transience};
+use deskhand_core::review::ReviewStatus;
+use deskhand_core::{
+    Draft, DraftId, EmailAddress, EscalationKind, Route, SourcePosition, Transience,
+};
 use deskhand_db::{Provenance, QueuedDraft, Store};
 use serde_json::json;
 
@@ -110,11 +113,24 @@ fn provenance_reason(provenance: Provenance) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct Intake {
     store: Store,
+    /// Whether drafts that need no reply are closed on arrival instead of queued.
+    close_no_reply: bool,
 }
 
 impl Intake {
+    /// Queues every draft, those that need no reply included.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            close_no_reply: false,
+        }
+    }
+
+    /// Closes drafts that need no reply (route `no_reply`) on arrival: audited, out of the
+    /// queue and the SLA, reopenable.
+    pub fn closing_no_reply(mut self, close: bool) -> Self {
+        self.close_no_reply = close;
+        self
     }
 
     /// Queues `incoming`, read at `source`; `trace_parent` is the span that made it, for
@@ -193,6 +209,20 @@ impl Intake {
         }
     }
 
+    /// Where a draft starts: closed if it needs no reply (and closing is on), with the
+    /// leads if the sender is not the customer and no reply was drafted for them, else
+    /// pending.
+    fn starting_status(&self, draft: &Draft) -> ReviewStatus {
+        let kind = draft.escalation.as_ref().map(|e| e.kind);
+        if self.close_no_reply && draft.route == Route::NoReply {
+            ReviewStatus::Closed
+        } else if kind == Some(EscalationKind::SenderMismatch) {
+            ReviewStatus::Escalated
+        } else {
+            ReviewStatus::Pending
+        }
+    }
+
     /// Queues a draft whose content the worker recorded.
     async fn queue_recorded(
         &self,
@@ -215,6 +245,7 @@ impl Intake {
                 event: &incoming.event,
                 source,
                 trace_parent,
+                status: self.starting_status(draft),
             })
             .await?;
         if queued && incoming.reply_to.is_none() {

@@ -243,6 +243,12 @@ impl<C: Cognition> Triage<C> {
             fitted = DraftEvent::from(&handed_over)
                 .with_email(email)
                 .into_json_within(deskhand_contracts::MAX_DRAFT_EVENT_BYTES);
+            if !fitted.fits {
+                // What is left is the email's own headers (a sender of a megabyte): the
+                // hand-over goes without the email, which the store keeps.
+                fitted = DraftEvent::from(&handed_over)
+                    .into_json_within(deskhand_contracts::MAX_DRAFT_EVENT_BYTES);
+            }
             handed_over
         };
         let event_json = fitted.json;

@@ -1132,3 +1132,136 @@ async fn an_admin_lists_rotates_and_disables_reviewers_without_ddl_and_old_token
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_that_needs_no_reply_is_closed_on_arrival_audited_and_can_be_reopened() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    let event = unique("ev");
+    app.world.publish(&[thank_you_email(&event)]).await;
+    let detail = app.queued(&event).await;
+    assert_eq!(detail["draft"]["route"], "no_reply", "{}", detail["draft"]);
+    assert_eq!(detail["summary"]["status"], "closed");
+
+    // Not in the queue, so not in its SLA; listed under closed, and audited.
+    let (_, pending) = app.get(&app.reviewer, "/api/drafts").await;
+    assert_eq!(pending["total"], 0, "{pending}");
+    let (_, closed) = app.get(&app.reviewer, "/api/drafts?status=closed").await;
+    assert_eq!(closed["total"], 1, "{closed}");
+    let draft_id = detail["summary"]["draft_id"].as_str().unwrap();
+    let audited = |action: &'static str| {
+        let app = &app;
+        async move {
+            app.count(&format!(
+                "SELECT count(*) FROM audit_log WHERE action = '{action}' AND draft_id = '{draft_id}'"
+            ))
+            .await
+        }
+    };
+    assert_eq!(audited("auto_closed").await, 1);
+    let (status, refused) = app.approve(&app.reviewer, &detail).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("reopen it first"),
+        "{refused}"
+    );
+
+    // A reviewer who disagrees reopens it: it joins the queue, audited with their name.
+    let reopen = draft_path(&detail, "reopen");
+    let (status, stale, _) = app
+        .post(
+            &app.reviewer,
+            &reopen,
+            None,
+            json!({"version": version(&detail) + 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+    assert_eq!(stale["error"], "version_conflict");
+    let (status, reopened, _) = app
+        .post(
+            &app.reviewer,
+            &reopen,
+            None,
+            json!({"version": version(&detail)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reopened}");
+    assert_eq!(reopened["status"], "pending");
+    let (_, pending) = app.get(&app.reviewer, "/api/drafts").await;
+    assert_eq!(pending["total"], 1, "{pending}");
+    assert_eq!(audited("reopened").await, 1);
+    let (status, again, _) = app
+        .post(
+            &app.reviewer,
+            &reopen,
+            None,
+            json!({"version": reopened["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"], "not_closed");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_reply_set_to_queue_a_thank_you_waits_in_the_queue() {
+    let app = ReviewApp::start(free_port(), &[("DESKHAND__REVIEW__NO_REPLY", "queue")]).await;
+    let event = unique("ev");
+    app.world.publish(&[thank_you_email(&event)]).await;
+    let detail = app.queued(&event).await;
+    assert_eq!(detail["draft"]["route"], "no_reply");
+    assert_eq!(detail["summary"]["status"], "pending");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_refuse_a_stranger_writing_for_a_customer_gets_no_draft_and_only_a_lead_decides() {
+    let app = ReviewApp::start(
+        free_port(),
+        &[("DESKHAND__AGENT__SENDER_MISMATCH", "refuse")],
+    )
+    .await;
+    let event = unique("ev");
+    let mut email = late_parcel_email(&event, &unique("case"));
+    email["email"]["from"] = json!("Ann Lee <ann.lee@elsewhere.example>");
+    app.world.publish(&[email]).await;
+    let detail = app.queued(&event).await;
+    let draft = &detail["draft"];
+    assert_eq!(draft["route"], "escalate", "{draft}");
+    assert_eq!(draft["escalation"]["kind"], "sender_mismatch");
+    assert!(draft["reply"].is_null() && draft["proposed_actions"] == json!([]));
+    assert!(
+        draft["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["source"] == "sender_check"),
+        "{draft}"
+    );
+    assert_eq!(detail["summary"]["status"], "escalated");
+    // A reviewer cannot send anything to that sender; a lead decides.
+    let written = json!({"version": version(&detail), "reply_body": "Your parcel is on its way."});
+    let (status, refused, _) = app
+        .post(
+            &app.reviewer,
+            &draft_path(&detail, "approve"),
+            Some("k1"),
+            written,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    app.stop().await;
+}
+
+/// A thank-you that needs no reply.
+fn thank_you_email(event: &str) -> Value {
+    let mut thanks = late_parcel_email(event, &unique("case"));
+    thanks["email"]["subject"] = json!("Thank you!");
+    thanks["email"]["text"] = json!(
+        "Just a quick note to say thank you, the shoes arrived and fit perfectly. No need to reply!\n\nAnn"
+    );
+    thanks
+}

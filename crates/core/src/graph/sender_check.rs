@@ -6,18 +6,23 @@ use crate::sender::{SenderCheck, SenderMismatch};
 
 impl Outcome {
     /// Tells the reviewer the sender is not the customer's address on file; under
-    /// [`SenderCheck::Refuse`] also withdraws the reply and the actions, so nothing about
-    /// the customer's account can go to that sender without a lead writing it.
+    /// [`SenderCheck::Refuse`] also withdraws any reply and actions and escalates it (the
+    /// review queue gives it to leads only), so nothing about the customer's account goes
+    /// to that sender unless a lead writes it. Mail that needs no reply is left as it is.
     pub(super) fn apply_sender_check(&mut self, mismatch: SenderMismatch, check: SenderCheck) {
-        let would_answer = self.reply.is_some() || !self.actions.is_empty();
-        if check == SenderCheck::Refuse && would_answer {
+        if check == SenderCheck::Refuse && self.route != Route::NoReply {
+            let also = self
+                .escalation
+                .as_ref()
+                .map(|e| format!("; it was also: {}", e.reason))
+                .unwrap_or_default();
             self.route = Route::Escalate;
             self.reply = None;
             self.actions.clear();
             self.escalation = Some(Escalation::new(
-                EscalationKind::NeedsPerson,
+                EscalationKind::SenderMismatch,
                 format!(
-                    "the sender {} is not the customer's address on file ({}); no reply was drafted",
+                    "the sender {} is not the customer's address on file ({}); no reply was drafted, and a lead decides whether to answer{also}",
                     mismatch.sender, mismatch.on_file
                 ),
             ));

@@ -779,9 +779,20 @@ fn a_sender_who_is_not_the_customer_on_file_is_named_to_the_reviewer_or_gets_no_
     assert_eq!(refused.route, Route::Escalate);
     assert!(refused.reply.is_none() && refused.proposed_actions.is_empty());
     assert_eq!(sender_checks(&refused), 1);
-    assert!(refused
-        .escalation
-        .unwrap()
-        .reason
-        .contains("dana.ruiz@another.example"));
+    let escalation = refused.escalation.unwrap();
+    assert_eq!(escalation.kind, EscalationKind::SenderMismatch);
+    assert!(escalation.reason.contains("dana.ruiz@another.example"));
+    // A hand-over later (storage, size) keeps the warning.
+    let refused = run_with(
+        engine_for_delivery(),
+        late_parcel(),
+        &mail,
+        GraphSettings {
+            sender_check: SenderCheck::Refuse,
+            ..GraphSettings::default()
+        },
+    )
+    .draft
+    .handed_over(Escalation::new(EscalationKind::StorageFailed, "test"));
+    assert_eq!(sender_checks(&refused), 1);
 }

@@ -283,4 +283,12 @@ fn an_edited_subject_is_sent_on_one_line_and_an_empty_one_is_refused() {
         subject_to_send("Re: parcel", Some(" \n ")),
         Err(Refusal::EmptySubject)
     );
+    let (long, _) = subject_to_send("Re: parcel", Some(&"é\u{0}\t".repeat(400))).unwrap();
+    // 85 × "é" and two spaces is 255 characters; the last two spaces are trimmed.
+    assert_eq!(
+        long.chars().count(),
+        253,
+        "cut at 255 characters, then trimmed"
+    );
+    assert!(!long.contains(['\0', '\t']));
 }
