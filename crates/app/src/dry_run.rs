@@ -39,7 +39,8 @@ pub async fn dry_run(settings: &Settings, input: DryRunInput) -> anyhow::Result<
             case_id,
         } => email_of_message(raw, customer_id, case_id, &limits)?,
     };
-    let store = Store::connect_lazy(&DatabaseSettings {
+    // Read-only at the database: a write anywhere on this path fails instead of landing.
+    let store = Store::connect_lazy_read_only(&DatabaseSettings {
         url: settings.database.url.expose().to_owned(),
         max_connections: 2,
         acquire_timeout: settings.database.acquire_timeout,

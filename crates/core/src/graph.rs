@@ -20,7 +20,7 @@ use crate::ports::{
     ShopData, Usage,
 };
 use crate::scope::CustomerScope;
-use crate::sender::{SenderCheck, SenderMismatch};
+use crate::sender::SenderCheck;
 use crate::tracking::find_numbers;
 use serde_json::json;
 use std::time::Instant;
@@ -220,6 +220,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let scope = CustomerScope::of(email);
 
         let started = Instant::now();
+        let mut recall_failed = false;
         let Recalled {
             memory,
             address_on_file,
@@ -235,13 +236,15 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
             Err(DataError::Failed(reason)) => {
                 recorder.node("recall", started, Some(reason));
+                recall_failed = true;
                 Recalled::default()
             }
         };
         let mut outcome = self
             .decide(email, &ctx, scope, &memory, started, &mut recorder)
             .await?;
-        if let Some(mismatch) = SenderMismatch::of(&email.from, address_on_file.as_deref()) {
+        let finding = sender_check::finding(&email.from, recall_failed, address_on_file.as_deref());
+        if let Some(mismatch) = finding {
             outcome.apply_sender_check(mismatch, self.settings.sender_check);
         }
         // A redraft is of an email the memory already holds: keep it as is.

@@ -29,11 +29,12 @@ impl FromStr for SenderCheck {
     }
 }
 
-/// A sender that is not the customer's address on file.
+/// A sender that is not the customer's address on file, or one that could not be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SenderMismatch {
     pub sender: String,
-    pub on_file: String,
+    /// `None` when the customer's record could not be read: the check failed closed.
+    pub on_file: Option<String>,
 }
 
 impl SenderMismatch {
@@ -42,13 +43,27 @@ impl SenderMismatch {
     /// a customer with no address on file has nothing to differ from.
     pub fn of(from: &str, on_file: Option<&str>) -> Option<Self> {
         let on_file = on_file.map(str::trim).filter(|a| !a.is_empty())?;
-        let sender = EmailAddress::from_mailbox(from)
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_else(|| from.trim().to_owned());
+        let sender = sender_address(from);
         (!sender.eq_ignore_ascii_case(on_file)).then(|| Self {
             sender,
-            on_file: on_file.to_owned(),
+            on_file: Some(on_file.to_owned()),
         })
+    }
+
+    /// The sender of an email whose customer record could not be read: it cannot be
+    /// shown to be the customer, so it is treated as if it were not.
+    pub fn unverified(from: &str) -> Self {
+        Self {
+            sender: sender_address(from),
+            on_file: None,
+        }
+    }
+
+    /// The address on file as the reviewer reads it.
+    pub fn on_file_or_unknown(&self) -> &str {
+        self.on_file
+            .as_deref()
+            .unwrap_or("unknown: the customer's record could not be read")
     }
 
     /// The evidence the reviewer reads.
@@ -57,9 +72,17 @@ impl SenderMismatch {
             source: "sender_check".to_owned(),
             text: format!(
                 "The sender {} is not the customer's address on file ({}): a reply goes to the sender.",
-                self.sender, self.on_file
+                self.sender,
+                self.on_file_or_unknown()
             ),
             data: json!({"sender": self.sender, "address_on_file": self.on_file}),
         }
     }
+}
+
+/// The address of a `From`, without its display name.
+fn sender_address(from: &str) -> String {
+    EmailAddress::from_mailbox(from)
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_else(|| from.trim().to_owned())
 }

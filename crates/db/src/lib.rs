@@ -70,6 +70,19 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// A store whose every transaction is read-only (`default_transaction_read_only`):
+    /// for a dry run, where writing anything would be a bug the database refuses.
+    pub fn connect_lazy_read_only(settings: &DatabaseSettings) -> Result<Self> {
+        let options = PgConnectOptions::from_str(&settings.url)
+            .map_err(Error::Config)?
+            .options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
     pub fn from_pool(pool: PgPool) -> Self {
         Self { pool }
     }

@@ -633,3 +633,19 @@ async fn a_message_refused_for_good_is_parked_and_its_case_waits_behind_it(pool:
     let (_, payloads) = claimed(store.clone()).await;
     assert_eq!(payloads, [2]);
 }
+
+#[tokio::test]
+async fn a_read_only_store_cannot_write_anything() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let store = Store::connect_lazy_read_only(&deskhand_db::DatabaseSettings {
+        url,
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(10),
+    })
+    .unwrap();
+    let refused = sqlx::query("CREATE TABLE deskhand_read_only_probe (id int)")
+        .execute(store.pool())
+        .await
+        .expect_err("a read-only store cannot create a table");
+    assert!(refused.to_string().contains("read-only"), "{refused}");
+}

@@ -1,5 +1,6 @@
 //! The review web UI in headless Chromium (Playwright driving Debian's chromium): sign in,
-//! open the queue, edit and approve a draft, see it leave the queue.
+//! open the queue, edit and approve a draft, see it leave the queue; and an email full of
+//! markup and script shows as text, inert.
 
 use crate::support::{ReviewApp, SmtpServer};
 use serde_json::Value;
@@ -76,5 +77,47 @@ async fn a_reviewer_signs_in_edits_and_approves_a_draft_in_the_browser_and_it_le
         .unwrap();
     assert_eq!(message.subject(), Some("Your parcel is on its way"));
     eprintln!("screenshots in {}", shots.display());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_and_script_in_an_email_render_as_inert_text_in_the_queue_and_the_draft() {
+    let dir = ui_tests_dir();
+    let app = ReviewApp::start(crate::support::free_port(), &[]).await;
+    let event = crate::support::unique("ev");
+    let mut hostile =
+        crate::support::review::late_parcel_email(&event, &crate::support::unique("case"));
+    hostile["customer_name"] = serde_json::json!("Ann <svg onload=window.__xss=1>");
+    hostile["email"]["from"] =
+        serde_json::json!("\"<img src=x onerror=window.__xss=2>\" <ann@example.com>");
+    hostile["email"]["subject"] =
+        serde_json::json!("Parcel <img src=x onerror=window.__xss=3> late");
+    hostile["email"]["text"] = serde_json::json!(
+        "My parcel 1Z999AA10123456784 is late. <script data-xss>window.__xss=4</script> <img src=x onerror=window.__xss=5>"
+    );
+    app.world.publish(&[hostile]).await;
+    let detail = app.queued(&event).await;
+    let draft_id = detail["summary"]["draft_id"].as_str().unwrap().to_owned();
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut command = std::process::Command::new("timeout");
+    command
+        .args(["120", "node", "xss.mjs"])
+        .current_dir(&dir)
+        .env("BASE_URL", &app.base)
+        .env("TOKEN", &app.reviewer)
+        .env("DRAFT_ID", &draft_id)
+        .env("SCREENSHOT_DIR", &shots);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stored markup was not inert:\n{stdout}\n{stderr}"
+    );
     app.stop().await;
 }

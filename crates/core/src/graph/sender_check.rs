@@ -4,6 +4,21 @@ use super::Outcome;
 use crate::draft::{Escalation, EscalationKind, Route};
 use crate::sender::{SenderCheck, SenderMismatch};
 
+/// What the sender check finds for an email: a sender that is not the customer's address
+/// on file, or one that could not be checked (the recall failed), which is not taken for
+/// the customer: the check fails closed.
+pub(super) fn finding(
+    from: &str,
+    recall_failed: bool,
+    on_file: Option<&str>,
+) -> Option<SenderMismatch> {
+    if recall_failed {
+        Some(SenderMismatch::unverified(from))
+    } else {
+        SenderMismatch::of(from, on_file)
+    }
+}
+
 impl Outcome {
     /// Tells the reviewer the sender is not the customer's address on file; under
     /// [`SenderCheck::Refuse`] also withdraws any reply and actions and escalates it (the
@@ -23,7 +38,8 @@ impl Outcome {
                 EscalationKind::SenderMismatch,
                 format!(
                     "the sender {} is not the customer's address on file ({}); no reply was drafted, and a lead decides whether to answer{also}",
-                    mismatch.sender, mismatch.on_file
+                    mismatch.sender,
+                    mismatch.on_file_or_unknown()
                 ),
             ));
         }

@@ -72,10 +72,15 @@ struct Shop {
     products: Vec<ProductCandidate>,
     memory: CaseMemory,
     address_on_file: Option<String>,
+    /// The recall fails for good (a corrupt row).
+    recall_fails: bool,
 }
 
 impl ShopData for Shop {
     async fn recall(&self, _: CustomerScope, _: &CaseId) -> Result<Recalled, DataError> {
+        if self.recall_fails {
+            return Err(DataError::Failed("case memory row unreadable".into()));
+        }
         Ok(Recalled {
             memory: self.memory.clone(),
             address_on_file: self.address_on_file.clone(),
@@ -782,6 +787,25 @@ fn a_sender_who_is_not_the_customer_on_file_is_named_to_the_reviewer_or_gets_no_
     let escalation = refused.escalation.unwrap();
     assert_eq!(escalation.kind, EscalationKind::SenderMismatch);
     assert!(escalation.reason.contains("dana.ruiz@another.example"));
+    // A sender that cannot be checked (the customer's record is unreadable) is not taken
+    // for the customer.
+    mail.from = "Dana Ruiz <dana@example.com>".into();
+    let unreadable = Shop {
+        recall_fails: true,
+        ..late_parcel()
+    };
+    let settings = GraphSettings {
+        sender_check: SenderCheck::Refuse,
+        ..GraphSettings::default()
+    };
+    let unchecked = run_with(engine_for_delivery(), unreadable, &mail, settings).draft;
+    assert_eq!(unchecked.route, Route::Escalate);
+    assert!(unchecked
+        .escalation
+        .unwrap()
+        .reason
+        .contains("could not be read"));
+    mail.from = "Dana <dana.ruiz@another.example>".into();
     // A hand-over later (storage, size) keeps the warning.
     let refused = run_with(
         engine_for_delivery(),

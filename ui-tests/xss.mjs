@@ -1,0 +1,65 @@
+// Stored XSS: a draft whose email carries markup and script in its subject, body, sender
+// and customer name is opened in the queue and in the draft view; every payload must show
+// as text and none may run or become an element. Prints one JSON line; exits non-zero on
+// any failure.
+//
+// Env: BASE_URL, TOKEN, DRAFT_ID, SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const base = env("BASE_URL");
+const shots = env("SCREENSHOT_DIR");
+const draftId = env("DRAFT_ID");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+});
+const failures = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("pageerror", (error) => failures.push(`page error: ${error.message}`));
+  page.on("dialog", async (dialog) => { failures.push(`a dialog opened: ${dialog.message()}`); await dialog.dismiss(); });
+  page.setDefaultTimeout(15000);
+  // Whatever a payload would run sets window.__xss; markup would leave these elements.
+  const injected = () => page.evaluate(() => ({
+    ran: window.__xss !== undefined,
+    elements: document.querySelectorAll("img[src='x'], script[data-xss], iframe, svg[onload], [onerror], [onload]").length,
+  }));
+
+  await page.goto(`${base}/`);
+  await page.waitForSelector("#view-login:not([hidden])");
+  await page.fill("#token", env("TOKEN"));
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#view-queue:not([hidden])");
+  await page.waitForFunction(() => document.querySelectorAll("#queue-rows tr").length >= 1);
+  const queueText = await page.textContent("#queue-rows");
+  if (!queueText.includes("<img src=x")) failures.push("the subject's markup is not shown as text in the queue");
+  const inQueue = await injected();
+  await page.screenshot({ path: `${shots}/xss-queue.png`, fullPage: true });
+
+  await page.goto(`${base}/#/drafts/${draftId}`);
+  await page.waitForSelector("#view-draft:not([hidden])");
+  await page.waitForFunction(() => document.getElementById("d-subject").textContent.length > 0);
+  const shown = await page.evaluate(() => document.getElementById("view-draft").textContent);
+  for (const payload of ["<img src=x onerror=", "<script data-xss>", "<svg onload="]) {
+    if (!shown.includes(payload)) failures.push(`the payload ${payload} is not shown as text in the draft`);
+  }
+  const inDraft = await injected();
+  await page.screenshot({ path: `${shots}/xss-draft.png`, fullPage: true });
+  for (const [where, found] of [["queue", inQueue], ["draft", inDraft]]) {
+    if (found.ran) failures.push(`a payload ran in the ${where}`);
+    if (found.elements) failures.push(`${found.elements} injected elements in the ${where}`);
+  }
+  console.log(JSON.stringify({ inQueue, inDraft, failures }));
+} catch (error) {
+  failures.push(String(error && error.stack || error));
+  console.log(JSON.stringify({ failures }));
+} finally {
+  await browser.close();
+}
+process.exit(failures.length ? 1 : 0);
