@@ -5,23 +5,15 @@
 //
 // Env: BASE_URL, TOKEN, EDITED_REPLY, EDITED_SUBJECT, EXPECT_QUEUE (drafts pending at the start),
 // SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
-import { chromium } from "playwright-core";
+import { env, launch } from "./browser.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
 const base = env("BASE_URL");
 const shots = env("SCREENSHOT_DIR");
 const expected = Number(env("EXPECT_QUEUE"));
 const edited = env("EDITED_REPLY");
 const editedSubject = env("EDITED_SUBJECT");
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
-});
+const browser = await launch();
 const failures = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
