@@ -8,8 +8,8 @@
 use crate::action::{Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, ProposedAction};
 use crate::delivery::{assess, format_cents, DeliveryFacts, PolicyAction, PolicySettings};
 use crate::draft::{
-    Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
-    Reply, Route, Topic, Trace, Urgency,
+    Classification, Confidence, Draft, Escalation, EscalationKind, Language, Observation, Reply,
+    Route, Topic, Trace, Urgency,
 };
 use crate::email::InboundEmail;
 use crate::grounding::{check_reply, check_subject};
@@ -17,7 +17,7 @@ use crate::ids::DraftId;
 use crate::memory::{CaseMemory, MemorySettings};
 use crate::ports::{
     Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup, Recalled,
-    ShopData, Usage,
+    ShopData,
 };
 use crate::scope::CustomerScope;
 use crate::sender::SenderCheck;
@@ -30,6 +30,9 @@ use tracing::Instrument as _;
 mod products;
 mod route;
 mod sender_check;
+mod trace;
+
+use trace::{node_span, TraceRecorder};
 
 pub use route::{decide_route, RouteDecision};
 
@@ -113,31 +116,6 @@ impl crate::Transience for GraphError {
 }
 
 /// A span for one node of the graph; its tool, database and model calls nest under it.
-fn node_span(node: &'static str) -> tracing::Span {
-    tracing::info_span!("node", otel.name = node, deskhand.node = node)
-}
-
-/// Collects node timings and model usage while the graph runs.
-struct TraceRecorder {
-    trace: Trace,
-}
-
-impl TraceRecorder {
-    fn node(&mut self, node: &str, started: Instant, note: Option<String>) {
-        self.trace.nodes.push(NodeRun {
-            node: node.to_owned(),
-            duration_ms: started.elapsed().as_secs_f64() * 1_000.0,
-            note,
-        });
-    }
-    fn usage(&mut self, usage: Usage) {
-        self.trace.llm_calls += usage.calls;
-        self.trace.prompt_tokens += usage.prompt_tokens;
-        self.trace.completion_tokens += usage.completion_tokens;
-        self.trace.cost_usd += usage.cost_usd;
-    }
-}
-
 /// The parts of a draft the nodes decide.
 struct Outcome {
     classification: Classification,

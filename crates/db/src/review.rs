@@ -21,12 +21,14 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 mod decision;
+mod reopen;
 
 pub use decision::{
     ActionRefused, ActionToRun, Approval, ApprovalOutcome, DecisionStart, IdempotencyKey, Outcome,
     PendingDecision, Recorded, Verdict,
 };
 pub use deskhand_core::review::ActionResult;
+pub use reopen::Reopening;
 
 /// A person who reviews drafts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,20 +36,6 @@ pub struct Reviewer {
     pub id: i64,
     pub name: String,
     pub role: Role,
-}
-
-/// What [`Store::reopen`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reopening {
-    Reopened {
-        version: i32,
-    },
-    /// Not closed, or not at the version the reviewer saw.
-    Refused {
-        status: ReviewStatus,
-        version: i32,
-    },
-    NotFound,
 }
 
 /// A draft as it arrived on the approval topic, ready to be queued.
@@ -553,50 +541,6 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(inserted == 1)
-    }
-
-    /// Reopens a draft closed on arrival (it needed no reply, or so the agent thought): it
-    /// joins the pending queue, audited with who reopened it. Only at the `version` the
-    /// reviewer saw.
-    pub async fn reopen(
-        &self,
-        draft_id: DraftId,
-        reviewer_id: i64,
-        version: i32,
-    ) -> Result<Reopening> {
-        let reopened: Option<i32> = sqlx::query_scalar(
-            "WITH reopened AS (
-                 UPDATE reviews SET status = 'pending', version = version + 1
-                 WHERE draft_id = $1 AND status = 'closed' AND version = $3
-                 RETURNING version, customer_id),
-             audited AS (
-                 INSERT INTO audit_log (reviewer_id, action, draft_id, customer_id, detail)
-                 SELECT $2, 'reopened', $1, customer_id, '{}'::jsonb FROM reopened)
-             SELECT version FROM reopened",
-        )
-        .bind(draft_id.as_uuid())
-        .bind(reviewer_id)
-        .bind(version)
-        .fetch_optional(self.pool())
-        .await?;
-        if let Some(version) = reopened {
-            return Ok(Reopening::Reopened { version });
-        }
-        let row = sqlx::query("SELECT status, version FROM reviews WHERE draft_id = $1")
-            .bind(draft_id.as_uuid())
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(row) = row else {
-            return Ok(Reopening::NotFound);
-        };
-        let status: String = row.try_get("status")?;
-        let status = status
-            .parse()
-            .map_err(|e: String| Error::Corrupt(format!("review status: {e}")))?;
-        Ok(Reopening::Refused {
-            status,
-            version: row.try_get("version")?,
-        })
     }
 
     /// The queue: most urgent first, oldest first within an urgency.
