@@ -1,5 +1,6 @@
 //! Product attributes from free text, with the catalog's own vocabulary.
 
+use crate::sizes::{is_unit, parse_sizes};
 use deskhand_core::product::{eu_to_us, CatalogVocabulary, ProductQuery};
 
 /// What a shoe is for, as stems that catalog descriptions use ("cushion" finds
@@ -192,7 +193,7 @@ const COLOR_WORDS: &[(&str, &str)] = &[
 
 /// Extracts what the customer asked for. Every field may stay empty.
 pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
-    let lower = text.to_lowercase();
+    let lower = with_brand_nicknames(&text.to_lowercase());
     let words: Vec<String> = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '/' || c == '½'))
         .map(|w| w.trim_matches('.').to_owned())
@@ -233,20 +234,21 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         .filter(|w| w.len() >= 4 && w.chars().any(char::is_alphabetic))
         .collect();
     let names_the_brand = |brand: &str| {
-        let brand = brand.to_lowercase();
-        if brand.chars().count() > 3 {
-            return has_word(&brand);
+        let lowered = brand.to_lowercase();
+        if lowered.chars().count() > 3 {
+            return has_word(&lowered);
         }
         words.windows(2).any(|pair| {
-            pair[0] == brand
+            pair[0] == lowered
                 && model_vocabulary
                     .iter()
                     .any(|m| *m == pair[1] || pair[1].strip_suffix('s') == Some(m.as_str()))
-        })
+        }) || short_brand_before_shoe_word(text, brand).is_some()
     };
     // Of several brands, the one named first: "any Hoka stability shoes? I was in Brooks
     // for years" asks about Hoka.
     let brand_position = |brand: &str| {
+        let original = brand.to_owned();
         let brand = brand.to_lowercase();
         if brand.chars().count() > 3 {
             return lower.find(&brand).unwrap_or(usize::MAX);
@@ -261,6 +263,7 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
                         .any(|m| *m == pair[1] || pair[1].strip_suffix('s') == Some(m.as_str()))
             })
             .find_map(|pair| lower.find(&format!("{} {}", pair[0], pair[1])))
+            .or_else(|| short_brand_before_shoe_word(text, &original))
             .unwrap_or(usize::MAX)
     };
     let brand = vocabulary
@@ -296,6 +299,7 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
                 continue;
             }
             let everyday = EVERYDAY_MODEL_WORDS.contains(&word);
+
             let anchored = || {
                 words.windows(2).any(|pair| {
                     (pair[1] == word && brand_words.contains(&pair[0]))
@@ -304,6 +308,74 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
             };
             if !everyday || distinctive_named || anchored() {
                 model_words.push(word.to_owned());
+            }
+        }
+        // Two neighbouring words of the name said together ("GTS 24", "Rival XC") name
+        // the model even when each alone is short or everyday: the short word counts
+        // too, and the version after it decides between "Adrenaline GTS 24" and
+        // "Glycerin GTS 21".
+        for pair in parts.windows(2) {
+            let said_together = words.windows(2).any(|w| w[0] == pair[0] && w[1] == pair[1]);
+            if !said_together {
+                continue;
+            }
+            for word in pair {
+                let is_name_word = word.len() >= 3 && word.chars().all(char::is_alphabetic);
+                if is_name_word
+                    && !brand_words.iter().any(|b| b == word)
+                    && !model_words.iter().any(|m| m == word)
+                {
+                    model_words.push((*word).to_owned());
+                }
+            }
+        }
+    }
+    // A model said short before its version ("peg 41s" for the Pegasus 41): the one
+    // catalog name word that starts with it, in a model of that version.
+    for pair in words.windows(2) {
+        let (short, version) = (pair[0].as_str(), pair[1].trim_end_matches('s'));
+        if short.len() < 3
+            || !short.chars().all(char::is_alphabetic)
+            || version.is_empty()
+            || !version.chars().all(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let mut longer: Vec<String> = vocabulary
+            .models
+            .iter()
+            .map(|m| m.to_lowercase())
+            .filter(|m| m.split([' ', '-']).any(|p| p == version))
+            .flat_map(|m| {
+                m.split([' ', '-'])
+                    .filter(|p| p.len() > short.len() && p.starts_with(short))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        longer.dedup();
+        if let [word] = longer.as_slice() {
+            if !model_words.contains(word) {
+                model_words.push(word.clone());
+            }
+        }
+    }
+    // A name part of digits and letters ("1080v14", "880v14") said apart ("1080 v14") or
+    // by its number alone ("the 1080 in 4E").
+    for model in &vocabulary.models {
+        for part in model.to_lowercase().split([' ', '-']) {
+            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+            if digits.len() < 3
+                || digits.len() == part.len()
+                || model_words.iter().any(|m| m == part)
+            {
+                continue;
+            }
+            let rest = &part[digits.len()..];
+            let said = words.contains(&digits)
+                || words.windows(2).any(|w| w[0] == digits && w[1] == rest);
+            if said {
+                model_words.push(part.to_owned());
             }
         }
     }
@@ -440,6 +512,13 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         if words.get(at + 2).is_some_and(|w| is_unit(w)) {
             continue;
         }
+        // "Ultraboost Light 42 2/3": a European size in thirds, not a version.
+        if words
+            .get(at + 2)
+            .is_some_and(|w| matches!(w.as_str(), "1/2" | "1/3" | "2/3"))
+        {
+            continue;
+        }
         let in_catalog = vocabulary.models.iter().any(|m| {
             let m = m.to_lowercase();
             let parts: Vec<&str> = m.split([' ', '-']).collect();
@@ -447,7 +526,9 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         });
         let value: f64 = number.parse().unwrap_or(0.0);
         let version = format!("{model_word} {number}");
-        if (in_catalog || !is_a_size(value)) && !model_numbers.contains(&version) {
+        // "Ghost 16 in 44" names the size in EU: "ghost 44" would be that size again.
+        let eu_size = (35.0..=50.0).contains(&value) && is_a_size(eu_to_us(value));
+        if (in_catalog || !(is_a_size(value) || eu_size)) && !model_numbers.contains(&version) {
             model_numbers.push(version);
         }
     }
@@ -480,6 +561,32 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         max_price_cents: parse_max_price(&lower),
         use_words,
     }
+}
+
+/// Brand names as customers shorten them ("nb" for New Balance), written out.
+fn with_brand_nicknames(lower: &str) -> String {
+    const NICKNAMES: &[(&str, &str)] = &[("nb", "new balance"), ("newbalance", "new balance")];
+    let mut out = String::with_capacity(lower.len());
+    let mut word_start = 0;
+    // Words are runs of letters and digits; everything between is kept as it is.
+    for (at, c) in lower
+        .char_indices()
+        .chain(std::iter::once((lower.len(), ' ')))
+    {
+        if c.is_alphanumeric() {
+            continue;
+        }
+        let word = &lower[word_start..at];
+        match NICKNAMES.iter().find(|(nick, _)| *nick == word) {
+            Some((_, full)) => out.push_str(full),
+            None => out.push_str(word),
+        }
+        if at < lower.len() {
+            out.push(c);
+        }
+        word_start = at + c.len_utf8();
+    }
+    out
 }
 
 /// Whether the customer asks for the Gore-Tex version: "GTX", "Gore-Tex", "waterproof",
@@ -521,341 +628,32 @@ fn names_waterproof_version(words: &[String]) -> bool {
     false
 }
 
-/// Finds a shoe size: "size 9.5", "size 9 1/2", "9½", "US 10", "EU 43", "a 10.5".
-/// Returns a US size.
-pub fn parse_size(lower: &str) -> Option<f64> {
-    parse_sizes(lower).map(|sizes| sizes.first)
-}
-
-/// How the customer wrote a size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SizeSystem {
-    Us,
-    Eu,
-    /// UK men's sizes run half a size below US ones (UK 9 = US 9.5).
-    Uk,
-}
-
-impl SizeSystem {
-    fn plausible(self, value: f64) -> bool {
-        let range = match self {
-            Self::Eu => 35.0..=50.0,
-            Self::Us | Self::Uk => 3.0..=16.0,
-        };
-        range.contains(&value) && (value * 2.0).fract() == 0.0
-    }
-
-    fn to_us(self, value: f64) -> f64 {
-        match self {
-            Self::Us => value,
-            Self::Eu => eu_to_us(value),
-            Self::Uk => value + 0.5,
-        }
-    }
-}
-
-/// The sizes an email names: the first, and any it offers as an alternative to it.
-#[derive(Debug, Clone, PartialEq)]
-struct SizesNamed {
-    /// US size.
-    first: f64,
-    /// "a 10 or a 10.5", "42 oder 42,5", "a 9 for my son and an 11 for me" (US sizes).
-    others: Vec<f64>,
-}
-
-/// Finds the first size as [`parse_size`] does, then the sizes joined to it by "or",
-/// "and" and their German, French and Spanish words, within a few words.
-fn parse_sizes(lower: &str) -> Option<SizesNamed> {
-    // "42,5" is how most of Europe writes 42.5.
-    let chars: Vec<char> = lower.chars().collect();
-    let lower: String = chars
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let between_digits = i > 0
-                && chars[i - 1].is_ascii_digit()
-                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
-            if c == ',' && between_digits {
-                '.'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let lower = spell_numbers(&lower);
-    let lower = lower.as_str();
-    let tokens: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
-        .filter(|t| !t.is_empty())
-        .collect();
-    let number = size_number;
-
-    for (i, token) in tokens.iter().enumerate() {
-        let (system, start) = match token.trim_end_matches(['.', ':']) {
-            "size" | "sz" | "us" | "usa" => (SizeSystem::Us, i + 1),
-            "eu" | "eur" | "euro" | "european" | "europe" => (SizeSystem::Eu, i + 1),
-            "uk" => (SizeSystem::Uk, i + 1),
-            // Words for "size" that come with European sizes more often than not; the
-            // number decides (US sizes stop at 16, EU sizes start at 35).
-            "größe" | "grösse" | "gr" | "schuhgröße" | "pointure" | "taille" | "talla"
-            | "número" | "numero" | "taglia" | "maat" | "calza" | "calzo" | "chausse"
-            | "chausses" => (SizeSystem::Us, i + 1),
-            // "in a 12", "I wear an 11"
-            "a" | "an"
-                if i > 0 && matches!(tokens[i - 1], "in" | "wear" | "i'm" | "im" | "am" | "a") =>
-            {
-                (SizeSystem::Us, i + 1)
-            }
-            _ => continue,
-        };
-        // "size eu 43", "size uk 8", "size us 9"
-        let (system, start) = match tokens.get(start).copied() {
-            Some("eu" | "eur") => (SizeSystem::Eu, start + 1),
-            Some("uk") => (SizeSystem::Uk, start + 1),
-            Some("us") => (SizeSystem::Us, start + 1),
-            _ => (system, start),
-        };
-        if let Some(value) = tokens.get(start).and_then(|t| number(t)) {
-            // "the UK 3 weeks ago" is a duration, not a size.
-            let next = tokens
-                .get(start + 1)
-                .map(|t| t.trim_end_matches(['.', '?', '!', ':', ',']));
-            if next.is_some_and(is_unit) {
-                continue;
-            }
-            let value = with_fraction(value, tokens.get(start + 1));
-            // "size 9 uk": a system named after the number wins.
-            let system = tokens
-                .get(start + 1)
-                .and_then(|t| system_after(t))
-                .unwrap_or(system);
-            // The number decides between US or UK and EU: US sizes stop at 16, EU start at 35.
-            let system = if (35.0..=50.0).contains(&value) {
-                SizeSystem::Eu
-            } else if system == SizeSystem::Eu {
-                continue;
-            } else {
-                system
-            };
-            if system.plausible(value) {
-                return Some(with_others(&tokens, start, value, system));
-            }
-        }
-    }
-    // "in 12", and a bare half size ("11.5 please"): model numbers are whole, and so are
-    // most quantities, but a half is almost always a shoe size.
-    for (i, token) in tokens.iter().enumerate() {
-        let Some(value) = number(token) else { continue };
-        let unit = tokens
-            .get(i + 1)
-            .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
-        let is_quantity = unit.is_some_and(is_unit);
-        let after_in = i > 0 && matches!(tokens[i - 1], "in" | "a");
-        let money = i > 0
-            && (tokens[i - 1].ends_with(['$', '€', '£']) || token.starts_with(['$', '€', '£']));
-        if is_quantity || money {
-            continue;
-        }
-        // "in 45", "en 44", "du 44", "la 42": a European size after a preposition (French
-        // and Spanish say sizes this way; the number range tells it from a US size).
-        let after_preposition = i > 0
-            && matches!(
-                tokens[i - 1].trim_end_matches(['.', ':']),
-                "in" | "en" | "du" | "de" | "la" | "el" | "a" | "an" | "im" | "un" | "una"
-            );
-        let value = with_fraction(value, tokens.get(i + 1));
-        // "a 9 UK", "an 11 men's": the system named after the number.
-        if let Some(system) = tokens.get(i + 1).and_then(|t| system_after(t)) {
-            if system.plausible(value) {
-                return Some(with_others(&tokens, i, value, system));
-            }
-        }
-        if after_preposition && SizeSystem::Eu.plausible(value) {
-            return Some(with_others(&tokens, i, value, SizeSystem::Eu));
-        }
-        if !(3.0..=16.0).contains(&value) {
-            continue;
-        }
-        if value.fract() == 0.5 || (after_in && value.fract() == 0.0) {
-            return Some(with_others(&tokens, i, value, SizeSystem::Us));
-        }
-    }
-    // "43 EU", "9.5 US", "8 UK", "11 men's"
-    for (i, token) in tokens.iter().enumerate().skip(1) {
-        let Some(system) = system_after(token) else {
-            continue;
-        };
-        if let Some(value) = number(tokens[i - 1]) {
-            if system.plausible(value) {
-                return Some(with_others(&tokens, i, value, system));
-            }
-        }
-    }
-    None
-}
-
-/// The size system a word after a number names: "43 EU", "9 UK", "11 men's".
-fn system_after(token: &str) -> Option<SizeSystem> {
-    match token.trim_end_matches(['.', '?', '!', ',', ':']) {
-        "eu" | "eur" | "euro" | "european" => Some(SizeSystem::Eu),
-        "us" | "men's" | "mens" => Some(SizeSystem::Us),
-        "uk" => Some(SizeSystem::Uk),
-        _ => None,
-    }
-}
-
-/// A size token's number: "9.5", "9½", "42⅔" (to the nearest half), "10." at the end of a
-/// sentence.
-fn size_number(token: &str) -> Option<f64> {
-    let token = token.trim_end_matches(['.', '?', '!']);
-    for (symbol, fraction) in [('½', 0.5), ('⅓', 1.0 / 3.0), ('⅔', 2.0 / 3.0)] {
-        if let Some(whole) = token.strip_suffix(symbol) {
-            return whole
-                .parse::<f64>()
-                .ok()
-                .map(|w| ((w + fraction) * 2.0).round() / 2.0);
-        }
-    }
-    token.parse::<f64>().ok()
-}
-
-/// `value` with the fraction written after it: "10 1/2", and the thirds of European
-/// charts ("42 2/3"), to the nearest half size.
-fn with_fraction(value: f64, next: Option<&&str>) -> f64 {
-    let fraction = match next.map(|t| t.trim_end_matches(['.', '?', '!', ','])) {
-        Some("1/2") => 0.5,
-        Some("1/3") => 1.0 / 3.0,
-        Some("2/3") => 2.0 / 3.0,
-        _ => return value,
-    };
-    ((value + fraction) * 2.0).round() / 2.0
-}
-
-/// Words after a number that make it a quantity, not a size ("3 weeks", "2 pairs").
-const QUANTITY_UNITS: &[&str] = &[
-    "day", "week", "hour", "hr", "month", "year", "minute", "sec", "km", "mile", "pair", "%", "x",
-    "$", "€", "£", "min", "euro", "dollar", "pound", "degree", "°", "kg", "lb", "tag", "jour",
-    "día", "dia", "semaine", "semana", "woche", "jahr", "año", "ans", "anni", "grad", "dólar",
-    "dolar", "libra", "stunde", "heure", "hora", "minut", "people", "runner", "kid", "child",
-];
-
-fn is_unit(word: &str) -> bool {
-    QUANTITY_UNITS.iter().any(|q| word.starts_with(q))
-}
-
-/// Words a size follows: "size 9", "talla 42", "Größe 44", "a 10".
-const SIZE_WORDS: &[&str] = &[
-    "size",
-    "sz",
-    "us",
-    "usa",
-    "eu",
-    "eur",
-    "uk",
-    "größe",
-    "grösse",
-    "gr",
-    "schuhgröße",
-    "pointure",
-    "taille",
-    "talla",
-    "número",
-    "numero",
-    "taglia",
-    "maat",
-    "a",
-    "an",
-    "in",
-];
-
-/// The first size (`value`, its token at `at`), and the sizes of the same system joined to
-/// it: a connector ("or", "oder", "and", "y", ...) within six words after it, then a
-/// plausible size right after the connector or after a size word within six words of it
-/// ("42 oder 42,5", "and an 11", "y otra para mi hermana talla 42"), not a quantity ("and
-/// 2 pairs") nor a number that is something else ("and can it come by the 14th").
-fn with_others(tokens: &[&str], at: usize, value: f64, system: SizeSystem) -> SizesNamed {
-    const CONNECTORS: &[&str] = &["or", "and", "oder", "und", "ou", "et", "o", "y", "/", "&"];
-    let plausible = |v: f64| system.plausible(v);
-    let to_us = |v: f64| system.to_us(v);
-    // "10 or 10.5": a size right before a connector that joins it to this one comes
-    // first (a bare whole number is read as a size only when joined so).
-    let before = at
-        .checked_sub(2)
-        .filter(|_| CONNECTORS.contains(&tokens[at - 1].trim_end_matches([',', '.'])))
-        .and_then(|i| size_number(tokens[i]))
-        .filter(|v| plausible(*v) && *v != value);
-    let (first, mut others) = match before {
-        Some(earlier) => (to_us(earlier), vec![to_us(value)]),
-        None => (to_us(value), Vec::new()),
-    };
-    let mut last = at;
-    // Each joined size moves the search on from it ("9, 9.5 or 10").
-    while let Some(connector) = (last + 1..tokens.len().min(last + 7))
-        .find(|&i| CONNECTORS.contains(&tokens[i].trim_end_matches([',', '.'])))
-    {
-        let Some((i, v)) = (connector + 1..tokens.len().min(connector + 7))
-            .find_map(|i| size_number(tokens[i]).map(|v| (i, v)))
-        else {
-            break;
-        };
-        let v = with_fraction(v, tokens.get(i + 1));
-        let unit = tokens
-            .get(i + 1)
-            .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
-        let quantity = unit.is_some_and(is_unit);
-        let named_as_size = i == connector + 1 || SIZE_WORDS.contains(&tokens[i - 1]);
-        // The next number is something else ("and 2 pairs", "by the 14"): stop looking.
-        if !plausible(v) || quantity || !named_as_size {
-            break;
-        }
-        let us = to_us(v);
-        if us != first && !others.contains(&us) {
-            others.push(us);
-        }
-        last = i;
-    }
-    SizesNamed { first, others }
-}
-
-/// Sizes said in words: "size ten and a half" → "size 10.5".
-fn spell_numbers(lower: &str) -> String {
-    const WORDS: &[(&str, u32)] = &[
-        ("three", 3),
-        ("four", 4),
-        ("five", 5),
-        ("six", 6),
-        ("seven", 7),
-        ("eight", 8),
-        ("nine", 9),
-        ("ten", 10),
-        ("eleven", 11),
-        ("twelve", 12),
-        ("thirteen", 13),
-        ("fourteen", 14),
-        ("fifteen", 15),
+/// Where a short brand that is also an everyday word ("On") is written as the brand, in
+/// its own capitals mid-sentence and before a word for shoes ("any On shoes in an 11?",
+/// "the On trainers"): not "On Monday" nor "on shoes".
+fn short_brand_before_shoe_word(text: &str, brand: &str) -> Option<usize> {
+    const SHOE_WORDS: &[&str] = &[
+        "shoe", "shoes", "trainer", "trainers", "sneaker", "sneakers", "runners", "running",
+        "models", "range", "ones",
     ];
-    let mut out: Vec<String> = Vec::new();
-    let tokens: Vec<&str> = lower.split(' ').collect();
-    let mut i = 0;
-    while i < tokens.len() {
-        let word = tokens[i].trim_end_matches([',', '.', '?', '!']);
-        if let Some((_, n)) = WORDS.iter().find(|(w, _)| *w == word) {
-            let half = tokens.get(i + 1..i + 4).is_some_and(|t| {
-                t.join(" ").trim_end_matches([',', '.', '?', '!']) == "and a half"
-            });
-            if half {
-                out.push(format!("{n}.5"));
-                i += 4;
-            } else {
-                out.push(n.to_string());
-                i += 1;
-            }
-            continue;
-        }
-        out.push(tokens[i].to_owned());
-        i += 1;
-    }
-    out.join(" ")
+    text.match_indices(brand).find_map(|(at, _)| {
+        let before = text[..at].trim_end_matches(' ');
+        let mid_sentence = before
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == ',');
+        let starts_word = text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_whitespace);
+        let next = text[at + brand.len()..]
+            .trim_start_matches(' ')
+            .split(|c: char| !c.is_alphabetic())
+            .next()
+            .unwrap_or("");
+        (mid_sentence && starts_word && SHOE_WORDS.contains(&next.to_lowercase().as_str()))
+            .then_some(at)
+    })
 }
 
 /// "under $150", "less than 120 dollars", "max $99.99", "budget is $100".

@@ -21,14 +21,16 @@ pub mod model;
 mod precedents;
 pub mod report;
 mod requests;
+mod sizes;
 pub mod train;
 
 pub use classify::{classify, classify_text, safety_floor, see_first_floor};
 pub use compose::compose;
-pub use extract::{extract_product_query, parse_size};
+pub use extract::extract_product_query;
 pub use language::detect_language;
 pub use model::{ModelError, TriageModel};
 pub use precedents::{PrecedentIndex, SharedPrecedents};
+pub use sizes::parse_size;
 
 use deskhand_core::email::InboundEmail;
 use deskhand_core::memory::CaseMemory;

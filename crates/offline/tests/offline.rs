@@ -205,6 +205,100 @@ fn every_size_a_customer_would_take_is_read_and_quantities_are_not() {
 }
 
 #[test]
+fn counted_pairs_of_several_sizes_are_all_read_and_a_size_said_again_alone_is_not() {
+    let sizes = |text: &str| {
+        let query = extract_product_query(text, &vocabulary());
+        (query.size, query.other_sizes)
+    };
+    assert_eq!(
+        sizes("team order for the pegasus: two size 8, two size 9, one 9.5 and one 10"),
+        (Some(8.0), vec![9.0, 9.5, 10.0])
+    );
+    assert_eq!(
+        sizes("necesitamos la clifton: dos pares de la 41, uno de la 42 y dos de la 43"),
+        (Some(eu_to_us(41.0)), vec![eu_to_us(42.0), eu_to_us(43.0)])
+    );
+    assert_eq!(
+        sizes("I'm a size 10, I ordered a size 11 in the pegasus and it was huge"),
+        (Some(10.0), vec![]),
+        "a size mentioned again without a count or a connector is not a second size"
+    );
+}
+
+#[test]
+fn european_thirds_glued_size_words_and_a_size_number_are_read_as_sizes_not_versions() {
+    let query = |text: &str| extract_product_query(text, &vocabulary());
+    let thirds = query("ultraboost light 42 2/3 black or white either ok. in stock?");
+    assert_eq!(thirds.size, Some(eu_to_us(42.5)));
+    assert!(
+        thirds.model_numbers.is_empty(),
+        "42 2/3 is a size, not a version: {:?}",
+        thirds.model_numbers
+    );
+    assert_eq!(query("pegasus us13 4E do u carry that").size, Some(13.0));
+    assert_eq!(
+        query("I look for the Pegasus 41 number 42,5 in blue").size,
+        Some(eu_to_us(42.5))
+    );
+    assert_eq!(
+        query("question number 3: the pegasus in a 10").size,
+        Some(10.0),
+        "a list number is no European size"
+    );
+}
+
+#[test]
+fn models_are_recognised_by_nicknames_short_names_and_their_name_said_together() {
+    let vocabulary = CatalogVocabulary {
+        brands: vec![
+            "Nike".into(),
+            "New Balance".into(),
+            "On".into(),
+            "Brooks".into(),
+        ],
+        models: vec![
+            "Pegasus 41".into(),
+            "Fresh Foam X 1080v14".into(),
+            "880v14".into(),
+            "Adrenaline GTS 24".into(),
+            "Glycerin GTS 21".into(),
+            "Cloudmonster 2".into(),
+        ],
+        colors: vec!["Black".into(), "Grey".into()],
+        materials: vec![],
+        widths: vec!["D".into(), "2E".into(), "4E".into()],
+    };
+    let query = |text: &str| extract_product_query(text, &vocabulary);
+    assert_eq!(query("peg 41s in a 10?").model_words, ["pegasus"]);
+    let nb = query("nb 1080 v14 us13 4E do u carry that");
+    assert_eq!(nb.brand.as_deref(), Some("New Balance"));
+    assert_eq!(nb.model_words, ["1080v14"]);
+    let gts = query("Adrenaline GTS 24, 10½ EE, grey please");
+    assert!(
+        gts.model_words.contains(&"adrenaline".to_owned()),
+        "{gts:?}"
+    );
+    assert_eq!(gts.model_numbers, ["gts 24"]);
+    assert_eq!(
+        query("Do you carry any On shoes in an 11?")
+            .brand
+            .as_deref(),
+        Some("On")
+    );
+    for not_the_brand in [
+        "On Monday I asked about a size 11",
+        "I ran on shoes that were too small",
+    ] {
+        assert_eq!(query(not_the_brand).brand, None, "{not_the_brand}");
+    }
+    assert_eq!(
+        query("the peg is great, 41 of my friends run in it").model_words,
+        Vec::<String>::new(),
+        "a short word not right before a version is no model"
+    );
+}
+
+#[test]
 fn both_colours_of_an_either_or_are_read_and_a_contrast_is_not() {
     let colours = |text: &str| {
         let query = extract_product_query(text, &vocabulary());
