@@ -252,8 +252,12 @@ impl Application {
             let graph = TriageGraph::new(
                 engine,
                 self.store.clone(),
-                settings.agent.graph(settings.triage.reply_languages()?),
-            );
+                settings.agent.graph(
+                    settings.triage.reply_languages()?,
+                    settings.knowledge.graph(),
+                ),
+            )
+            .with_knowledge(settings.knowledge.open()?);
             let handler = Arc::new(TriageHandler::new(
                 Triage::new(
                     graph,

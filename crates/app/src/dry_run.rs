@@ -57,8 +57,12 @@ pub async fn dry_run(settings: &Settings, input: DryRunInput) -> anyhow::Result<
     let graph = TriageGraph::new(
         engine,
         store.clone(),
-        settings.agent.graph(settings.triage.reply_languages()?),
-    );
+        settings.agent.graph(
+            settings.triage.reply_languages()?,
+            settings.knowledge.graph(),
+        ),
+    )
+    .with_knowledge(settings.knowledge.open()?);
     // The outbox wake-up and the approval topic are never used: a dry run records nothing.
     let triage = Triage::new(
         graph,

@@ -15,6 +15,7 @@ pub mod application;
 pub mod dry_run;
 pub mod engine;
 pub mod http_guard;
+pub mod knowledge;
 pub mod review_intake;
 pub mod settings;
 pub mod telemetry;

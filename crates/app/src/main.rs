@@ -40,6 +40,9 @@ enum Command {
     /// Dry run: one email (an inbound event .json, or an .eml) through the graph against
     /// the live store; prints the draft event. Nothing is recorded, published or sent.
     Triage(TriageArgs),
+    /// The shop's knowledge base (`knowledge.dir`).
+    #[command(subcommand)]
+    Knowledge(KnowledgeCommand),
     /// Replay a labelled dataset through the pipeline and score every step (deskhand-tools).
     #[command(disable_help_flag = true)]
     Eval(ToolArgs),
@@ -88,6 +91,18 @@ struct TriageArgs {
     /// For an .eml: the case it belongs to (default: a case of its own).
     #[arg(long)]
     case_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KnowledgeCommand {
+    /// Split the policy pages into passages and index them, as the worker does at start
+    /// and after a page changes; lists each page's passages, and a question's best
+    /// passages with `--ask`.
+    Index {
+        /// Search the index with this question and print the best passages and scores.
+        #[arg(long)]
+        ask: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +155,7 @@ fn main() -> anyhow::Result<()> {
             Command::Outbox(command) => outbox(&settings, command).await,
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Triage(args) => triage(&settings, args).await,
+            Command::Knowledge(command) => knowledge(&settings, command),
             Command::Eval(_) | Command::Train(_) | Command::Bench(_) | Command::Demo(_) => {
                 unreachable!("the tools' commands were handed over above")
             }
@@ -172,6 +188,48 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// A dry run of one email: the draft it would get, on stdout as JSON.
+fn knowledge(settings: &Settings, command: KnowledgeCommand) -> anyhow::Result<()> {
+    let KnowledgeCommand::Index { ask } = command;
+    let dir = &settings.knowledge.dir;
+    let (index, pages) = deskhand::knowledge::load(dir)?;
+    if pages.is_empty() {
+        anyhow::bail!(
+            "no policy pages (*.md) in {}: set knowledge.dir or DESKHAND_KNOWLEDGE_DIR",
+            dir.display()
+        );
+    }
+    for page in &pages {
+        println!("{} ({} passages)", page.file, page.headings.len());
+        for heading in &page.headings {
+            println!("  ## {heading}");
+        }
+    }
+    println!(
+        "{} passages from {} pages in {}",
+        index.passages().len(),
+        pages.len(),
+        dir.display()
+    );
+    if let Some(question) = ask {
+        // The same gate as the answer route: a score, and a lead over the next passage.
+        let found = index.search(&question, 5);
+        for (rank, passage) in found.iter().enumerate() {
+            let lead = found
+                .get(rank + 1)
+                .map_or(1.0, |next| (passage.score - next.score) / passage.score);
+            let clear = rank == 0
+                && passage.score >= settings.knowledge.min_score
+                && lead >= settings.knowledge.min_margin;
+            let verdict = if clear { "cited" } else { "not cited" };
+            println!(
+                "{:>6.2}  {}  ({verdict})",
+                passage.score, passage.passage.source
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn triage(settings: &Settings, args: TriageArgs) -> anyhow::Result<()> {
     use deskhand::dry_run::{dry_run, DryRunInput};
     let bytes =

@@ -24,6 +24,7 @@ const CONTRACT_ENV: &[(&str, &str, &str)] = &[
     ("DESKHAND_MAX_IN_FLIGHT", "worker", "max_in_flight"),
     ("DESKHAND_TODAY", "agent", "today"),
     ("DESKHAND_TRIAGE_MODEL", "triage", "model_path"),
+    ("DESKHAND_KNOWLEDGE_DIR", "knowledge", "dir"),
     ("OPENAI_API_KEY", "llm", "api_key"),
     ("OPENAI_BASE_URL", "llm", "base_url"),
     ("DESKHAND_MODEL", "llm", "model"),
@@ -112,6 +113,7 @@ pub struct Settings {
     pub relay: RelaySettings,
     pub agent: AgentSettings,
     pub triage: TriageSettings,
+    pub knowledge: KnowledgeConfig,
     pub http: HttpSettings,
     pub review: ReviewConfig,
     pub smtp: SmtpSettings,
@@ -235,6 +237,41 @@ pub struct RelaySettings {
     pub park_after: i32,
 }
 
+/// The shop's knowledge base: policy pages the answer route quotes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeConfig {
+    /// The folder of Markdown pages; one passage per `## ` section.
+    pub dir: PathBuf,
+    /// The best passage's retrieval score below which a question goes to a person.
+    pub min_score: f64,
+    /// How far the best passage must lead the next, as a share of its score.
+    pub min_margin: f64,
+    /// A second passage is cited when it scores at least this share of the best.
+    pub second_passage_ratio: f64,
+    /// How often a search looks whether a page changed (a few `stat` calls).
+    #[serde(deserialize_with = "millis")]
+    pub recheck_ms: Duration,
+}
+
+impl KnowledgeConfig {
+    pub fn graph(&self) -> deskhand_core::KnowledgeSettings {
+        deskhand_core::KnowledgeSettings {
+            min_score: self.min_score,
+            min_margin: self.min_margin,
+            second_passage_ratio: self.second_passage_ratio,
+        }
+    }
+
+    /// The folder, indexed; re-indexed on a search after a page changed.
+    pub fn open(
+        &self,
+    ) -> Result<std::sync::Arc<crate::knowledge::WatchedKnowledge>, SettingsError> {
+        crate::knowledge::WatchedKnowledge::open(&self.dir, self.recheck_ms)
+            .map(std::sync::Arc::new)
+    }
+}
+
 /// The offline engine's classifier.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -295,6 +332,7 @@ impl AgentSettings {
     pub fn graph(
         &self,
         reply_languages: Vec<deskhand_core::Language>,
+        knowledge: deskhand_core::KnowledgeSettings,
     ) -> deskhand_core::GraphSettings {
         deskhand_core::GraphSettings {
             max_body_chars: self.max_body_chars,
@@ -307,6 +345,7 @@ impl AgentSettings {
             policy: self.policy(),
             memory: self.memory(),
             sender_check: self.sender_mismatch,
+            knowledge,
         }
     }
 

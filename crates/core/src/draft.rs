@@ -79,6 +79,8 @@ label_enum!(
         Product => "product",
         /// A delivery question: tracking lookup and the late-delivery policy.
         Delivery => "delivery",
+        /// A policy question: answered from the knowledge base's passages, cited.
+        Answer => "answer",
         /// A person must handle it; the draft carries the context gathered.
         Escalate => "escalate",
         /// Nothing to answer (thanks, spam, auto-replies).

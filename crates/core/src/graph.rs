@@ -14,6 +14,7 @@ use crate::draft::{
 use crate::email::InboundEmail;
 use crate::grounding::{check_reply, check_subject};
 use crate::ids::DraftId;
+use crate::knowledge::{Knowledge, KnowledgeIndex, KnowledgeSettings};
 use crate::memory::{CaseMemory, MemorySettings};
 use crate::ports::{
     Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup, Recalled,
@@ -23,10 +24,12 @@ use crate::scope::CustomerScope;
 use crate::sender::SenderCheck;
 use crate::tracking::find_numbers;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Instant;
 use time::{Date, OffsetDateTime};
 use tracing::Instrument as _;
 
+mod answer;
 mod products;
 mod route;
 mod sender_check;
@@ -59,6 +62,7 @@ pub struct GraphSettings {
     /// When the sender is not the customer's address on file: warn the reviewer, or draft
     /// no reply.
     pub sender_check: SenderCheck,
+    pub knowledge: KnowledgeSettings,
 }
 
 impl Default for GraphSettings {
@@ -74,6 +78,7 @@ impl Default for GraphSettings {
             policy: PolicySettings::default(),
             sender_check: SenderCheck::default(),
             memory: MemorySettings::default(),
+            knowledge: KnowledgeSettings::default(),
         }
     }
 }
@@ -175,6 +180,8 @@ pub struct TriageGraph<C, D> {
     cognition: C,
     data: D,
     settings: GraphSettings,
+    /// The shop's policies; empty unless [`TriageGraph::with_knowledge`] gave some.
+    knowledge: Arc<dyn Knowledge>,
 }
 
 impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
@@ -183,7 +190,14 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             cognition,
             data,
             settings,
+            knowledge: Arc::new(KnowledgeIndex::default()),
         }
+    }
+
+    /// Policy questions are answered from this knowledge base.
+    pub fn with_knowledge(mut self, knowledge: Arc<dyn Knowledge>) -> Self {
+        self.knowledge = knowledge;
+        self
     }
 
     pub fn settings(&self) -> &GraphSettings {
@@ -355,8 +369,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             actions: Vec::new(),
             escalation: decision.escalation,
         };
+        let answered = self.try_answer(email, &classified, &mut outcome, recorder);
         let findings = match outcome.route {
             Route::NoReply => return Ok(outcome),
+            Route::Answer => answered.unwrap_or_default(),
             Route::Escalate => {
                 let started = Instant::now();
                 let findings = self
@@ -368,7 +384,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     started,
                     Some(format!("{} observations", findings.observations.len())),
                 );
-                outcome.observations = findings.observations;
+                outcome.observations.extend(findings.observations);
                 // A product question we cannot answer in its language still gets its stock
                 // looked up, so the person who answers has it in front of them; so does the
                 // stock question among several requests ("where is my order? and do you

@@ -19,6 +19,7 @@
 //! - [`delivery`]: deliveries and the late-delivery policy (refund, coupon).
 //! - [`tracking`]: tracking and order numbers found in text.
 //! - [`product`]: product questions, catalog candidates and their ranking.
+//! - [`knowledge`]: the shop's policy pages as passages, and retrieval over them.
 //! - [`memory`]: bounded case memory.
 //! - [`precedent`]: past labelled emails, masked, as examples for a model.
 //! - [`grounding`]: the guard that checks a composed reply against its evidence.
@@ -34,6 +35,7 @@ pub mod error;
 pub mod graph;
 pub mod grounding;
 pub mod ids;
+pub mod knowledge;
 pub mod memory;
 pub mod ports;
 pub mod precedent;
@@ -52,5 +54,6 @@ pub use email::{EmailAddress, EmailBody, InboundEmail, OriginalMessage, SourcePo
 pub use error::Transience;
 pub use graph::{GraphError, GraphSettings, RunContext, Triage, TriageGraph};
 pub use ids::{CaseId, CustomerId, DraftId, EventId, IdError};
+pub use knowledge::KnowledgeSettings;
 pub use memory::CaseMemory;
 pub use scope::CustomerScope;

@@ -11,6 +11,7 @@
 //! filter). Depends on `deskhand-core` for the domain types; it never decides anything.
 
 mod error;
+mod knowledge;
 mod memory;
 mod outbox;
 mod outgoing;
@@ -22,6 +23,7 @@ mod training;
 mod triage;
 
 pub use error::{Error, Result};
+pub use knowledge::{FeedbackNote, PassageFeedback, PassageVerdict};
 pub use outbox::{FailedPublish, OutboxBatch, OutboxMessage, ParkedMessage, PendingMessage};
 pub use outgoing::DueEmail;
 pub use review::{

@@ -20,11 +20,28 @@ pub fn compose(input: ComposeInput<'_>) -> Reply {
                 "Thank you for getting in touch about your delivery. Here is what we found:"
             }
             Route::Product => "Thank you for your interest. Here is what we have for you:",
+            Route::Answer => "Thank you for your question. Here is what our policy says:",
             _ => "Thank you for your message.",
         }
         .to_owned(),
     );
-    if !input.facts.is_empty() {
+    if input.route == Route::Answer {
+        // Policy passages are quoted whole, each under its heading, so the customer reads
+        // the policy as the shop wrote it.
+        for fact in input.facts {
+            let (heading, text) = fact.split_once(": ").unwrap_or(("", fact));
+            let quoted = text
+                .lines()
+                .map(|l| format!("> {l}").trim_end().to_owned())
+                .collect::<Vec<_>>()
+                .join("\n");
+            paragraphs.push(if heading.is_empty() {
+                quoted
+            } else {
+                format!("{heading}\n{quoted}")
+            });
+        }
+    } else if !input.facts.is_empty() {
         paragraphs.push(
             input
                 .facts

@@ -372,8 +372,8 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
                 continue;
             }
             let rest = &part[digits.len()..];
-            let said = words.contains(&digits)
-                || words.windows(2).any(|w| w[0] == digits && w[1] == rest);
+            let said =
+                words.contains(&digits) || words.windows(2).any(|w| w[0] == digits && w[1] == rest);
             if said {
                 model_words.push(part.to_owned());
             }

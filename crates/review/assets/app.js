@@ -4,7 +4,7 @@
 
 const TOPICS = ["product_availability_or_recommendation", "delivery_delay", "transaction_inquiry", "billing_dispute", "other"];
 const URGENCIES = ["urgent", "high", "medium", "low"];
-const ROUTES = ["product", "delivery", "escalate", "no_reply"];
+const ROUTES = ["product", "delivery", "answer", "escalate", "no_reply"];
 const STATUSES = ["pending", "escalated", "approved", "rejected", "stale", "closed", "all"];
 const PAGE = 50;
 
@@ -192,7 +192,10 @@ function renderDraft(detail) {
   $("d-original").textContent = email.original_text || (email.original_raw ? atobUtf8(email.original_raw) : email.full_text || "");
 
   const evidence = (d.observations || []).map((o) => el("li", {},
-    el("div", { class: "source" }, o.source), el("div", {}, o.text)));
+    el("div", { class: "source" }, o.source === "knowledge" && o.data && o.data.passage
+      ? `policy: ${o.data.passage}` : o.source),
+    el("div", {}, o.text),
+    o.source === "knowledge" && o.data && o.data.passage ? passageFlags(o.data.passage) : null));
   $("d-evidence").replaceChildren(...(evidence.length ? evidence : [el("li", { class: "muted" }, "No tool gathered evidence for this email.")]));
 
   const history = [];
@@ -293,6 +296,26 @@ async function decide(kind, reason) {
     $("d-error").textContent = error.message;
     if (error.code === "stale" || error.code === "already_decided") $("d-status").textContent = "Open the queue for the next draft (n).";
   } finally { state.busy = false; }
+}
+
+// A cited policy passage that is wrong or outdated is reported to the knowledge owner
+// (GET /api/knowledge/feedback); the draft itself is decided as usual.
+function passageFlags(passage) {
+  const status = el("span", { class: "muted" });
+  const flag = async (verdict) => {
+    if (!state.draft) return;
+    const note = window.prompt(`What is ${verdict} in this passage? (optional)`) ?? null;
+    if (note === null) return;
+    try {
+      await api("POST", `/api/drafts/${state.draft.id}/passages/flag`, { passage, verdict, note });
+      status.textContent = ` flagged ${verdict}`;
+    } catch (error) { status.textContent = ` ${error.message}`; }
+  };
+  return el("div", { class: "passage-flags" },
+    el("button", { type: "button", class: "link", onclick: () => flag("wrong") }, "Wrong"),
+    " ",
+    el("button", { type: "button", class: "link", onclick: () => flag("outdated") }, "Outdated"),
+    status);
 }
 
 async function reopen() {

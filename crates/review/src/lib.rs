@@ -17,6 +17,7 @@ mod assets;
 mod auth;
 mod decide;
 mod error;
+mod knowledge;
 mod throttle;
 
 pub use assets::OPENAPI_JSON;
@@ -80,6 +81,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/drafts/{id}/reject"),
     ("post", "/api/drafts/{id}/escalate"),
     ("post", "/api/drafts/{id}/reopen"),
+    ("post", "/api/drafts/{id}/passages/flag"),
+    ("get", "/api/knowledge/feedback"),
     ("get", "/api/audit"),
     ("get", "/api/stats"),
     ("get", "/api/openapi.json"),
@@ -96,6 +99,11 @@ pub fn router(state: ReviewState) -> Router {
         .route("/api/drafts/{id}/reject", post(decide::reject))
         .route("/api/drafts/{id}/escalate", post(decide::escalate))
         .route("/api/drafts/{id}/reopen", post(decide::reopen))
+        .route(
+            "/api/drafts/{id}/passages/flag",
+            post(knowledge::flag_passage),
+        )
+        .route("/api/knowledge/feedback", get(knowledge::feedback))
         .route("/api/audit", get(api::audit))
         .route("/api/stats", get(api::stats))
         .route("/api/openapi.json", get(assets::openapi))

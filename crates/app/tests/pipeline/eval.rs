@@ -274,6 +274,7 @@ fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
             tracking_numbers: Some(vec![]),
             products: Some(vec![]),
             alternatives: Some(vec![]),
+            passages: Some(vec![]),
             actions: Some(vec![ExpectedAction {
                 kind: "issue_coupon".into(),
                 delivery: "d1".into(),

@@ -7,6 +7,7 @@ mod dry_run;
 mod eval;
 mod faults;
 mod http;
+mod knowledge;
 mod learning;
 mod llm;
 mod poison;

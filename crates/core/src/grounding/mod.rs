@@ -1,6 +1,6 @@
-//! The reply guard: every tracking number, amount and date in a composed reply (subject and
-//! body) must appear in the observations it was grounded in. A model that invents one is
-//! caught here.
+//! The reply guard: every tracking number, amount, date, duration and percentage in a
+//! composed reply (subject and body) must appear in the observations it was grounded in. A
+//! model that invents one is caught here.
 //!
 //! Values are compared whole and normalised, never as substrings: `$9` is not grounded by
 //! evidence of `$9.60`, while `$8`, `8.00 USD` and `€8,00` all state the 800 cents the
@@ -8,11 +8,13 @@
 
 mod amounts;
 mod dates;
+mod quantities;
 
 use crate::draft::Observation;
 use crate::tracking::find_numbers;
 use amounts::amounts;
 use dates::{dates, WrittenDate};
+use quantities::{quantities, Unit};
 use std::collections::BTreeSet;
 
 /// Something the reply states that no observation supports.
@@ -56,6 +58,8 @@ struct Evidence {
     compact: String,
     cents: BTreeSet<i64>,
     dates: BTreeSet<WrittenDate>,
+    /// "30 days", "20%": the number as written, with what it measures.
+    quantities: BTreeSet<(String, Unit)>,
 }
 
 impl Evidence {
@@ -88,6 +92,10 @@ impl Evidence {
                 .collect(),
             cents,
             dates: dates(&text).into_iter().map(|(_, date)| date).collect(),
+            quantities: quantities(&text)
+                .into_iter()
+                .map(|(_, number, unit)| (number, unit))
+                .collect(),
         }
     }
 
@@ -116,6 +124,14 @@ impl Evidence {
             if !self.dates.iter().any(|known| date.agrees_with(known)) {
                 problems.push(Ungrounded {
                     kind: "date",
+                    value: written,
+                });
+            }
+        }
+        for (written, number, unit) in quantities(reply) {
+            if !self.quantities.contains(&(number, unit)) {
+                problems.push(Ungrounded {
+                    kind: "quantity",
                     value: written,
                 });
             }

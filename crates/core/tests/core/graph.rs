@@ -10,10 +10,10 @@ use futures_executor::block_on;
 use time::macros::{date, datetime};
 
 #[derive(Clone)]
-struct Scripted {
+pub(crate) struct Scripted {
     classified: Result<Classified, CognitionError>,
     query: ProductQuery,
-    reply_body: Option<String>,
+    pub(crate) reply_body: Option<String>,
     /// The composed subject, when the test scripts one ("Re" otherwise).
     reply_subject: Option<String>,
 }
@@ -67,7 +67,7 @@ impl Cognition for Scripted {
 
 /// A shop in memory that honours the scope the way the store does.
 #[derive(Default, Clone)]
-struct Shop {
+pub(crate) struct Shop {
     deliveries: Vec<(i64, DeliveryFacts)>,
     products: Vec<ProductCandidate>,
     memory: CaseMemory,
@@ -127,7 +127,7 @@ impl ShopData for Shop {
     }
 }
 
-fn classified(topic: Topic, urgency: Urgency) -> Classified {
+pub(crate) fn classified(topic: Topic, urgency: Urgency) -> Classified {
     Classified {
         topic,
         urgency,
@@ -141,7 +141,7 @@ fn classified(topic: Topic, urgency: Urgency) -> Classified {
     }
 }
 
-fn engine(c: Classified) -> Scripted {
+pub(crate) fn engine(c: Classified) -> Scripted {
     Scripted {
         classified: Ok(c),
         query: ProductQuery::default(),
@@ -150,7 +150,7 @@ fn engine(c: Classified) -> Scripted {
     }
 }
 
-fn email(body: &str) -> InboundEmail {
+pub(crate) fn email(body: &str) -> InboundEmail {
     InboundEmail {
         event_id: EventId::parse("e1").unwrap(),
         case_id: CaseId::parse("c1").unwrap(),

@@ -154,3 +154,32 @@ fn a_customers_budget_in_the_data_is_no_price_to_quote() {
     assert!(check_reply("It costs $129.99.", &data).is_empty());
     assert!(!check_reply("It costs $150.", &data).is_empty());
 }
+
+#[test]
+fn durations_and_percentages_must_be_the_ones_the_evidence_states() {
+    let policy = vec![Observation {
+        source: "knowledge".into(),
+        text: "Return within 30 days; refunds arrive in 5 business days; 20% off for clubs.".into(),
+        data: json!({}),
+    }];
+    for grounded in [
+        "You have 30 days to return them.",
+        "We offer a 30-day return window.",
+        "Refunds take 5 business days.",
+        "Clubs get 20 % off.",
+        "Clubs get 20 percent off.",
+    ] {
+        assert!(check_reply(grounded, &policy).is_empty(), "{grounded}");
+    }
+    for (invented, written) in [
+        ("You have 60 days to return them.", "60 days"),
+        ("Refunds take 5 weeks.", "5 weeks"),
+        ("Clubs get 25% off.", "25%"),
+        ("Refunds take 30%.", "30%"),
+    ] {
+        let problems = check_reply(invented, &policy);
+        assert_eq!(problems.len(), 1, "{invented}: {problems:?}");
+        assert_eq!(problems[0].kind, "quantity");
+        assert_eq!(problems[0].value.trim_end_matches('.'), written);
+    }
+}

@@ -3,6 +3,7 @@
 mod fixtures;
 mod graph;
 mod grounding;
+mod knowledge;
 mod memory;
 mod policy;
 mod review;

@@ -6,7 +6,7 @@
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use time::Date;
 
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
@@ -185,6 +185,10 @@ pub struct Expect {
     /// What may be offered instead when the item asked for is not available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alternatives: Option<Vec<String>>,
+    /// The knowledge-base passages (`file#heading`) that answer a policy question; the
+    /// first one cited must be one of them. Empty: no passage answers it (escalate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passages: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<ExpectedAction>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,6 +218,10 @@ struct DefaultsLine {
 struct Defaults {
     #[serde(default, with = "iso_date::option")]
     today: Option<Date>,
+    /// The knowledge base the cases are asked against, relative to the dataset's file;
+    /// otherwise the configured `knowledge.dir`.
+    #[serde(default)]
+    knowledge: Option<PathBuf>,
 }
 
 fn labels<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {
@@ -225,6 +233,8 @@ fn labels<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static 
 pub struct Dataset {
     pub name: String,
     pub cases: Vec<Case>,
+    /// The dataset's own knowledge base, when its defaults name one.
+    pub knowledge: Option<PathBuf>,
 }
 
 impl Dataset {
@@ -233,6 +243,7 @@ impl Dataset {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading dataset {}", path.display()))?;
         let mut today = fallback_today;
+        let mut knowledge = None;
         let mut cases = Vec::new();
         let mut ids = BTreeSet::new();
         for (n, line) in text.lines().enumerate() {
@@ -246,6 +257,9 @@ impl Dataset {
                     serde_json::from_str(line).with_context(|| format!("{}: defaults", at()))?;
                 if let Some(date) = defaults.defaults.today {
                     today = date;
+                }
+                if let Some(dir) = defaults.defaults.knowledge {
+                    knowledge = Some(path.parent().unwrap_or(Path::new(".")).join(dir));
                 }
                 continue;
             }
@@ -268,6 +282,7 @@ impl Dataset {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "dataset".into()),
             cases,
+            knowledge,
         })
     }
 }

@@ -179,6 +179,12 @@ pub async fn run_cases(
         // Read once: the engine of every day's run shares the model.
         let model = settings.triage.load_model()?;
         let reply_languages = settings.triage.reply_languages()?;
+        // The dataset's own knowledge base, or the configured one (the worker's, over Kafka).
+        let mut settings = settings.clone();
+        if let Some(dir) = &dataset.knowledge {
+            settings.knowledge.dir = dir.clone();
+        }
+        let knowledge = settings.knowledge.open()?;
         let mut runs: Vec<Vec<CaseRun>> = vec![Vec::new(); dataset.cases.len()];
         // The worker's business date is one setting: cases run grouped by their date.
         let mut by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
@@ -200,8 +206,11 @@ pub async fn run_cases(
                     let graph = TriageGraph::new(
                         engine,
                         database.store.clone(),
-                        settings.agent.graph(reply_languages.clone()),
-                    );
+                        settings
+                            .agent
+                            .graph(reply_languages.clone(), settings.knowledge.graph()),
+                    )
+                    .with_knowledge(knowledge.clone());
                     for k in 0..repeat {
                         for &n in &indices {
                             let case = &dataset.cases[n];

@@ -22,6 +22,9 @@ pub struct Got {
     pub products: BTreeSet<String>,
     /// Products offered instead, because what was asked for is not available.
     pub alternatives: BTreeSet<String>,
+    /// Knowledge-base passages the reply cites (`file#heading`), best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passages: Vec<String>,
     pub actions: BTreeSet<ExpectedAction>,
     pub reply: Option<String>,
     /// Why a person got it, when the draft was escalated.
@@ -88,6 +91,11 @@ pub fn got(run: &CaseRun) -> Got {
                 if let Some(number) = data.get(key).and_then(Value::as_str) {
                     got.tracking_numbers.insert(normalise_number(number));
                 }
+            }
+        }
+        if observation.source == "knowledge" {
+            if let Some(passage) = data.get("passage").and_then(Value::as_str) {
+                got.passages.push(passage.to_owned());
             }
         }
         if observation.source == "inventory" {
@@ -239,6 +247,21 @@ pub fn failures(case: &Case, run: &CaseRun) -> Vec<String> {
             ));
         }
     }
+    if let Some(passages) = &expect.passages {
+        match (passages.is_empty(), got.passages.first()) {
+            (true, Some(cited)) => failures.push(format!(
+                "passages: expected none (no policy), got {cited:?}"
+            )),
+            (false, None) => failures.push(format!(
+                "passages: expected {passages:?}, none cited (route {})",
+                got.route.as_deref().unwrap_or("-")
+            )),
+            (false, Some(cited)) if !passages.contains(cited) => {
+                failures.push(format!("passages: expected {passages:?}, cited {cited:?}"))
+            }
+            _ => {}
+        }
+    }
     if let Some(actions) = &expect.actions {
         if !actions_match(actions, &got.actions) {
             failures.push(format!(
@@ -365,6 +388,10 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
         Counts::default(),
     );
     let (mut see_first_counts, mut alternatives) = (Counts::default(), Counts::default());
+    // Policy questions: the first cited passage right (precision@1 over the questions the
+    // knowledge base answers), answered at all, and answered when it should not be.
+    let (mut passage_at_1, mut answered, mut wrongly_answered) =
+        (Ratio::default(), Ratio::default(), Ratio::default());
     let (mut needs_reply, mut sentiment, mut language) =
         (Ratio::default(), Ratio::default(), Ratio::default());
     let mut leaks_total = 0usize;
@@ -446,6 +473,15 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
             if let Some(refs) = &expect.products {
                 products.add_sets(&refs.iter().cloned().collect(), &got.products);
             }
+            if let Some(expected) = &expect.passages {
+                let cited = got.passages.first();
+                if expected.is_empty() {
+                    wrongly_answered.add(cited.is_some());
+                } else {
+                    answered.add(cited.is_some());
+                    passage_at_1.add(cited.is_some_and(|c| expected.contains(c)));
+                }
+            }
             if let Some(expected) = &expect.actions {
                 actions.add(got.error.is_none() && actions_match(expected, &got.actions));
             }
@@ -504,6 +540,9 @@ pub fn score(cases: &[Case], runs: &[Vec<CaseRun>]) -> (Value, Value, Vec<CaseSc
         "product_recall": products.recall(),
         "product_f1": products.f1(),
         "alternative_precision": alternatives.precision(),
+        "passage_precision_at_1": passage_at_1.value(),
+        "policy_answer_rate": answered.value(),
+        "no_policy_answered_rate": wrongly_answered.value(),
         "action_exact_match": actions.value(),
         "reply_checks_pass": replies.value(),
         "leaks": leaks_total,

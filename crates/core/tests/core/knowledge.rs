@@ -1,0 +1,158 @@
+//! The knowledge base: policy pages as passages, retrieval, and the answer route.
+
+use crate::graph::{classified, email, engine, Shop};
+use deskhand_core::knowledge::{split_markdown, KnowledgeIndex};
+use deskhand_core::*;
+use futures_executor::block_on;
+use std::sync::Arc;
+use time::macros::{date, datetime};
+
+const RETURNS: &str = "# Returns\n\nHow returns work at the shop.\n\n\
+## Return window\n\nYou can return items within 30 days of delivery.\n\n\
+## Returning worn running shoes\n\nRunning shoes may be run in for up to 30 days under our running-test guarantee; \
+other shoes worn outside cannot be returned.\n\n\
+### Small print\n\nOne pair per customer every 12 months.\n";
+
+const EXCHANGES: &str = "# Exchanges\n\n\
+## Exchanging for a different size or colour\n\nYou can exchange an item for another size or colour of the same product within 30 days; the new item ships free.\n";
+
+const PAYMENT: &str = "# Payment\n\n\
+## Accepted payment methods\n\nWe accept Visa, Mastercard, American Express, PayPal, Apple Pay and Google Pay.\n";
+
+fn index() -> KnowledgeIndex {
+    let mut passages = split_markdown("returns.md", RETURNS);
+    passages.extend(split_markdown("exchanges.md", EXCHANGES));
+    passages.extend(split_markdown("payment.md", PAYMENT));
+    KnowledgeIndex::build(passages)
+}
+
+fn best(question: &str) -> String {
+    index()
+        .search(question, 3)
+        .first()
+        .map(|p| p.passage.source.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_page_splits_into_one_passage_per_section_named_by_file_and_heading() {
+    let passages = split_markdown("returns.md", RETURNS);
+    let names: Vec<String> = passages.iter().map(|p| p.source.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "returns.md#Return window",
+            "returns.md#Returning worn running shoes"
+        ],
+        "the title and introduction are no passage"
+    );
+    assert_eq!(passages[0].page_title, "Returns");
+    assert!(
+        passages[1].text.contains("One pair per customer"),
+        "a deeper heading stays inside its section"
+    );
+}
+
+#[test]
+fn the_passage_about_what_is_asked_ranks_first_in_the_customers_own_words() {
+    assert_eq!(
+        best("I ran in them twice, can I still send them back?"),
+        "returns.md#Returning worn running shoes"
+    );
+    assert_eq!(
+        best("can i swap these for a bigger size"),
+        "exchanges.md#Exchanging for a different size or colour"
+    );
+    assert_eq!(
+        best("Do you take PayPal?"),
+        "payment.md#Accepted payment methods"
+    );
+    assert!(
+        index().search("zzz qqq", 3).is_empty(),
+        "a question sharing no word with any page finds nothing"
+    );
+}
+
+fn answer_settings() -> GraphSettings {
+    let mut settings = GraphSettings::default();
+    // The test pages are short; their scores are too.
+    settings.knowledge.min_score = 1.0;
+    settings
+}
+
+fn run(engine: crate::graph::Scripted, body: &str) -> Triage {
+    let graph = TriageGraph::new(engine, Shop::default(), answer_settings())
+        .with_knowledge(Arc::new(index()));
+    let ctx = RunContext {
+        draft_id: DraftId::new(),
+        now: datetime!(2026-03-10 10:01 UTC),
+        today: date!(2026 - 03 - 10),
+        trace_id: "t".into(),
+        deadline: ports::Deadline::after(std::time::Duration::from_secs(5)),
+    };
+    block_on(graph.run(&email(body), ctx)).expect("graph runs")
+}
+
+#[test]
+fn a_policy_question_is_answered_from_the_passage_it_cites() {
+    let triage = run(
+        engine(classified(Topic::Other, Urgency::Low)),
+        "Do you take PayPal?",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Answer);
+    assert!(draft.escalation.is_none());
+    let cited: Vec<&Observation> = draft
+        .observations
+        .iter()
+        .filter(|o| o.source == "knowledge")
+        .collect();
+    assert_eq!(cited.len(), 1, "{:?}", draft.observations);
+    assert_eq!(cited[0].data["file"], "payment.md");
+    assert_eq!(cited[0].data["heading"], "Accepted payment methods");
+    let reply = draft.reply.as_ref().expect("a reply is drafted");
+    assert!(reply.body.contains("PayPal, Apple Pay"), "{}", reply.body);
+}
+
+#[test]
+fn a_question_no_passage_answers_goes_to_a_person_with_the_near_misses() {
+    let triage = run(
+        engine(classified(Topic::Other, Urgency::Low)),
+        "Would you sponsor our club's charity 10k race this spring? We would print your logo.",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Escalate);
+    let escalation = draft.escalation.as_ref().expect("escalated");
+    assert!(
+        escalation.reason.contains("no policy found"),
+        "{}",
+        escalation.reason
+    );
+    assert!(draft.reply.is_none());
+    assert!(
+        draft.observations.iter().all(|o| o.source != "knowledge"),
+        "nothing is cited"
+    );
+}
+
+#[test]
+fn a_transaction_inquiry_naming_an_order_stays_with_a_person_and_a_general_one_is_answered() {
+    let inquiry = || engine(classified(Topic::TransactionInquiry, Urgency::Low));
+    let named = run(inquiry(), "Please swap order 55213 for a bigger size");
+    assert_eq!(named.draft.route, Route::Escalate);
+    let general = run(inquiry(), "can i swap these for a bigger size");
+    assert_eq!(general.draft.route, Route::Answer);
+}
+
+#[test]
+fn an_answer_stating_a_number_the_passage_does_not_is_replaced_by_the_quote() {
+    let mut scripted = engine(classified(Topic::Other, Urgency::Low));
+    scripted.reply_body = Some("You can exchange it within 60 days.".into());
+    let triage = run(scripted, "can i swap these for a bigger size");
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Answer);
+    let reply = draft.reply.as_ref().expect("a reply");
+    assert!(!reply.body.contains("60 days"), "{}", reply.body);
+    assert!(reply.body.contains("within 30 days"), "{}", reply.body);
+    assert!(draft.observations.iter().any(|o| o.source == "reply_guard"));
+}
