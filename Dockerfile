@@ -9,7 +9,9 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/deskhand /src/target/release/deskhand-tools /usr/local/bin/
 COPY config /etc/deskhand
-ENV DESKHAND_CONFIG_DIR=/etc/deskhand
+# The demo shop's policy pages; docker-compose.yml mounts the shop's own over them.
+COPY knowledge /etc/deskhand/knowledge
+ENV DESKHAND_CONFIG_DIR=/etc/deskhand DESKHAND_KNOWLEDGE_DIR=/etc/deskhand/knowledge
 USER 65534
 ENTRYPOINT ["deskhand"]
 CMD ["serve"]

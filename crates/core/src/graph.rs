@@ -370,6 +370,16 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             escalation: decision.escalation,
         };
         let answered = self.try_answer(email, &classified, &mut outcome, recorder);
+        if answered.is_some() && self.names_a_product(email, ctx.deadline, recorder).await? {
+            // "Do you ship to Canada? And do you have the Nimbus in a 10?": a policy answer
+            // would leave the stock question unanswered; a person takes both, with the
+            // stock looked up below.
+            outcome.route = Route::Escalate;
+            outcome.escalation = Some(Escalation::new(
+                EscalationKind::SeveralRequests,
+                "a policy question and a product question",
+            ));
+        }
         let findings = match outcome.route {
             Route::NoReply => return Ok(outcome),
             Route::Answer => answered.unwrap_or_default(),

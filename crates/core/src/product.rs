@@ -32,9 +32,20 @@ pub struct ProductQuery {
     /// Use words when nothing else was named ("trail", "running").
     #[serde(default)]
     pub use_words: Vec<String>,
+    /// Further items asked for in the same email, each with attributes of its own ("1) the
+    /// Pegasus 41 in a 10, 2) the Ghost 16 for my daughter, she wears a 40"): each is
+    /// looked up as this one is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<ProductQuery>,
 }
 
 impl ProductQuery {
+    /// Every item asked for, this one first, each on its own.
+    pub fn items(mut self) -> Vec<ProductQuery> {
+        let also = std::mem::take(&mut self.also);
+        std::iter::once(self).chain(also).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.brand.is_none()
             && self.model_words.is_empty()
@@ -447,6 +458,7 @@ pub fn alternatives_query(query: &ProductQuery) -> ProductQuery {
         material: None,
         max_price_cents: query.max_price_cents,
         use_words: query.use_words.clone(),
+        also: Vec::new(),
     }
 }
 

@@ -299,6 +299,49 @@ fn models_are_recognised_by_nicknames_short_names_and_their_name_said_together()
 }
 
 #[test]
+fn each_item_of_a_list_is_its_own_query_and_a_size_in_brackets_is_no_list() {
+    let vocabulary = CatalogVocabulary {
+        brands: vec![
+            "Nike".into(),
+            "Brooks".into(),
+            "Asics".into(),
+            "Saucony".into(),
+        ],
+        models: vec![
+            "Pegasus 41".into(),
+            "Ghost 16".into(),
+            "Novablast 5".into(),
+            "Ride 17".into(),
+            "Vomero 18".into(),
+        ],
+        colors: vec!["Black".into()],
+        materials: vec![],
+        widths: vec!["D".into()],
+    };
+    let query = |text: &str| extract_product_query(text, &vocabulary);
+    let numbered = query(
+        "I'd like two pairs: 1) Nike Pegasus 41 for my husband, size 10. 2) Brooks Ghost 16 for my daughter, she wears a 40. Thanks",
+    );
+    assert_eq!(numbered.model_words, ["pegasus"]);
+    assert_eq!(numbered.size, Some(10.0));
+    assert_eq!(numbered.also.len(), 1, "{numbered:?}");
+    assert_eq!(numbered.also[0].model_words, ["ghost"]);
+    assert_eq!(numbered.also[0].size, Some(eu_to_us(40.0)));
+    let bulleted = query(
+        "looking to get 2 pairs:\n- asics novablast 5 for my son, size 8.5\n- saucony ride 17 for my husband, he's a 46 in euro\n",
+    );
+    assert_eq!(bulleted.size, Some(8.5));
+    assert_eq!(bulleted.also[0].brand.as_deref(), Some("Saucony"));
+    assert_eq!(bulleted.also[0].size, Some(eu_to_us(46.0)));
+    for one_item in [
+        "the Pegasus 41 (size 10) or the Vomero 18 (size 9), whichever you have",
+        "1) where is my order 55213? 2) do you have the Pegasus 41 in a 10?",
+    ] {
+        assert!(query(one_item).also.is_empty(), "{one_item}");
+    }
+}
+
+#[test]
 fn both_colours_of_an_either_or_are_read_and_a_contrast_is_not() {
     let colours = |text: &str| {
         let query = extract_product_query(text, &vocabulary());

@@ -2,11 +2,11 @@
 //! only in the passages it cites; or, when no passage is close enough, a hand-over to a
 //! person with the near misses attached.
 
-use super::{Findings, Outcome, TraceRecorder, TriageGraph};
+use super::{Findings, GraphError, Outcome, TraceRecorder, TriageGraph};
 use crate::draft::{Escalation, EscalationKind, Observation, Route, Topic};
 use crate::email::InboundEmail;
 use crate::knowledge::ScoredPassage;
-use crate::ports::{Classified, Cognition, ShopData};
+use crate::ports::{Classified, Cognition, Deadline, ShopData};
 use crate::tracking::find_numbers;
 use serde_json::json;
 use std::time::Instant;
@@ -84,6 +84,18 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 None
             }
         }
+    }
+
+    /// Whether the email also asks about a product the catalog has (the product lookup
+    /// finds a row): then it holds two requests.
+    pub(super) async fn names_a_product(
+        &self,
+        email: &InboundEmail,
+        deadline: Deadline,
+        recorder: &mut TraceRecorder,
+    ) -> Result<bool, GraphError> {
+        let found = self.product_flow(email, deadline, recorder).await?;
+        Ok(found.is_ok_and(|f| f.observations.iter().any(|o| o.source == "inventory")))
     }
 
     /// Searches the knowledge base with the email's subject and text. The best passage is

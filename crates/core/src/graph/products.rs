@@ -64,6 +64,22 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
         };
         let mut findings = Findings::default();
+        for item in query.items() {
+            if let Err(reason) = self.offer_item(&item, &mut findings).await? {
+                return Ok(Err(reason));
+            }
+        }
+        Ok(Ok(findings))
+    }
+
+    /// One item's lookup: what was asked for when it can be had, or the fact and the
+    /// alternatives; what to ask the customer when the question names too little. The
+    /// `Err` is a reason to escalate.
+    async fn offer_item(
+        &self,
+        query: &ProductQuery,
+        findings: &mut Findings,
+    ) -> Result<Result<(), String>, GraphError> {
         if query.is_empty() {
             findings.observations.push(Observation {
                 source: "catalog".to_owned(),
@@ -71,9 +87,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     .to_owned(),
                 data: json!({"query": query}),
             });
-            findings.ask_for =
-                Some("the brand or model, the size and the colour they are looking for");
-            return Ok(Ok(findings));
+            findings
+                .ask_for
+                .get_or_insert("the brand or model, the size and the colour they are looking for");
+            return Ok(Ok(()));
         }
         let identified = query.brand.is_some() || !query.model_words.is_empty();
         if !identified && query.size.is_none() {
@@ -86,10 +103,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 ),
                 data: json!({"query": query}),
             });
-            findings.ask_for = Some("your shoe size, and the width if you need a wide fit");
-            return Ok(Ok(findings));
+            findings
+                .ask_for
+                .get_or_insert("your shoe size, and the width if you need a wide fit");
+            return Ok(Ok(()));
         }
-        let candidates = match self.search(&query).await? {
+        let candidates = match self.search(query).await? {
             Ok(candidates) => candidates,
             Err(reason) => return Ok(Err(reason)),
         };
@@ -104,12 +123,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             data: json!({"query": query, "considered": considered}),
         });
         let (sold_out, closest) =
-            match choose_offer(&query, candidates, self.settings.max_requested_rows) {
+            match choose_offer(query, candidates, self.settings.max_requested_rows) {
                 Offer::Requested(products) => {
                     for product in &products {
                         findings.offer(product, false);
                     }
-                    return Ok(Ok(findings));
+                    return Ok(Ok(()));
                 }
                 Offer::Nothing => (Vec::new(), None),
                 Offer::Unavailable { sold_out, closest } => (sold_out, closest),
@@ -125,7 +144,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             ));
         }
         // Offer what comes closest instead, marked as alternatives.
-        let wider = alternatives_query(&query);
+        let wider = alternatives_query(query);
         let candidates = match self.search(&wider).await? {
             Ok(candidates) => candidates,
             Err(reason) => return Ok(Err(reason)),
@@ -146,7 +165,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 findings.offer(product, true);
             }
         }
-        Ok(Ok(findings))
+        Ok(Ok(()))
     }
 
     /// A catalog search: the store being down interrupts the run (retried later); any

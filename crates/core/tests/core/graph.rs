@@ -12,7 +12,7 @@ use time::macros::{date, datetime};
 #[derive(Clone)]
 pub(crate) struct Scripted {
     classified: Result<Classified, CognitionError>,
-    query: ProductQuery,
+    pub(crate) query: ProductQuery,
     pub(crate) reply_body: Option<String>,
     /// The composed subject, when the test scripts one ("Re" otherwise).
     reply_subject: Option<String>,
@@ -69,7 +69,7 @@ impl Cognition for Scripted {
 #[derive(Default, Clone)]
 pub(crate) struct Shop {
     deliveries: Vec<(i64, DeliveryFacts)>,
-    products: Vec<ProductCandidate>,
+    pub(crate) products: Vec<ProductCandidate>,
     memory: CaseMemory,
     address_on_file: Option<String>,
     /// The recall fails for good (a corrupt row).
@@ -189,7 +189,11 @@ fn run_with(engine: Scripted, shop: Shop, email: &InboundEmail, settings: GraphS
     block_on(graph.run(email, ctx)).expect("graph runs")
 }
 
-fn product(id: i64, quantity: i64, incoming: Option<(time::Date, i64)>) -> ProductCandidate {
+pub(crate) fn product(
+    id: i64,
+    quantity: i64,
+    incoming: Option<(time::Date, i64)>,
+) -> ProductCandidate {
     ProductCandidate {
         product_id: id,
         name: "Pegasus 41".into(),
@@ -641,6 +645,38 @@ fn named(mut product: ProductCandidate, name: &str) -> ProductCandidate {
     product.name = name.into();
     product.model = name.into();
     product
+}
+
+#[test]
+fn each_item_an_email_lists_is_looked_up_with_its_own_size() {
+    // "1) the Pegasus in a 10 2) the Ghost for my daughter, a 6.5": one reply, both items.
+    let pegasus = |id, size| sized(named(product(id, 3, None), "Pegasus 41"), size);
+    let ghost = |id, size| {
+        let mut row = sized(named(product(id, 2, None), "Ghost 16"), size);
+        row.brand = "Brooks".into();
+        row
+    };
+    let query = ProductQuery {
+        model_words: vec!["pegasus".into()],
+        size: Some(10.0),
+        also: vec![ProductQuery {
+            model_words: vec!["ghost".into()],
+            size: Some(6.5),
+            ..ProductQuery::default()
+        }],
+        ..ProductQuery::default()
+    };
+    let draft = ask(
+        query,
+        vec![
+            pegasus(1, 10.0),
+            pegasus(2, 6.5),
+            ghost(3, 6.5),
+            ghost(4, 10.0),
+        ],
+        "1) Pegasus 41, size 10 2) Ghost 16, size 6.5",
+    );
+    assert_eq!(offered(&draft), (vec![1, 3], vec![]));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The knowledge base: policy pages as passages, retrieval, and the answer route.
 
-use crate::graph::{classified, email, engine, Shop};
+use crate::graph::{classified, email, engine, product, Shop};
 use deskhand_core::knowledge::{split_markdown, KnowledgeIndex};
 use deskhand_core::*;
 use futures_executor::block_on;
@@ -81,8 +81,11 @@ fn answer_settings() -> GraphSettings {
 }
 
 fn run(engine: crate::graph::Scripted, body: &str) -> Triage {
-    let graph = TriageGraph::new(engine, Shop::default(), answer_settings())
-        .with_knowledge(Arc::new(index()));
+    run_in(engine, Shop::default(), body)
+}
+
+fn run_in(engine: crate::graph::Scripted, shop: Shop, body: &str) -> Triage {
+    let graph = TriageGraph::new(engine, shop, answer_settings()).with_knowledge(Arc::new(index()));
     let ctx = RunContext {
         draft_id: DraftId::new(),
         now: datetime!(2026-03-10 10:01 UTC),
@@ -155,4 +158,32 @@ fn an_answer_stating_a_number_the_passage_does_not_is_replaced_by_the_quote() {
     assert!(!reply.body.contains("60 days"), "{}", reply.body);
     assert!(reply.body.contains("within 30 days"), "{}", reply.body);
     assert!(draft.observations.iter().any(|o| o.source == "reply_guard"));
+}
+
+#[test]
+fn a_policy_question_beside_a_stock_question_goes_to_a_person_with_the_stock_looked_up() {
+    let mut scripted = engine(classified(Topic::Other, Urgency::Low));
+    scripted.query = deskhand_core::product::ProductQuery {
+        model_words: vec!["pegasus".into()],
+        size: Some(9.5),
+        ..Default::default()
+    };
+    let mut shop = Shop::default();
+    shop.products = vec![product(1, 4, None)];
+    let triage = run_in(
+        scripted,
+        shop,
+        "Do you take PayPal? And is the Pegasus 41 in a 9.5 in stock?",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Escalate);
+    assert_eq!(
+        draft.escalation.as_ref().map(|e| e.kind),
+        Some(EscalationKind::SeveralRequests)
+    );
+    assert!(
+        draft.observations.iter().any(|o| o.source == "inventory"),
+        "the person answering gets the stock: {:?}",
+        draft.observations
+    );
 }
