@@ -5,7 +5,7 @@
 use crate::settings::SettingsError;
 use deskhand_core::knowledge::{split_markdown, Knowledge, KnowledgeIndex, ScoredPassage};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, TryLockError};
 use std::time::{Duration, Instant, SystemTime};
 
 /// What the folder holds: each page's name and its passages' headings.
@@ -90,6 +90,12 @@ impl WatchedKnowledge {
     pub fn open(dir: &Path, recheck: Duration) -> Result<Self, SettingsError> {
         let seen = fingerprint(dir);
         let (index, pages) = load(dir)?;
+        if pages.is_empty() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "no knowledge pages (*.md) here: policy questions go to a person (knowledge.dir, relative to the working directory)"
+            );
+        }
         tracing::info!(
             dir = %dir.display(),
             pages = pages.len(),
@@ -104,32 +110,46 @@ impl WatchedKnowledge {
         })
     }
 
-    /// The index, rebuilt first if a page changed since the last look. A page that cannot
-    /// be read keeps the previous index (and says so in the log) rather than emptying it.
+    /// The index, rebuilt first if a page changed since the last look. One search at a
+    /// time looks (the others keep searching the index as it is, never waiting on file
+    /// reads); a page that cannot be read, or a folder that lost every page, keeps the
+    /// previous index and says so in the log rather than emptying it.
     fn current(&self) -> Arc<KnowledgeIndex> {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.0.elapsed() >= self.recheck {
-            seen.0 = Instant::now();
-            let now = fingerprint(&self.dir);
-            if now != seen.1 {
-                match load(&self.dir) {
-                    Ok((index, pages)) => {
-                        tracing::info!(
-                            pages = pages.len(),
-                            passages = index.passages().len(),
-                            "knowledge base re-indexed after a change"
-                        );
-                        *self.index.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(index);
-                        seen.1 = now;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "knowledge base changed but could not be read; keeping the previous index");
-                    }
+        let looking = match self.seen.try_lock() {
+            Ok(seen) => Some(seen),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut seen) = looking {
+            if seen.0.elapsed() >= self.recheck {
+                seen.0 = Instant::now();
+                let now = fingerprint(&self.dir);
+                if now != seen.1 {
+                    self.reindex(&mut seen.1, now);
                 }
             }
         }
-        drop(seen);
         self.index.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn reindex(&self, seen: &mut Fingerprint, now: Fingerprint) {
+        match load(&self.dir) {
+            Ok((_, pages)) if pages.is_empty() && !seen.is_empty() => {
+                tracing::warn!(dir = %self.dir.display(), "knowledge folder holds no pages any more; keeping the previous index");
+            }
+            Ok((index, pages)) => {
+                tracing::info!(
+                    pages = pages.len(),
+                    passages = index.passages().len(),
+                    "knowledge base re-indexed after a change"
+                );
+                *self.index.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(index);
+                *seen = now;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "knowledge base changed but could not be read; keeping the previous index");
+            }
+        }
     }
 }
 

@@ -211,16 +211,11 @@ fn knowledge(settings: &Settings, command: KnowledgeCommand) -> anyhow::Result<(
         dir.display()
     );
     if let Some(question) = ask {
-        // The same gate as the answer route: a score, and a lead over the next passage.
+        // The answer route's own rule decides what would be cited.
         let found = index.search(&question, 5);
+        let cited = deskhand_core::knowledge::passages_to_cite(&found, &settings.knowledge.graph());
         for (rank, passage) in found.iter().enumerate() {
-            let lead = found
-                .get(rank + 1)
-                .map_or(1.0, |next| (passage.score - next.score) / passage.score);
-            let clear = rank == 0
-                && passage.score >= settings.knowledge.min_score
-                && lead >= settings.knowledge.min_margin;
-            let verdict = if clear { "cited" } else { "not cited" };
+            let verdict = if rank < cited { "cited" } else { "not cited" };
             println!(
                 "{:>6.2}  {}  ({verdict})",
                 passage.score, passage.passage.source

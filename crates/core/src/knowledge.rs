@@ -90,8 +90,36 @@ impl Default for KnowledgeSettings {
         Self {
             min_score: 12.0,
             min_margin: 0.1,
-            second_passage_ratio: 0.9,
+            second_passage_ratio: 1.0,
         }
+    }
+}
+
+/// How many of the best passages a search found are cited (0: none clears the bar). A
+/// second passage nearly as good as the first (`second_passage_ratio`) is cited with it:
+/// the question spans two sections. What is cited must score at least `min_score` and
+/// lead the first passage left out by `min_margin` of its score: two passages that fit
+/// about as well as a third mean the question is not clearly about any of them.
+pub fn passages_to_cite(found: &[ScoredPassage], settings: &KnowledgeSettings) -> usize {
+    let Some(best) = found.first() else {
+        return 0;
+    };
+    let cited = if found
+        .get(1)
+        .is_some_and(|second| second.score >= best.score * settings.second_passage_ratio)
+    {
+        2
+    } else {
+        1
+    };
+    let last = &found[cited - 1];
+    let lead = found
+        .get(cited)
+        .map_or(1.0, |next| (last.score - next.score) / last.score);
+    if best.score >= settings.min_score && lead >= settings.min_margin {
+        cited
+    } else {
+        0
     }
 }
 

@@ -61,8 +61,8 @@ pub struct FeedbackNote {
 
 impl Store {
     /// Records a reviewer's flag on a passage the draft cited, with its audit entry, in one
-    /// statement. `false` when the draft does not exist or did not cite that passage (a
-    /// flag on a passage nobody showed the reviewer means nothing).
+    /// statement. `None` when there is no such draft; `Some(false)` when the draft did not
+    /// cite that passage (a flag on a passage nobody showed the reviewer means nothing).
     pub async fn flag_passage(
         &self,
         draft_id: DraftId,
@@ -70,7 +70,7 @@ impl Store {
         passage: &str,
         verdict: PassageVerdict,
         note: &str,
-    ) -> Result<bool> {
+    ) -> Result<Option<bool>> {
         let cited = serde_json::json!([{"source": "knowledge", "data": {"passage": passage}}]);
         let row = sqlx::query(
             "WITH cited AS (
@@ -90,7 +90,8 @@ impl Store {
                    FROM cited
                   WHERE EXISTS (SELECT 1 FROM flagged)
              )
-             SELECT count(*) AS flagged FROM flagged",
+             SELECT (SELECT count(*) FROM flagged) AS flagged,
+                    EXISTS (SELECT 1 FROM reviews WHERE draft_id = $1) AS draft_exists",
         )
         .bind(draft_id.as_uuid())
         .bind(reviewer_id)
@@ -100,7 +101,8 @@ impl Store {
         .bind(cited)
         .fetch_one(self.pool())
         .await?;
-        Ok(row.try_get::<i64, _>("flagged")? > 0)
+        let exists: bool = row.try_get("draft_exists")?;
+        Ok(exists.then_some(row.try_get::<i64, _>("flagged")? > 0))
     }
 
     /// The knowledge owner's report: every flagged passage, most flagged first.

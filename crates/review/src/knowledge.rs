@@ -40,11 +40,15 @@ pub(crate) async fn flag_passage(
         .store
         .flag_passage(draft_id, who.reviewer.id, &body.passage, verdict, &note)
         .await?;
-    if !flagged {
-        return Err(ApiError::Unprocessable(format!(
-            "draft {id} cites no passage {:?}",
-            body.passage
-        )));
+    match flagged {
+        None => return Err(ApiError::NotFound(format!("no draft {id}"))),
+        Some(false) => {
+            return Err(ApiError::Unprocessable(format!(
+                "draft {id} cites no passage {:?}",
+                body.passage
+            )))
+        }
+        Some(true) => {}
     }
     Ok(Json(json!({
         "draft_id": draft_id.to_string(),
@@ -65,5 +69,16 @@ pub(crate) async fn feedback(
         ));
     }
     let passages = state.store.knowledge_feedback().await?;
+    // The report carries reviewers' notes and draft ids: who read it is on record.
+    state
+        .store
+        .audit(
+            Some(who.reviewer.id),
+            "read_knowledge_feedback",
+            None,
+            None,
+            json!({"passages": passages.len()}),
+        )
+        .await?;
     Ok(Json(json!({ "passages": passages })))
 }

@@ -73,8 +73,28 @@ async fn a_policy_question_is_answered_citing_its_passage_and_reviewers_flag_a_p
         .unwrap()
         .contains("no policy found"));
     assert!(cited(&unanswered).is_empty());
+    let near_misses = unanswered["draft"]["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["source"] == "knowledge_near_miss")
+        .count();
+    assert!(
+        (1..=3).contains(&near_misses),
+        "the closest passages go with it: {}",
+        unanswered["draft"]
+    );
 
     let flag = draft_path(&detail, "passages/flag");
+    let (status, _, _) = app
+        .post(
+            &app.reviewer,
+            "/api/drafts/7f1c1c3e-5d7a-4b59-9a53-0c6f2f4c9a11/passages/flag",
+            None,
+            json!({"passage": "payment.md#Accepted payment methods", "verdict": "wrong"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no such draft");
     let (status, refused, _) = app
         .post(
             &app.reviewer,
@@ -128,6 +148,12 @@ async fn a_policy_question_is_answered_citing_its_passage_and_reviewers_flag_a_p
         ))
         .await,
         2
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'read_knowledge_feedback'")
+            .await,
+        1,
+        "the report read by the lead is audited (the refused read is not)"
     );
     app.stop().await;
 }

@@ -5,7 +5,7 @@
 use super::{Findings, GraphError, Outcome, TraceRecorder, TriageGraph};
 use crate::draft::{Escalation, EscalationKind, Observation, Route, Topic};
 use crate::email::InboundEmail;
-use crate::knowledge::ScoredPassage;
+use crate::knowledge::{passages_to_cite, ScoredPassage};
 use crate::ports::{Classified, Cognition, Deadline, ShopData};
 use crate::tracking::find_numbers;
 use serde_json::json;
@@ -54,9 +54,14 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         // A question about an order in general ("can I still send them back?") is a
         // transaction inquiry by its label, but the policy answers it; one that names an
         // order wants something done to that order, and stays with a person.
+        // "Please cancel the order I placed this morning" asks nothing: it wants something
+        // done, and a person does it.
         let policy_question = match classified.topic {
             Topic::Other => true,
-            Topic::TransactionInquiry => find_numbers(&email.subject_and_text()).is_empty(),
+            Topic::TransactionInquiry => {
+                let text = email.subject_and_text();
+                find_numbers(&text).is_empty() && text.contains('?')
+            }
             _ => false,
         };
         if !no_flow || !policy_question || self.knowledge.passages() == 0 {
@@ -76,10 +81,13 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             }
             Answered::NoPolicy(near_misses) => {
                 recorder.node("knowledge", started, Some("no policy found".to_owned()));
-                outcome.escalation = Some(Escalation::new(
-                    EscalationKind::NeedsPerson,
-                    "no policy found: no passage of the knowledge base answers this",
-                ));
+                // A transaction inquiry keeps its own reason; the near misses still help.
+                if classified.topic == Topic::Other {
+                    outcome.escalation = Some(Escalation::new(
+                        EscalationKind::NeedsPerson,
+                        "no policy found: no passage of the knowledge base answers this",
+                    ));
+                }
                 outcome.observations.extend(near_misses);
                 None
             }
@@ -95,13 +103,26 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         recorder: &mut TraceRecorder,
     ) -> Result<bool, GraphError> {
         let found = self.product_flow(email, deadline, recorder).await?;
-        Ok(found.is_ok_and(|f| f.observations.iter().any(|o| o.source == "inventory")))
+        // A model named ("the Nimbus 26"), and a row of it offered as asked: "how does
+        // Hoka fit?" or "I'm EU 44, which size?" name a brand or a size, not a product.
+        let names_a_model = |f: &Findings| {
+            f.observations.iter().any(|o| {
+                o.source == "catalog"
+                    && o.data["query"]["model_words"]
+                        .as_array()
+                        .is_some_and(|words| !words.is_empty())
+            })
+        };
+        let offers_it = |f: &Findings| {
+            f.observations
+                .iter()
+                .any(|o| o.source == "inventory" && o.data["alternative"] == json!(false))
+        };
+        Ok(found.is_ok_and(|f| names_a_model(&f) && offers_it(&f)))
     }
 
-    /// Searches the knowledge base with the email's subject and text. The best passage is
-    /// cited when its score reaches `min_score` and leads the next by `min_margin`; a
-    /// second one too when it scores nearly as well (a question across two sections),
-    /// never more.
+    /// Searches the knowledge base with the email's subject and text and cites what
+    /// [`passages_to_cite`] allows: one passage, or two nearly as good, never more.
     fn answer_flow(&self, email: &InboundEmail) -> Answered {
         let question = format!(
             "{}\n{}",
@@ -109,28 +130,17 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             email.body.readable
         );
         let found = self.knowledge.search(&question, SEARCHED);
-        let settings = &self.settings.knowledge;
-        let margin = |best: &ScoredPassage| match found.get(1) {
-            Some(next) => (best.score - next.score) / best.score,
-            None => 1.0,
-        };
-        let clear = |best: &&ScoredPassage| {
-            best.score >= settings.min_score && margin(best) >= settings.min_margin
-        };
-        let Some(best) = found.first().filter(clear) else {
+        let cited = passages_to_cite(&found, &self.settings.knowledge);
+        if cited == 0 {
             return Answered::NoPolicy(
                 found
                     .iter()
                     .map(|near| evidence(near, "knowledge_near_miss"))
                     .collect(),
             );
-        };
+        }
         let mut findings = Findings::default();
-        let cited = found
-            .iter()
-            .take(2)
-            .filter(|p| p.score >= best.score * settings.second_passage_ratio);
-        for passage in cited {
+        for passage in &found[..cited] {
             findings.facts.push(format!(
                 "{}: {}",
                 passage.passage.source.heading, passage.passage.text

@@ -168,6 +168,8 @@ fn durations_and_percentages_must_be_the_ones_the_evidence_states() {
         "Refunds take 5 business days.",
         "Clubs get 20 % off.",
         "Clubs get 20 percent off.",
+        "Clubs get 20 per cent off.",
+        "You have **30 days** to return them.",
     ] {
         assert!(check_reply(grounded, &policy).is_empty(), "{grounded}");
     }
@@ -176,10 +178,31 @@ fn durations_and_percentages_must_be_the_ones_the_evidence_states() {
         ("Refunds take 5 weeks.", "5 weeks"),
         ("Clubs get 25% off.", "25%"),
         ("Refunds take 30%.", "30%"),
+        ("Clubs get 25 per cent off.", "25 per"),
+        ("You have **60 days** to return them.", "**60 days**"),
     ] {
         let problems = check_reply(invented, &policy);
         assert_eq!(problems.len(), 1, "{invented}: {problems:?}");
         assert_eq!(problems[0].kind, "quantity");
         assert_eq!(problems[0].value.trim_end_matches('.'), written);
+    }
+}
+
+#[test]
+fn both_ends_of_a_range_must_be_stated() {
+    let policy = vec![Observation {
+        source: "knowledge".into(),
+        text: "Standard shipping takes 3 to 5 business days; expedited 2 days.".into(),
+        data: json!({}),
+    }];
+    for grounded in [
+        "It takes 3-5 business days.",
+        "It takes 3–5 days.",
+        "3 to 5 days.",
+    ] {
+        assert!(check_reply(grounded, &policy).is_empty(), "{grounded}");
+    }
+    for invented in ["It takes 1-2 business days.", "It takes 2 to 4 days."] {
+        assert!(!check_reply(invented, &policy).is_empty(), "{invented}");
     }
 }

@@ -85,7 +85,16 @@ fn run(engine: crate::graph::Scripted, body: &str) -> Triage {
 }
 
 fn run_in(engine: crate::graph::Scripted, shop: Shop, body: &str) -> Triage {
-    let graph = TriageGraph::new(engine, shop, answer_settings()).with_knowledge(Arc::new(index()));
+    run_with(engine, shop, answer_settings(), body)
+}
+
+fn run_with(
+    engine: crate::graph::Scripted,
+    shop: Shop,
+    settings: GraphSettings,
+    body: &str,
+) -> Triage {
+    let graph = TriageGraph::new(engine, shop, settings).with_knowledge(Arc::new(index()));
     let ctx = RunContext {
         draft_id: DraftId::new(),
         now: datetime!(2026-03-10 10:01 UTC),
@@ -119,9 +128,14 @@ fn a_policy_question_is_answered_from_the_passage_it_cites() {
 
 #[test]
 fn a_question_no_passage_answers_goes_to_a_person_with_the_near_misses() {
-    let triage = run(
+    // It shares words with the pages ("return", "shoes"), but not enough to be answered.
+    let mut settings = answer_settings();
+    settings.knowledge.min_score = 50.0;
+    let triage = run_with(
         engine(classified(Topic::Other, Urgency::Low)),
-        "Would you sponsor our club's charity 10k race this spring? We would print your logo.",
+        Shop::default(),
+        settings,
+        "Would you return the favour and sponsor our club's race? We love your shoes.",
     );
     let draft = &triage.draft;
     assert_eq!(draft.route, Route::Escalate);
@@ -136,6 +150,16 @@ fn a_question_no_passage_answers_goes_to_a_person_with_the_near_misses() {
         draft.observations.iter().all(|o| o.source != "knowledge"),
         "nothing is cited"
     );
+    let near: Vec<&str> = draft
+        .observations
+        .iter()
+        .filter(|o| o.source == "knowledge_near_miss")
+        .filter_map(|o| o.data["passage"].as_str())
+        .collect();
+    assert!(
+        near.contains(&"returns.md#Return window"),
+        "the closest passages go with it: {near:?}"
+    );
 }
 
 #[test]
@@ -143,8 +167,14 @@ fn a_transaction_inquiry_naming_an_order_stays_with_a_person_and_a_general_one_i
     let inquiry = || engine(classified(Topic::TransactionInquiry, Urgency::Low));
     let named = run(inquiry(), "Please swap order 55213 for a bigger size");
     assert_eq!(named.draft.route, Route::Escalate);
-    let general = run(inquiry(), "can i swap these for a bigger size");
+    let general = run(inquiry(), "can i swap these for a bigger size?");
     assert_eq!(general.draft.route, Route::Answer);
+    let request = run(inquiry(), "Please swap the pair I bought for a bigger size");
+    assert_eq!(
+        request.draft.route,
+        Route::Escalate,
+        "a request to act, asking nothing, is a person's"
+    );
 }
 
 #[test]
@@ -186,4 +216,42 @@ fn a_policy_question_beside_a_stock_question_goes_to_a_person_with_the_stock_loo
         "the person answering gets the stock: {:?}",
         draft.observations
     );
+}
+
+#[test]
+fn two_passages_nearly_as_good_are_both_cited_and_a_tie_with_a_third_cites_none() {
+    use deskhand_core::knowledge::{passages_to_cite, Passage, PassageSource, ScoredPassage};
+    let found = |scores: &[f64]| -> Vec<ScoredPassage> {
+        scores
+            .iter()
+            .map(|&score| ScoredPassage {
+                passage: Passage {
+                    source: PassageSource {
+                        file: "f.md".into(),
+                        heading: format!("{score}"),
+                    },
+                    page_title: String::new(),
+                    text: String::new(),
+                },
+                score,
+            })
+            .collect()
+    };
+    let settings = KnowledgeSettings {
+        second_passage_ratio: 0.9,
+        ..KnowledgeSettings::default()
+    };
+    assert_eq!(passages_to_cite(&found(&[20.0, 12.0, 5.0]), &settings), 1);
+    assert_eq!(passages_to_cite(&found(&[20.0, 19.0, 10.0]), &settings), 2);
+    assert_eq!(
+        passages_to_cite(&found(&[20.0, 19.0, 18.5]), &settings),
+        0,
+        "three about as good: not clearly about any"
+    );
+    assert_eq!(
+        passages_to_cite(&found(&[11.0]), &settings),
+        0,
+        "below the bar"
+    );
+    assert_eq!(passages_to_cite(&found(&[]), &settings), 0);
 }
