@@ -1,22 +1,25 @@
--- Demo customers 9001-9005 and their deliveries, dated relative to today. Re-runnable.
-DELETE FROM coupons WHERE customer_id BETWEEN 9001 AND 9005;
-DELETE FROM refunds WHERE customer_id BETWEEN 9001 AND 9005;
-DELETE FROM deliveries WHERE customer_id BETWEEN 9001 AND 9005;
-DELETE FROM orders WHERE customer_id BETWEEN 9001 AND 9005;
-DELETE FROM customers WHERE customer_id BETWEEN 9001 AND 9005;
+-- Demo customers 9001-9006 and their deliveries, dated relative to today. Re-runnable.
+DELETE FROM order_cancellations WHERE customer_id BETWEEN 9001 AND 9006;
+DELETE FROM coupons WHERE customer_id BETWEEN 9001 AND 9006;
+DELETE FROM refunds WHERE customer_id BETWEEN 9001 AND 9006;
+DELETE FROM deliveries WHERE customer_id BETWEEN 9001 AND 9006;
+DELETE FROM orders WHERE customer_id BETWEEN 9001 AND 9006;
+DELETE FROM customers WHERE customer_id BETWEEN 9001 AND 9006;
 
 INSERT INTO customers (customer_id, name, email) VALUES
     (9001, 'Dana Ruiz', 'dana@example.com'),
     (9002, 'Priya Natarajan', 'priya@example.com'),
     (9003, 'René Müller', 'rene@example.de'),
     (9004, 'Sam Okafor', 'sam@example.com'),
-    (9005, 'Lee Park', 'lee@example.com');
+    (9005, 'Lee Park', 'lee@example.com'),
+    (9006, 'Mia Hoffmann', 'mia@example.com');
 
 INSERT INTO orders (order_number, customer_id, placed_on, total_cents) VALUES
     ('DEMO-900101', 9001, CURRENT_DATE - 14, 13800),
     ('DEMO-900102', 9001, CURRENT_DATE - 40, 15300),
     ('DEMO-900301', 9003, CURRENT_DATE - 10, 14800),
-    ('DEMO-900401', 9004, CURRENT_DATE - 20, 12600);
+    ('DEMO-900401', 9004, CURRENT_DATE - 20, 12600),
+    ('900601', 9006, CURRENT_DATE - 1, 14500);
 
 -- Dana: one parcel 6 days late and still travelling, another delivered 3 days late last
 -- month: a capped fee refund and a coupon.
@@ -33,4 +36,8 @@ SELECT order_id, 9003, 'DHL', '4512345678', 'in_transit', CURRENT_DATE - 1, CURR
 FROM orders WHERE order_number = 'DEMO-900301'
 UNION ALL
 SELECT order_id, 9004, 'USPS', '9400111899223456789012', 'delivered', CURRENT_DATE - 16, CURRENT_DATE - 14, CURRENT_DATE - 15, 499
-FROM orders WHERE order_number = 'DEMO-900401';
+FROM orders WHERE order_number = 'DEMO-900401'
+UNION ALL
+-- Mia's order from yesterday is still being packed: it can be cancelled.
+SELECT order_id, 9006, 'UPS', '1Z999AA10123456606', 'processing', CURRENT_DATE + 2, CURRENT_DATE + 4, NULL, 800
+FROM orders WHERE order_number = '900601';

@@ -58,6 +58,8 @@ pub enum Action {
     RefundDeliveryFee(DeliveryFeeRefund),
     /// Give a coupon after a repeated late delivery.
     IssueCoupon(CouponGrant),
+    /// Cancel an order none of whose deliveries has shipped, refunding what was paid.
+    CancelOrder(OrderCancellation),
 }
 
 impl Action {
@@ -66,6 +68,7 @@ impl Action {
         match self {
             Self::RefundDeliveryFee(_) => "refund_delivery_fee",
             Self::IssueCoupon(_) => "issue_coupon",
+            Self::CancelOrder(_) => "cancel_order",
         }
     }
 
@@ -75,14 +78,16 @@ impl Action {
         match self {
             Self::RefundDeliveryFee(refund) => refund.amount_cents,
             Self::IssueCoupon(_) => 0,
+            Self::CancelOrder(cancel) => cancel.amount_cents,
         }
     }
 
-    /// The delivery the action is about.
-    pub fn delivery_id(&self) -> i64 {
+    /// The delivery the action is about; `None` for an action on a whole order.
+    pub fn delivery_id(&self) -> Option<i64> {
         match self {
-            Self::RefundDeliveryFee(refund) => refund.delivery_id,
-            Self::IssueCoupon(coupon) => coupon.delivery_id,
+            Self::RefundDeliveryFee(refund) => Some(refund.delivery_id),
+            Self::IssueCoupon(coupon) => Some(coupon.delivery_id),
+            Self::CancelOrder(_) => None,
         }
     }
 }
@@ -105,6 +110,17 @@ pub struct CouponGrant {
     pub tracking_number: String,
     pub coupon: CouponKind,
     pub valid_days: i64,
+    /// Why, in words a reviewer checks.
+    pub reason: String,
+}
+
+/// The cancellation of an order that has not shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancellation {
+    pub order_id: i64,
+    pub order_number: String,
+    /// What the cancellation refunds: the order's total, as paid.
+    pub amount_cents: Cents,
     /// Why, in words a reviewer checks.
     pub reason: String,
 }
@@ -149,5 +165,13 @@ pub enum ActionResult {
         code: String,
         /// `YYYY-MM-DD`.
         expires_on: String,
+    },
+    CancelOrder {
+        action_id: ActionId,
+        cancellation_id: i64,
+        order_id: i64,
+        order_number: String,
+        /// The payment refunded.
+        amount_cents: Cents,
     },
 }

@@ -81,6 +81,9 @@ label_enum!(
         Delivery => "delivery",
         /// A policy question: answered from the knowledge base's passages, cited.
         Answer => "answer",
+        /// An order change (a cancellation): the order looked up, the action proposed for
+        /// approval.
+        Order => "order",
         /// A person must handle it; the draft carries the context gathered.
         Escalate => "escalate",
         /// Nothing to answer (thanks, spam, auto-replies).

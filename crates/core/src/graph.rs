@@ -1,6 +1,7 @@
 //! The triage graph: named nodes over one email.
 //!
-//! `guard → recall → classify → route → (product | delivery | context) → compose`.
+//! `guard → recall → classify → route → (product | delivery | answer | order | context) →
+//! compose`.
 //! Each node's name and duration go into the draft's trace. Whatever goes wrong in a
 //! cognitive step becomes an escalation, so every email reaches a person one way or
 //! another; only an unreachable store makes the run fail (the email is then retried).
@@ -31,6 +32,7 @@ use tracing::Instrument as _;
 
 mod answer;
 mod delivery;
+mod order;
 mod products;
 mod route;
 mod sender_check;
@@ -381,6 +383,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 "a policy question and a product question",
             ));
         }
+        if answered.is_none() {
+            self.try_order_route(email, &classified, &mut outcome);
+        }
         let findings = match outcome.route {
             Route::NoReply => return Ok(outcome),
             Route::Answer => answered.unwrap_or_default(),
@@ -396,17 +401,18 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     Some(format!("{} observations", findings.observations.len())),
                 );
                 outcome.observations.extend(findings.observations);
-                // A product question we cannot answer in its language still gets its stock
-                // looked up, so the person who answers has it in front of them; so does the
-                // stock question among several requests ("where is my order? and do you
-                // have the Ghost 16 in a 9?"; mostly `other` to an engine that cannot count
-                // requests), when the catalog has something it names.
-                let language_only = outcome
-                    .escalation
-                    .as_ref()
-                    .is_some_and(|e| e.kind == EscalationKind::Language);
+                // A product question a person answers because of its language or because it
+                // was asked once too often still gets its stock looked up, so they have it
+                // in front of them; so does the stock question among several requests
+                // ("where is my order? and do you have the Ghost 16 in a 9?"; mostly `other`
+                // to an engine that cannot count requests), when the catalog has something
+                // it names. An unsure topic is no reason to look anything up, and an urgent
+                // email is about the emergency, not the stock.
+                let sure_of_topic = outcome.escalation.as_ref().is_some_and(|e| {
+                    matches!(e.kind, EscalationKind::Language | EscalationKind::Repeated)
+                });
                 let product_question =
-                    language_only && classified.topic == Topic::ProductAvailabilityOrRecommendation;
+                    sure_of_topic && classified.topic == Topic::ProductAvailabilityOrRecommendation;
                 if product_question
                     || classified.multiple_requests
                     || classified.topic == Topic::Other
@@ -456,6 +462,19 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                         return Ok(outcome);
                     }
                 }
+            }
+            Route::Order => {
+                let started = Instant::now();
+                let findings = self
+                    .order_flow(email, scope)
+                    .instrument(node_span("order_lookup"))
+                    .await?;
+                recorder.node(
+                    "order_lookup",
+                    started,
+                    Some(format!("{} actions", findings.actions.len())),
+                );
+                findings
             }
             Route::Delivery => {
                 let started = Instant::now();

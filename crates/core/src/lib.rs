@@ -37,6 +37,7 @@ pub mod grounding;
 pub mod ids;
 pub mod knowledge;
 pub mod memory;
+pub mod order;
 pub mod ports;
 pub mod precedent;
 pub mod product;
@@ -45,7 +46,9 @@ pub mod scope;
 pub mod sender;
 pub mod tracking;
 
-pub use action::{Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, ProposedAction};
+pub use action::{
+    Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, OrderCancellation, ProposedAction,
+};
 pub use draft::{
     Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,
     Reply, Route, Sentiment, Tone, Topic, Trace, Urgency,

@@ -12,6 +12,7 @@ use crate::draft::{Language, Observation, Reply, Route, Tone, Topic, Urgency};
 use crate::email::InboundEmail;
 use crate::ids::CaseId;
 use crate::memory::CaseMemory;
+use crate::order::OrderFacts;
 use crate::product::{ProductCandidate, ProductQuery};
 use crate::scope::CustomerScope;
 use crate::tracking::TrackingNumber;
@@ -240,6 +241,14 @@ pub trait ShopData: Send + Sync {
         lookup: &DeliveryLookup,
         recent_since: Date,
     ) -> impl Future<Output = Result<DeliveryMatches, DataError>> + Send;
+
+    /// This customer's orders with these numbers, each with its deliveries; a number that
+    /// is not this customer's order is simply absent.
+    fn orders(
+        &self,
+        scope: CustomerScope,
+        order_numbers: &[String],
+    ) -> impl Future<Output = Result<Vec<OrderFacts>, DataError>> + Send;
 
     /// This customer's recent orders, deliveries and refunds (those named in the lookup
     /// first).

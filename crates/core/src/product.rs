@@ -27,6 +27,10 @@ pub struct ProductQuery {
     /// Further colours the customer would take as well ("black or grey").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_colors: Vec<String>,
+    /// Colours the customer refuses ("any colour except pink", "not the orange one"): a
+    /// row in one is not what they asked for, nor an alternative.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_colors: Vec<String>,
     pub material: Option<String>,
     pub max_price_cents: Option<Cents>,
     /// Use words when nothing else was named ("trail", "running").
@@ -176,7 +180,15 @@ impl ProductQuery {
 
     /// Whether a catalog colour is a colour asked for (or none was).
     pub fn names_color(&self, color: &str) -> bool {
-        self.color.is_none() || self.colors().any(|c| c.eq_ignore_ascii_case(color))
+        !self.refuses_color(color)
+            && (self.color.is_none() || self.colors().any(|c| c.eq_ignore_ascii_case(color)))
+    }
+
+    /// Whether the customer said they do not want this colour.
+    pub fn refuses_color(&self, color: &str) -> bool {
+        self.not_colors
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(color))
     }
 
     /// Every colour asked for, the first one first.
@@ -429,7 +441,20 @@ pub fn choose_offer(
     // can be had first.
     let available = |c: &&ProductCandidate| c.quantity > 0 || c.next_incoming.is_some();
     if requested.iter().any(available) {
-        let mut rows: Vec<&ProductCandidate> = requested.clone();
+        // A recommendation ("something for flat feet in a 12") names no item: what it
+        // gets is what can be bought now (or, when nothing can, what arrives), not a
+        // sold-out shoe that merely fits the need.
+        let recommendation = query.brand.is_none() && query.model_words.is_empty();
+        let in_stock = requested.iter().any(|c| c.quantity > 0);
+        let mut rows: Vec<&ProductCandidate> = match (recommendation, in_stock) {
+            (true, true) => requested
+                .iter()
+                .copied()
+                .filter(|c| c.quantity > 0)
+                .collect(),
+            (true, false) => requested.iter().copied().filter(available).collect(),
+            (false, _) => requested.clone(),
+        };
         rows.sort_by_key(|c| match (c.quantity > 0, c.next_incoming.is_some()) {
             (true, _) => 0,
             (false, true) => 1,
@@ -455,6 +480,7 @@ pub fn alternatives_query(query: &ProductQuery) -> ProductQuery {
         width: query.width.clone(),
         color: None,
         other_colors: Vec::new(),
+        not_colors: query.not_colors.clone(),
         material: None,
         max_price_cents: query.max_price_cents,
         use_words: query.use_words.clone(),
@@ -493,6 +519,7 @@ pub fn rank_alternatives(
         // the best one.
         .filter(|c| c.quantity > 0)
         .filter(|c| query.names_size(c.size))
+        .filter(|c| !query.refuses_color(&c.color))
         .filter(|c| query.max_price_cents.is_none_or(|max| c.price_cents <= max))
         .filter(|c| {
             query

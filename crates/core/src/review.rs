@@ -185,6 +185,7 @@ impl ReviewPolicy {
             let value = match &proposed.action {
                 Action::RefundDeliveryFee(refund) => refund.amount_cents,
                 Action::IssueCoupon(_) => self.coupon_value_cents,
+                Action::CancelOrder(cancel) => cancel.amount_cents,
             };
             sum.checked_add(value)
         })

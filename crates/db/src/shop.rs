@@ -8,6 +8,7 @@
 
 use crate::{Error, Store};
 use deskhand_core::delivery::{DeliveryFacts, DeliveryStatus};
+use deskhand_core::order::{OrderFacts, OrderStatus};
 use deskhand_core::ports::{
     CustomerActivity, DataError, DeliveryLookup, DeliveryMatches, OrderSummary, Recalled,
     RefundSummary, ShopData,
@@ -134,6 +135,70 @@ pub(crate) fn delivery_from_row(row: &PgRow) -> Result<DeliveryFacts, sqlx::Erro
     })
 }
 
+/// Which orders [`load_orders`] reads.
+pub(crate) enum OrderKeys<'a> {
+    Numbers(&'a [String]),
+    /// By id, with the order rows locked until the transaction ends: the approval's
+    /// recheck and its run see the same order.
+    LockedIds(&'a [i64]),
+}
+
+/// The customer's orders with these keys, each with its deliveries (at most 20 orders).
+pub(crate) async fn load_orders(
+    tx: &mut Transaction<'static, Postgres>,
+    customer_id: i64,
+    keys: OrderKeys<'_>,
+) -> crate::Result<Vec<OrderFacts>> {
+    let (numbers, ids, lock): (&[String], &[i64], &str) = match keys {
+        OrderKeys::Numbers(numbers) => (numbers, &[], ""),
+        OrderKeys::LockedIds(ids) => (&[], ids, "FOR UPDATE"),
+    };
+    let order_rows = sqlx::query(&format!(
+        "SELECT order_id, order_number, placed_on, total_cents, status FROM orders
+         WHERE customer_id = $1 AND (order_number = ANY($2) OR order_id = ANY($3))
+         ORDER BY order_id LIMIT 20 {lock}"
+    ))
+    .bind(customer_id)
+    .bind(numbers)
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let order_ids: Vec<i64> = order_rows
+        .iter()
+        .map(|r| r.try_get("order_id"))
+        .collect::<Result<_, _>>()?;
+    let delivery_rows = sqlx::query(&format!(
+        "SELECT d.order_id, {DELIVERY_COLUMNS} {DELIVERY_FROM}
+         WHERE d.customer_id = $1 AND d.order_id = ANY($2) ORDER BY d.delivery_id"
+    ))
+    .bind(customer_id)
+    .bind(&order_ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut orders = Vec::with_capacity(order_rows.len());
+    for row in &order_rows {
+        let order_id: i64 = row.try_get("order_id")?;
+        let status: String = row.try_get("status")?;
+        let mut deliveries = Vec::new();
+        for delivery in &delivery_rows {
+            if delivery.try_get::<i64, _>("order_id")? == order_id {
+                deliveries.push(delivery_from_row(delivery)?);
+            }
+        }
+        orders.push(OrderFacts {
+            order_id,
+            order_number: row.try_get("order_number")?,
+            placed_on: row.try_get("placed_on")?,
+            total_cents: row.try_get("total_cents")?,
+            status: OrderStatus::parse(&status).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown order status {status}").into())
+            })?,
+            deliveries,
+        });
+    }
+    Ok(orders)
+}
+
 fn lookup_arrays(lookup: &DeliveryLookup) -> (Vec<String>, Vec<String>) {
     let tracking = lookup
         .tracking
@@ -209,6 +274,25 @@ impl ShopData for Store {
             }
         }
         Ok(matches)
+    }
+
+    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db orders", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "orders"))]
+    async fn orders(
+        &self,
+        scope: CustomerScope,
+        order_numbers: &[String],
+    ) -> Result<Vec<OrderFacts>, DataError> {
+        let mut tx = self.scoped(scope).await?;
+        let numbers: Vec<String> = order_numbers
+            .iter()
+            .map(|o| o.to_ascii_uppercase())
+            .collect();
+        Ok(load_orders(
+            &mut tx,
+            scope.customer_id().get(),
+            OrderKeys::Numbers(&numbers),
+        )
+        .await?)
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(otel.name = "db activity", otel.kind = "client", db.system.name = "postgresql", db.operation.name = "activity"))]

@@ -21,6 +21,9 @@ pub fn compose(input: ComposeInput<'_>) -> Reply {
             }
             Route::Product => "Thank you for your interest. Here is what we have for you:",
             Route::Answer => "Thank you for your question. Here is what our policy says:",
+            Route::Order => {
+                "Thank you for getting in touch about your order. Here is where it stands:"
+            }
             _ => "Thank you for your message.",
         }
         .to_owned(),

@@ -1,6 +1,7 @@
 //! Product attributes from free text, with the catalog's own vocabulary.
 
 use crate::sizes::{is_unit, parse_sizes};
+use crate::spelling::{name_parts, with_catalog_spelling};
 use deskhand_core::product::{eu_to_us, CatalogVocabulary, ProductQuery};
 
 /// What a shoe is for, as stems that catalog descriptions use ("cushion" finds
@@ -44,6 +45,12 @@ const USE_WORDS: &[&str] = &[
     "flat feet",
     "mud",
     "winter",
+];
+
+/// Words that refuse what follows them: "except pink", "not the orange", "außer Rot".
+const REFUSING_WORDS: &[&str] = &[
+    "except", "not", "apart", "without", "nicht", "kein", "keine", "außer", "ausser", "ohne",
+    "sauf", "pas", "excepto", "menos", "salvo", "sin",
 ];
 
 /// Words of model names that are also everyday words.
@@ -272,7 +279,11 @@ fn listed_items(text: &str) -> Vec<&str> {
 
 /// Extracts one item's attributes.
 fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
-    let lower = with_brand_nicknames(&text.to_lowercase());
+    let lower = with_catalog_spelling(
+        &with_brand_nicknames(&text.to_lowercase()),
+        vocabulary,
+        EVERYDAY_MODEL_WORDS,
+    );
     let words: Vec<String> = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '/' || c == '½'))
         .map(|w| w.trim_matches('.').to_owned())
@@ -301,15 +312,7 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
 
     // A brand that is also a short everyday word ("On") counts only right before one of
     // the catalog's model words ("On Cloudmonster"), not in "on the stairs".
-    let model_vocabulary: Vec<String> = vocabulary
-        .models
-        .iter()
-        .flat_map(|m| {
-            m.to_lowercase()
-                .split([' ', '-'])
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+    let model_vocabulary: Vec<String> = name_parts(vocabulary)
         .filter(|w| w.len() >= 4 && w.chars().any(char::is_alphabetic))
         .collect();
     let names_the_brand = |brand: &str| {
@@ -398,8 +401,13 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
             if !said_together {
                 continue;
             }
+            // "gt 2000": two letters beside a long number are as telling as a word.
+            let long_number = pair
+                .iter()
+                .any(|p| p.len() >= 3 && p.chars().all(|c| c.is_ascii_digit()));
             for word in pair {
-                let is_name_word = word.len() >= 3 && word.chars().all(char::is_alphabetic);
+                let shortest = if long_number { 2 } else { 3 };
+                let is_name_word = word.len() >= shortest && word.chars().all(char::is_alphabetic);
                 if is_name_word
                     && !brand_words.iter().any(|b| b == word)
                     && !model_words.iter().any(|m| m == word)
@@ -521,19 +529,54 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
             }
         }
     }
+    // "any colour except pink", "not the orange one", "alles außer Rot": a colour after a
+    // refusal (within three words) is one they do not want.
+    // "I don't mind black or white" refuses nothing.
+    let mut not_colors: Vec<String> = Vec::new();
+    for i in 0..words.len() {
+        let before = &words[i.saturating_sub(3)..i];
+        let refused = before.iter().any(|w| REFUSING_WORDS.contains(&w.as_str()))
+            && !before.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "mind" | "care" | "matter" | "fussed" | "bothered" | "sure"
+                )
+            });
+        if let Some(colour) = colour_at(i).filter(|_| refused) {
+            if !not_colors.contains(colour) {
+                not_colors.push(colour.clone());
+            }
+        }
+    }
+    let wanted = |c: &&String| !not_colors.contains(c);
+    // Otherwise the colour said first: "does it come in grey? black shows every speck"
+    // asks for grey.
     let color = either_or
-        .first()
-        .or(compound)
-        .or_else(|| vocabulary.colors.iter().find(|c| has_word(c)))
+        .iter()
+        .find(wanted)
+        .or(compound.filter(wanted))
+        .or_else(|| (0..words.len()).find_map(|i| colour_at(i).filter(wanted)))
+        .or_else(|| {
+            vocabulary
+                .colors
+                .iter()
+                .filter(wanted)
+                .find(|c| has_word(c))
+        })
         .or_else(|| {
             // The catalog's colours are English; customers write theirs.
             COLOR_WORDS
                 .iter()
-                .find(|(word, _)| has_word(word))
-                .and_then(|(_, english)| in_catalog(english))
+                .filter(|(word, _)| has_word(word))
+                .find_map(|(_, english)| in_catalog(english).filter(wanted))
         })
         .cloned();
-    let other_colors: Vec<String> = either_or.iter().skip(1).cloned().collect();
+    let other_colors: Vec<String> = either_or
+        .iter()
+        .filter(wanted)
+        .filter(|c| Some(*c) != color.as_ref())
+        .cloned()
+        .collect();
     let material = vocabulary.materials.iter().find(|m| has_word(m)).cloned();
     let width = if lower.contains("extra wide")
         || lower.contains("extra-wide")
@@ -603,7 +646,18 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
             let parts: Vec<&str> = m.split([' ', '-']).collect();
             parts.contains(&model_word) && parts.contains(&number)
         });
+        // "Speedcross 6 GTX in 42,5": the waterproof word is no model with a version.
+        if model_word == "gtx" {
+            continue;
+        }
         let value: f64 = number.parse().unwrap_or(0.0);
+        // "42,5" and "10.5" were split at the mark: the half belongs to the number.
+        let value =
+            if lower.contains(&format!("{number},5")) || lower.contains(&format!("{number}.5")) {
+                value + 0.5
+            } else {
+                value
+            };
         let version = format!("{model_word} {number}");
         // "Ghost 16 in 44" names the size in EU: "ghost 44" would be that size again.
         let eu_size = (35.0..=50.0).contains(&value) && is_a_size(eu_to_us(value));
@@ -636,6 +690,7 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
         width,
         color,
         other_colors,
+        not_colors,
         material,
         max_price_cents: parse_max_price(&lower),
         use_words,

@@ -22,6 +22,7 @@ mod precedents;
 pub mod report;
 mod requests;
 mod sizes;
+mod spelling;
 pub mod train;
 
 pub use classify::{classify, classify_text, safety_floor, see_first_floor};

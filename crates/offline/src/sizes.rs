@@ -71,17 +71,34 @@ pub(crate) fn parse_sizes(lower: &str) -> Option<SizesNamed> {
         .flat_map(glued_size_word)
         .collect();
     let number = size_number;
+    // "a women's 9, which I think is a men's 7.5": the men's size, which the catalog
+    // uses, wins when both are said.
+    let mens_said = tokens.iter().any(|t| {
+        matches!(
+            t.trim_end_matches(['.', ':', '?']),
+            "mens" | "men's" | "men’s" | "men"
+        )
+    });
 
     for (i, token) in tokens.iter().enumerate() {
         let (system, start) = match token.trim_end_matches(['.', ':']) {
-            "size" | "sz" | "us" | "usa" => (SizeSystem::Us, i + 1),
+            "size" | "sizes" | "sz" | "us" | "usa" => (SizeSystem::Us, i + 1),
+            // "mens 9", "men's size 10" (a size word after it is skipped below).
+            "mens" | "men's" | "men’s" => (SizeSystem::Us, i + 1),
+            // A women's size is read as written: shops label women's shoes by women's
+            // sizes, and a catalog that lists them does too.
+            "womens" | "women's" | "women’s" | "ladies" | "wmns" if !mens_said => {
+                (SizeSystem::Us, i + 1)
+            }
             "eu" | "eur" | "euro" | "european" | "europe" => (SizeSystem::Eu, i + 1),
             "uk" => (SizeSystem::Uk, i + 1),
             // Words for "size" that come with European sizes more often than not; the
             // number decides (US sizes stop at 16, EU sizes start at 35).
-            "größe" | "grösse" | "gr" | "schuhgröße" | "pointure" | "taille" | "talla"
-            | "número" | "numero" | "taglia" | "maat" | "calza" | "calzo" | "chausse"
-            | "chausses" => (SizeSystem::Us, i + 1),
+            "größe" | "grösse" | "größen" | "grössen" | "gr" | "schuhgröße" | "pointure"
+            | "pointures" | "taille" | "tailles" | "talla" | "tallas" | "número" | "numero"
+            | "taglia" | "maat" | "calza" | "calzo" | "chausse" | "chausses" => {
+                (SizeSystem::Us, i + 1)
+            }
             // "number 42,5", "Nr. 43": a European size only (the range decides below;
             // "number 3" of a list is no size).
             "number" | "nummer" | "nr" => (SizeSystem::Eu, i + 1),
@@ -93,11 +110,12 @@ pub(crate) fn parse_sizes(lower: &str) -> Option<SizesNamed> {
             }
             _ => continue,
         };
-        // "size eu 43", "size uk 8", "size us 9"
+        // "size eu 43", "size uk 8", "size us 9", "men's size 10"
         let (system, start) = match tokens.get(start).copied() {
             Some("eu" | "eur") => (SizeSystem::Eu, start + 1),
             Some("uk") => (SizeSystem::Uk, start + 1),
             Some("us") => (SizeSystem::Us, start + 1),
+            Some("size" | "sz") => (system, start + 1),
             _ => (system, start),
         };
         if let Some(value) = tokens.get(start).and_then(|t| number(t)) {
@@ -105,7 +123,8 @@ pub(crate) fn parse_sizes(lower: &str) -> Option<SizesNamed> {
             let next = tokens
                 .get(start + 1)
                 .map(|t| t.trim_end_matches(['.', '?', '!', ':', ',']));
-            if next.is_some_and(is_unit) {
+            // "size 7 x 1" on an order line is size 7, one pair.
+            if next.is_some_and(|n| is_unit(n) && !matches!(n, "x" | "×")) {
                 continue;
             }
             let value = with_fraction(value, tokens.get(start + 1));
@@ -251,6 +270,9 @@ pub(crate) fn is_unit(word: &str) -> bool {
 /// Words a size follows: "size 9", "talla 42", "Größe 44", "a 10".
 const SIZE_WORDS: &[&str] = &[
     "size",
+    "sizes",
+    "mens",
+    "men's",
     "sz",
     "us",
     "usa",
@@ -311,11 +333,26 @@ fn with_others(tokens: &[&str], at: usize, value: f64, system: SizeSystem) -> Si
         let unit = tokens
             .get(i + 1)
             .map(|t| t.trim_end_matches(['.', '?', '!', ':']));
-        let quantity = unit.is_some_and(is_unit);
+        // "size 8 x 2": after a size word, the number is the size and "x 2" its count.
+        let after_size_word = i > 0 && SIZE_WORDS.contains(&tokens[i - 1]);
+        let quantity =
+            unit.is_some_and(is_unit) && !(after_size_word && matches!(unit, Some("x" | "×")));
         let joined = connector.is_some_and(|c| c < i);
+        // "41, 42 und 44", "sizes 8, 9 and 10": a size right after the last one, in a
+        // list (the commas are gone from the tokens).
+        let listed = i == last + 1 && connector.is_some();
         let named_as_size = (joined
             && (connector == Some(i - 1) || SIZE_WORDS.contains(&tokens[i - 1])))
-            || counted_pairs_before(tokens, i);
+            || counted_pairs_before(tokens, i)
+            || listed;
+        // A count of pairs on a line of an order ("2 pairs size 8 / 1 pair size 9", "4 x
+        // size 8", "size 7 x 1"): the size after it may still come.
+        let count = quantity && tokens.get(i + 1).is_some_and(|t| is_pair_word(t))
+            || (i > 0 && matches!(tokens[i - 1], "x" | "×") && v.fract() == 0.0 && v <= 20.0);
+        if count {
+            last = i;
+            continue;
+        }
         // The next number is something else ("and 2 pairs", "by the 14"): stop looking.
         if !plausible(v) || quantity || !named_as_size {
             break;
@@ -327,6 +364,14 @@ fn with_others(tokens: &[&str], at: usize, value: f64, system: SizeSystem) -> Si
         last = i;
     }
     SizesNamed { first, others }
+}
+
+/// "pair", "pairs", "x" after a count: "2 pairs", "4 x".
+fn is_pair_word(token: &str) -> bool {
+    matches!(
+        token.trim_end_matches([',', '.', ':']),
+        "pair" | "pairs" | "x" | "×" | "paar" | "paires" | "pares" | "par"
+    )
 }
 
 /// Whether a count of pairs comes right before the number at `at`, with at most size
@@ -374,7 +419,12 @@ fn spell_numbers(lower: &str) -> String {
     let mut i = 0;
     while i < tokens.len() {
         let word = tokens[i].trim_end_matches([',', '.', '?', '!']);
-        if let Some((_, n)) = WORDS.iter().find(|(w, _)| *w == word) {
+        let digits = word
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (3..=15).contains(n))
+            .map(|n| ("", n));
+        if let Some((_, n)) = WORDS.iter().find(|(w, _)| *w == word).copied().or(digits) {
             let half = tokens.get(i + 1..i + 4).is_some_and(|t| {
                 t.join(" ").trim_end_matches([',', '.', '?', '!']) == "and a half"
             });
@@ -382,7 +432,7 @@ fn spell_numbers(lower: &str) -> String {
                 out.push(format!("{n}.5"));
                 i += 4;
             } else {
-                out.push(n.to_string());
+                out.push(tokens[i].replace(word, &n.to_string()));
                 i += 1;
             }
             continue;

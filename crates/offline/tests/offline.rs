@@ -7,6 +7,9 @@ use deskhand_offline::train::{train, Example, Labels, TrainOptions};
 use deskhand_offline::{classify, detect_language, extract_product_query, parse_size, TriageModel};
 use time::macros::datetime;
 
+#[path = "offline/customer_spelling.rs"]
+mod customer_spelling;
+
 fn email(subject: &str, body: &str) -> InboundEmail {
     InboundEmail {
         event_id: EventId::parse("e").unwrap(),

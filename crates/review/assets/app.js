@@ -4,7 +4,7 @@
 
 const TOPICS = ["product_availability_or_recommendation", "delivery_delay", "transaction_inquiry", "billing_dispute", "other"];
 const URGENCIES = ["urgent", "high", "medium", "low"];
-const ROUTES = ["product", "delivery", "answer", "escalate", "no_reply"];
+const ROUTES = ["product", "delivery", "answer", "order", "escalate", "no_reply"];
 const STATUSES = ["pending", "escalated", "approved", "rejected", "stale", "closed", "all"];
 const PAGE = 50;
 
@@ -228,7 +228,8 @@ function renderDraft(detail) {
 
   const limit = detail.policy.reviewer_max_action_cents;
   const isLead = state.me.role !== "reviewer";
-  // What each action counts against a reviewer's limit: a refund its amount, a coupon its value.
+  // What each action counts against a reviewer's limit: a refund or a cancellation what it
+  // pays back, a coupon its value.
   const worth = (a) => (a.type === "issue_coupon" ? detail.policy.coupon_value_cents : (a.params && a.params.amount_cents) || 0);
   const total = (d.proposed_actions || []).reduce((sum, a) => sum + worth(a), 0);
   const actions = (d.proposed_actions || []).map((a) => {
@@ -239,7 +240,8 @@ function renderDraft(detail) {
       el("span", {},
         el("div", {}, label(a.type), amount ? el("span", { class: "amount" }, ` ${cents(amount)}`) : null,
           a.params.coupon ? ` (${label(a.params.coupon)}, ${a.params.valid_days} days)` : ""),
-        el("div", { class: "muted" }, a.params.reason || "", a.params.tracking_number ? ` · ${a.params.tracking_number}` : ""),
+        el("div", { class: "muted" }, a.params.reason || "", a.params.tracking_number ? ` · ${a.params.tracking_number}` : "",
+          a.params.order_number ? ` · order ${a.params.order_number}` : ""),
         over ? el("div", {}, `Together worth ${cents(total)}, over your limit of ${cents(limit)}: a lead must approve them.`) : null));
   });
   $("d-actions").replaceChildren(...(actions.length ? actions : [el("p", { class: "muted" }, "No actions proposed.")]));

@@ -722,6 +722,17 @@ fn action_to_run(proposed: &ProposedAction, today: time::Date) -> Result<ActionT
                 expires_on: today + time::Duration::days(coupon.valid_days),
             })
         }
+        Action::CancelOrder(cancel) => {
+            if cancel.amount_cents < 0 {
+                return Err(out_of_bounds("amount_cents"));
+            }
+            Ok(ActionToRun::CancelOrder {
+                action_id: proposed.id.clone(),
+                order_id: cancel.order_id,
+                amount_cents: cancel.amount_cents,
+                reason: cancel.reason.clone(),
+            })
+        }
     }
 }
 

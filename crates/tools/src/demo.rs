@@ -239,6 +239,19 @@ fn print_draft(draft: &DraftEvent, about: &str) {
         }
         None => println!("   reply: none"),
     }
+    for proposed in &draft.proposed_actions {
+        let amount = proposed.credits_cents();
+        println!(
+            "   action {} (runs only on approval): {}{}",
+            proposed.id,
+            proposed.action.kind(),
+            if amount > 0 {
+                format!(" {}", deskhand_core::delivery::format_cents(amount))
+            } else {
+                String::new()
+            }
+        );
+    }
     let nodes: Vec<String> = draft
         .trace
         .nodes

@@ -277,7 +277,9 @@ fn the_dataset_schema_names_exactly_the_fields_the_loader_reads() {
             passages: Some(vec![]),
             actions: Some(vec![ExpectedAction {
                 kind: "issue_coupon".into(),
-                delivery: "d1".into(),
+                delivery: Some("d1".into()),
+                // Every field written, so that the schema's names are all compared.
+                order: Some("100003".into()),
                 amount_cents: Some(1),
             }]),
             reply_contains: Some(vec![]),

@@ -10,6 +10,7 @@ mod http;
 mod knowledge;
 mod learning;
 mod llm;
+mod orders;
 mod poison;
 mod review;
 mod support;

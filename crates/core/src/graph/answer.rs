@@ -22,7 +22,7 @@ enum Answered {
     NoPolicy(Vec<Observation>),
 }
 
-fn evidence(found: &ScoredPassage, source: &str) -> Observation {
+pub(super) fn evidence(found: &ScoredPassage, source: &str) -> Observation {
     let passage = &found.passage;
     Observation {
         source: source.to_owned(),

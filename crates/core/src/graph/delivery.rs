@@ -6,6 +6,7 @@ use crate::action::{Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund
 use crate::delivery::{assess, format_cents, DeliveryFacts, PolicyAction};
 use crate::draft::Observation;
 use crate::email::InboundEmail;
+use crate::order::OrderStatus;
 use crate::ports::{Cognition, DeliveryLookup, ShopData};
 use crate::scope::CustomerScope;
 use crate::tracking::find_numbers;
@@ -70,31 +71,79 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 });
             }
         }
-        for order in &numbers.orders {
-            if !matches
-                .matched
-                .iter()
-                .any(|d| d.order_number.eq_ignore_ascii_case(order))
-            {
-                let sentence = format!(
-                    "We could not find an open delivery for order {order} on your account."
-                );
-                findings.facts.push(sentence.clone());
-                findings.observations.push(Observation {
-                    source: "deliveries".to_owned(),
-                    text: sentence,
-                    data: json!({"order": order, "matched": false}),
-                });
-            }
-        }
+        let without_delivery: Vec<String> = numbers
+            .orders
+            .iter()
+            .filter(|order| {
+                !matches
+                    .matched
+                    .iter()
+                    .any(|d| d.order_number.eq_ignore_ascii_case(order))
+            })
+            .cloned()
+            .collect();
+        let orders_found = self
+            .orders_without_delivery(scope, &without_delivery, &mut findings)
+            .await?;
         for delivery in &matches.matched {
             self.assess_delivery(delivery, &matches.recent, today, &mut findings);
         }
-        if matches.matched.is_empty() {
+        if matches.matched.is_empty() && orders_found == 0 {
             findings.ask_for =
                 Some("the tracking number exactly as it appears in the shipping confirmation");
         }
         Ok(findings)
+    }
+
+    /// Order numbers no delivery matched: an order that has not shipped yet (or was
+    /// cancelled) is said so, from the order itself; a number that is not this customer's
+    /// order is said not found. Returns how many were this customer's orders.
+    async fn orders_without_delivery(
+        &self,
+        scope: CustomerScope,
+        numbers: &[String],
+        findings: &mut Findings,
+    ) -> Result<usize, GraphError> {
+        if numbers.is_empty() {
+            return Ok(0);
+        }
+        let orders = match self.data.orders(scope, numbers).await {
+            Ok(orders) => orders,
+            Err(error) => {
+                unavailable(error)?;
+                Vec::new()
+            }
+        };
+        for number in numbers {
+            let order = orders
+                .iter()
+                .find(|o| o.order_number.eq_ignore_ascii_case(number));
+            let sentence = match order {
+                Some(order) if order.status == OrderStatus::Cancelled => {
+                    format!("Your order {} was cancelled.", order.order_number)
+                }
+                Some(order) => format!(
+                    "Your order {} placed on {} has not shipped yet; it is being prepared.",
+                    order.order_number, order.placed_on
+                ),
+                None => format!("We could not find order {number} on your account."),
+            };
+            findings.facts.push(sentence.clone());
+            findings.observations.push(Observation {
+                source: "orders".to_owned(),
+                text: sentence,
+                data: match order {
+                    Some(order) => json!({
+                        "order_number": order.order_number,
+                        "placed_on": order.placed_on.to_string(),
+                        "status": order.status.as_str(),
+                        "matched": true,
+                    }),
+                    None => json!({"order": number, "matched": false}),
+                },
+            });
+        }
+        Ok(orders.len())
     }
 
     fn assess_delivery(

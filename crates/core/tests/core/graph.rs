@@ -3,6 +3,7 @@
 use crate::fixtures::delivery;
 use deskhand_core::delivery::DeliveryFacts;
 use deskhand_core::graph::decide_route;
+use deskhand_core::order::OrderFacts;
 use deskhand_core::ports::*;
 use deskhand_core::product::{ProductCandidate, ProductQuery};
 use deskhand_core::*;
@@ -11,11 +12,11 @@ use time::macros::{date, datetime};
 
 #[derive(Clone)]
 pub(crate) struct Scripted {
-    classified: Result<Classified, CognitionError>,
+    pub(crate) classified: Result<Classified, CognitionError>,
     pub(crate) query: ProductQuery,
     pub(crate) reply_body: Option<String>,
     /// The composed subject, when the test scripts one ("Re" otherwise).
-    reply_subject: Option<String>,
+    pub(crate) reply_subject: Option<String>,
 }
 
 impl Cognition for Scripted {
@@ -69,6 +70,8 @@ impl Cognition for Scripted {
 #[derive(Default, Clone)]
 pub(crate) struct Shop {
     deliveries: Vec<(i64, DeliveryFacts)>,
+    /// Orders by owner.
+    pub(crate) orders: Vec<(i64, OrderFacts)>,
     pub(crate) products: Vec<ProductCandidate>,
     memory: CaseMemory,
     address_on_file: Option<String>,
@@ -110,6 +113,20 @@ impl ShopData for Shop {
                 .collect(),
             recent: mine.filter(|d| d.expected_end >= since).cloned().collect(),
         })
+    }
+    async fn orders(
+        &self,
+        scope: CustomerScope,
+        numbers: &[String],
+    ) -> Result<Vec<OrderFacts>, DataError> {
+        Ok(self
+            .orders
+            .iter()
+            .filter(|(owner, o)| {
+                *owner == scope.customer_id().get() && numbers.contains(&o.order_number)
+            })
+            .map(|(_, o)| o.clone())
+            .collect())
     }
     async fn activity(
         &self,
@@ -169,7 +186,7 @@ pub(crate) fn email(body: &str) -> InboundEmail {
     }
 }
 
-fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
+pub(crate) fn run(engine: Scripted, shop: Shop, body: &str) -> Triage {
     run_email(engine, shop, &email(body))
 }
 
@@ -425,32 +442,6 @@ fn an_email_without_any_number_gets_a_reply_asking_for_one() {
 }
 
 #[test]
-fn the_product_flow_reports_stock_incoming_deliveries_or_neither() {
-    let query = ProductQuery {
-        brand: Some("Nike".into()),
-        size: Some(9.5),
-        ..ProductQuery::default()
-    };
-    let with = |products: Vec<ProductCandidate>| ask(query.clone(), products, "Pegasus in 9.5?");
-    let in_stock = with(vec![product(1, 4, None)]);
-    assert!(in_stock.reply.unwrap().body.contains("4 in stock"));
-    let incoming = with(vec![product(1, 0, Some((date!(2026 - 03 - 20), 20)))]);
-    assert!(incoming
-        .reply
-        .unwrap()
-        .body
-        .contains("20 more expected on 2026-03-20"));
-    let neither = with(vec![product(1, 0, None)]);
-    assert!(neither
-        .reply
-        .unwrap()
-        .body
-        .contains("no restock is scheduled"));
-    let nothing = with(vec![]);
-    assert!(nothing.reply.unwrap().body.contains("could not find"));
-}
-
-#[test]
 fn a_reply_stating_an_amount_not_in_the_evidence_is_replaced_by_the_template_and_flagged() {
     let shop = Shop {
         deliveries: vec![(
@@ -488,266 +479,6 @@ fn a_non_english_email_goes_to_a_person_with_its_language_named() {
         escalation.reason
     );
     assert_eq!(draft.classification.language.unwrap().as_str(), "de");
-}
-
-fn colour(mut product: ProductCandidate, color: &str) -> ProductCandidate {
-    product.color = color.into();
-    product
-}
-
-fn offered(draft: &Draft) -> (Vec<i64>, Vec<i64>) {
-    let mut requested = Vec::new();
-    let mut alternatives = Vec::new();
-    for observation in draft
-        .observations
-        .iter()
-        .filter(|o| o.source == "inventory")
-    {
-        let id = observation.data["product_id"].as_i64().unwrap();
-        if observation.data["alternative"] == serde_json::json!(true) {
-            alternatives.push(id);
-        } else {
-            requested.push(id);
-        }
-    }
-    (requested, alternatives)
-}
-
-/// A product question whose extracted query is `query`, against a shop of `products`.
-fn ask(query: ProductQuery, products: Vec<ProductCandidate>, body: &str) -> Draft {
-    let engine = Scripted {
-        classified: Ok(classified(
-            Topic::ProductAvailabilityOrRecommendation,
-            Urgency::Low,
-        )),
-        query,
-        reply_body: None,
-        reply_subject: None,
-    };
-    let shop = Shop {
-        products,
-        ..Shop::default()
-    };
-    run(engine, shop, body).draft
-}
-
-fn ask_for_black_pegasus(products: Vec<ProductCandidate>) -> Draft {
-    let query = ProductQuery {
-        brand: Some("Nike".into()),
-        model_words: vec!["pegasus".into()],
-        size: Some(9.5),
-        color: Some("Black".into()),
-        ..ProductQuery::default()
-    };
-    ask(
-        query,
-        products,
-        "Is the Pegasus 41 in black, size 9.5 available?",
-    )
-}
-
-#[test]
-fn the_item_asked_for_is_offered_alone_when_it_is_in_stock() {
-    let draft = ask_for_black_pegasus(vec![
-        product(1, 4, None),
-        colour(product(2, 9, None), "White"),
-        colour(product(3, 2, None), "Blue"),
-    ]);
-    assert_eq!(offered(&draft), (vec![1], vec![]));
-    let body = draft.reply.unwrap().body;
-    assert!(body.contains("Black"), "{body}");
-    assert!(!body.contains("White"), "nothing else is offered: {body}");
-}
-
-fn sized(mut product: ProductCandidate, size: f64) -> ProductCandidate {
-    product.size = size;
-    product
-}
-
-#[test]
-fn a_size_converted_from_eu_is_matched_exactly_and_its_neighbours_are_other_sizes() {
-    // EU 44 converts to US 10.5.
-    let query = ProductQuery {
-        brand: Some("Nike".into()),
-        model_words: vec!["pegasus".into()],
-        size: Some(10.5),
-        color: Some("Black".into()),
-        ..ProductQuery::default()
-    };
-    let shop = || {
-        vec![
-            sized(product(1, 3, None), 10.0),
-            sized(product(2, 5, None), 10.5),
-            sized(product(3, 2, None), 11.0),
-        ]
-    };
-    let body = "Haben Sie den Pegasus 41 in Schwarz in Größe 44?";
-    let draft = ask(query.clone(), shop(), body);
-    assert_eq!(offered(&draft), (vec![2], vec![]));
-
-    // The converted size sold out: that is the answer, not a neighbour half a size off
-    // sent as if it were the size asked for (nor offered: it is not their size).
-    let mut sold_out = shop();
-    sold_out[1].quantity = 0;
-    let draft = ask(query, sold_out, body);
-    assert_eq!(offered(&draft), (vec![2], vec![]));
-    let reply = draft.reply.expect("a reply").body;
-    assert!(reply.contains("out of stock"), "{reply}");
-}
-
-#[test]
-fn each_size_the_customer_would_take_is_offered_and_no_other() {
-    let query = ProductQuery {
-        brand: Some("Nike".into()),
-        model_words: vec!["pegasus".into()],
-        size: Some(10.0),
-        other_sizes: vec![10.5],
-        color: Some("Black".into()),
-        ..ProductQuery::default()
-    };
-    let draft = ask(
-        query,
-        vec![
-            sized(product(1, 3, None), 10.0),
-            sized(product(2, 5, None), 10.5),
-            sized(product(3, 2, None), 11.0),
-        ],
-        "I'm between a 10 and a 10.5 in the black Pegasus 41, which do you have?",
-    );
-    assert_eq!(offered(&draft), (vec![1, 2], vec![]));
-}
-
-#[test]
-fn an_unavailable_item_is_named_and_at_most_three_alternatives_are_marked() {
-    let draft = ask_for_black_pegasus(vec![
-        product(1, 0, None),
-        colour(product(2, 9, None), "White"),
-        colour(product(3, 2, None), "Blue"),
-        colour(product(4, 1, None), "Red"),
-        colour(product(5, 3, None), "Green"),
-    ]);
-    let (requested, alternatives) = offered(&draft);
-    assert_eq!(requested, [1], "what was asked for is reported, sold out");
-    assert_eq!(alternatives.len(), 3, "{alternatives:?}");
-    assert!(
-        !alternatives.contains(&1),
-        "the sold-out item is no alternative to itself"
-    );
-    let body = draft.reply.unwrap().body;
-    assert!(
-        body.contains("out of stock, and no restock is scheduled"),
-        "{body}"
-    );
-    assert!(body.contains("alternatives"), "{body}");
-}
-
-fn named(mut product: ProductCandidate, name: &str) -> ProductCandidate {
-    product.name = name.into();
-    product.model = name.into();
-    product
-}
-
-#[test]
-fn each_item_an_email_lists_is_looked_up_with_its_own_size() {
-    // "1) the Pegasus in a 10 2) the Ghost for my daughter, a 6.5": one reply, both items.
-    let pegasus = |id, size| sized(named(product(id, 3, None), "Pegasus 41"), size);
-    let ghost = |id, size| {
-        let mut row = sized(named(product(id, 2, None), "Ghost 16"), size);
-        row.brand = "Brooks".into();
-        row
-    };
-    let query = ProductQuery {
-        model_words: vec!["pegasus".into()],
-        size: Some(10.0),
-        also: vec![ProductQuery {
-            model_words: vec!["ghost".into()],
-            size: Some(6.5),
-            ..ProductQuery::default()
-        }],
-        ..ProductQuery::default()
-    };
-    let draft = ask(
-        query,
-        vec![
-            pegasus(1, 10.0),
-            pegasus(2, 6.5),
-            ghost(3, 6.5),
-            ghost(4, 10.0),
-        ],
-        "1) Pegasus 41, size 10 2) Ghost 16, size 6.5",
-    );
-    assert_eq!(offered(&draft), (vec![1, 3], vec![]));
-}
-
-#[test]
-fn every_row_of_what_was_named_is_answered_the_ones_to_be_had_first() {
-    // "Black or blue": black sold out, blue in stock; both are what was asked for.
-    let query = ProductQuery {
-        brand: Some("Nike".into()),
-        model_words: vec!["pegasus".into()],
-        size: Some(9.5),
-        color: Some("Black".into()),
-        other_colors: vec!["Blue".into()],
-        ..ProductQuery::default()
-    };
-    let draft = ask(
-        query,
-        vec![
-            product(1, 0, None),
-            colour(product(2, 3, None), "Blue"),
-            colour(product(3, 5, None), "White"),
-        ],
-        "Pegasus 41 in black or blue, size 9.5?",
-    );
-    assert_eq!(
-        offered(&draft),
-        (vec![2, 1], vec![]),
-        "in stock first, no alternatives"
-    );
-    let body = draft.reply.unwrap().body;
-    assert!(
-        body.contains("Blue") && body.contains("out of stock"),
-        "{body}"
-    );
-    assert!(!body.contains("White"), "{body}");
-}
-
-#[test]
-fn the_plain_model_is_not_its_variant_nobody_named_and_a_missing_version_is_not_another() {
-    let speedcross = |version: &str| ProductQuery {
-        model_words: vec!["speedcross".into()],
-        model_numbers: vec![format!("speedcross {version}")],
-        size: Some(9.5),
-        ..ProductQuery::default()
-    };
-    let shop = || {
-        vec![
-            named(product(1, 0, None), "Speedcross 6"),
-            named(
-                product(2, 4, Some((time::macros::date!(2026 - 04 - 01), 3))),
-                "Speedcross 6",
-            ),
-            named(product(3, 2, None), "Speedcross 6 GTX"),
-            named(product(4, 2, None), "Speedcross 5"),
-        ]
-    };
-    let draft = ask(speedcross("6"), shop(), "Speedcross 6 in 9.5?");
-    assert_eq!(offered(&draft).0, [2, 1], "the GTX was not asked for");
-
-    let mut gtx = speedcross("6");
-    gtx.model_words.push("gtx".into());
-    let draft = ask(gtx, shop(), "Speedcross 6 GTX in 9.5?");
-    assert_eq!(offered(&draft).0, [3]);
-
-    // The Speedcross 7 is not in the catalog: the 6 is an alternative, not the item.
-    let draft = ask(
-        speedcross("7"),
-        shop(),
-        "Is the Speedcross 7 out yet, in 9.5?",
-    );
-    let (requested, alternatives) = offered(&draft);
-    assert!(requested.is_empty(), "{requested:?}");
-    assert!(!alternatives.is_empty());
 }
 
 #[test]

@@ -84,7 +84,7 @@ fn run(engine: crate::graph::Scripted, body: &str) -> Triage {
     run_in(engine, Shop::default(), body)
 }
 
-fn run_in(engine: crate::graph::Scripted, shop: Shop, body: &str) -> Triage {
+pub(crate) fn run_in(engine: crate::graph::Scripted, shop: Shop, body: &str) -> Triage {
     run_with(engine, shop, answer_settings(), body)
 }
 

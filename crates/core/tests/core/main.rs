@@ -5,6 +5,8 @@ mod graph;
 mod grounding;
 mod knowledge;
 mod memory;
+mod order;
 mod policy;
+mod products;
 mod review;
 mod tracking;

@@ -3,8 +3,9 @@
 //! one transaction.
 
 use super::*;
-use crate::shop::{delivery_from_row, DELIVERY_COLUMNS, DELIVERY_FROM};
+use crate::shop::{delivery_from_row, load_orders, OrderKeys, DELIVERY_COLUMNS, DELIVERY_FROM};
 use deskhand_core::delivery::{recheck_delivery, PolicyAction, PolicyRefusal, PolicySettings};
+use deskhand_core::order::CancelRefusal;
 
 /// A decision being made: the draft's row is locked until it is recorded or dropped.
 #[derive(Debug)]
@@ -68,12 +69,19 @@ pub enum ActionToRun {
         issued_on: Date,
         expires_on: Date,
     },
+    CancelOrder {
+        action_id: ActionId,
+        order_id: i64,
+        amount_cents: i64,
+        reason: String,
+    },
 }
 
 impl ActionToRun {
-    /// The action as the policy states it, for its check at approval.
-    fn as_policy_action(&self) -> PolicyAction {
-        match self {
+    /// The action as the late-delivery policy states it, for its check at approval;
+    /// `None` for an action on a whole order.
+    fn as_policy_action(&self) -> Option<PolicyAction> {
+        Some(match self {
             Self::Refund { amount_cents, .. } => PolicyAction::RefundDeliveryFee {
                 amount_cents: *amount_cents,
                 days_late: 0,
@@ -85,13 +93,37 @@ impl ActionToRun {
             } => PolicyAction::IssueCoupon {
                 valid_days: (*expires_on - *issued_on).whole_days(),
             },
+            Self::CancelOrder { .. } => return None,
+        })
+    }
+
+    /// The delivery the action acts on; `None` for an action on a whole order.
+    pub fn delivery_id(&self) -> Option<i64> {
+        match self {
+            Self::Refund { delivery_id, .. } | Self::Coupon { delivery_id, .. } => {
+                Some(*delivery_id)
+            }
+            Self::CancelOrder { .. } => None,
         }
     }
 
-    /// The delivery the action acts on.
-    pub fn delivery_id(&self) -> i64 {
+    /// The order the action cancels, if it is a cancellation.
+    fn cancelled_order(&self) -> Option<(i64, i64)> {
         match self {
-            Self::Refund { delivery_id, .. } | Self::Coupon { delivery_id, .. } => *delivery_id,
+            Self::CancelOrder {
+                order_id,
+                amount_cents,
+                ..
+            } => Some((*order_id, *amount_cents)),
+            _ => None,
+        }
+    }
+
+    pub fn action_id(&self) -> &ActionId {
+        match self {
+            Self::Refund { action_id, .. }
+            | Self::Coupon { action_id, .. }
+            | Self::CancelOrder { action_id, .. } => action_id,
         }
     }
 }
@@ -108,6 +140,10 @@ pub enum ActionRefused {
     /// The policy, applied again to the store's facts at approval, does not allow it.
     #[error(transparent)]
     Policy(#[from] PolicyRefusal),
+    /// The order, as it is at approval, cannot be cancelled (shipped since, already
+    /// cancelled, another customer's, or its total is not what the draft refunds).
+    #[error(transparent)]
+    Order(#[from] CancelRefusal),
 }
 
 /// How an approval ended: recorded (with the response the caller made), or refused by
@@ -303,7 +339,7 @@ impl PendingDecision {
         let mut deliveries: Vec<i64> = approval
             .actions
             .iter()
-            .map(ActionToRun::delivery_id)
+            .filter_map(ActionToRun::delivery_id)
             .collect();
         deliveries.sort_unstable();
         deliveries.dedup();
@@ -349,11 +385,7 @@ impl PendingDecision {
         let action_ids: Vec<String> = approval
             .actions
             .iter()
-            .map(|a| match a {
-                ActionToRun::Refund { action_id, .. } | ActionToRun::Coupon { action_id, .. } => {
-                    action_id.to_string()
-                }
-            })
+            .map(|a| a.action_id().to_string())
             .collect();
         let recorded = self
             .record(
@@ -499,14 +531,17 @@ impl PendingDecision {
     /// Checks each action against the policy on the customer's deliveries as they are now;
     /// the first refusal, if any.
     async fn recheck(&mut self, approval: &Approval<'_>) -> Result<Option<ActionRefused>> {
-        if approval.actions.is_empty() {
-            return Ok(None);
+        if let Some(refused) = self.recheck_cancellations(approval).await? {
+            return Ok(Some(refused));
         }
         let acted_on: Vec<i64> = approval
             .actions
             .iter()
-            .map(ActionToRun::delivery_id)
+            .filter_map(ActionToRun::delivery_id)
             .collect();
+        if acted_on.is_empty() {
+            return Ok(None);
+        }
         let since = approval.today - time::Duration::days(approval.policy.coupon_lookback_days);
         let rows = sqlx::query(&format!(
             "SELECT {DELIVERY_COLUMNS} {DELIVERY_FROM}
@@ -533,8 +568,8 @@ impl PendingDecision {
             let actions: Vec<PolicyAction> = approval
                 .actions
                 .iter()
-                .filter(|a| a.delivery_id() == delivery_id)
-                .map(ActionToRun::as_policy_action)
+                .filter(|a| a.delivery_id() == Some(delivery_id))
+                .filter_map(ActionToRun::as_policy_action)
                 .collect();
             if let Err(refusal) =
                 recheck_delivery(&actions, delivery, &facts, approval.today, approval.policy)
@@ -545,8 +580,88 @@ impl PendingDecision {
         Ok(None)
     }
 
+    /// Locks each order to cancel and checks the cancellation policy on it as it is now:
+    /// not shipped, not cancelled, this customer's, refunding exactly its total. A second
+    /// approval of the same cancellation waits for the lock, then finds it cancelled.
+    async fn recheck_cancellations(
+        &mut self,
+        approval: &Approval<'_>,
+    ) -> Result<Option<ActionRefused>> {
+        let mut cancels: Vec<(i64, i64)> = approval
+            .actions
+            .iter()
+            .filter_map(ActionToRun::cancelled_order)
+            .collect();
+        if cancels.is_empty() {
+            return Ok(None);
+        }
+        cancels.sort_unstable();
+        let ids: Vec<i64> = cancels.iter().map(|(id, _)| *id).collect();
+        let orders =
+            load_orders(&mut self.tx, self.customer_id, OrderKeys::LockedIds(&ids)).await?;
+        let mut seen = Vec::new();
+        for (order_id, amount_cents) in cancels {
+            let Some(order) = orders.iter().find(|o| o.order_id == order_id) else {
+                return Ok(Some(CancelRefusal::NotCustomersOrder(order_id).into()));
+            };
+            // One approval cancelling one order twice would refund it twice.
+            if seen.contains(&order_id) {
+                return Ok(Some(
+                    CancelRefusal::AlreadyCancelled(order.order_number.clone()).into(),
+                ));
+            }
+            seen.push(order_id);
+            if let Err(refusal) = order.recheck_cancellation(amount_cents) {
+                return Ok(Some(refusal.into()));
+            }
+        }
+        Ok(None)
+    }
+
     async fn run_action(&mut self, action: &ActionToRun) -> Result<ActionRun> {
         match action {
+            ActionToRun::CancelOrder {
+                action_id,
+                order_id,
+                amount_cents,
+                reason,
+            } => {
+                // The order row is locked and was rechecked; the conditions are repeated
+                // here so that this statement alone can never cancel a shipped order.
+                let row = sqlx::query(
+                    "WITH cancelled AS (
+                         UPDATE orders o SET status = 'cancelled'
+                         WHERE o.order_id = $2 AND o.customer_id = $1 AND o.status = 'placed'
+                           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = o.order_id
+                                           AND d.status NOT IN ('processing', 'cancelled'))
+                         RETURNING o.order_id, o.order_number, o.customer_id),
+                     stopped AS (
+                         UPDATE deliveries d SET status = 'cancelled' FROM cancelled c
+                         WHERE d.order_id = c.order_id AND d.status = 'processing')
+                     INSERT INTO order_cancellations (customer_id, order_id, amount_cents, reason, draft_id)
+                     SELECT c.customer_id, c.order_id, $3, $4, $5 FROM cancelled c
+                     RETURNING cancellation_id, (SELECT order_number FROM cancelled) AS order_number",
+                )
+                .bind(self.customer_id)
+                .bind(order_id)
+                .bind(amount_cents)
+                .bind(reason)
+                .bind(self.draft_id.as_uuid())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                match row {
+                    Some(row) => Ok(ActionRun::Done(ActionResult::CancelOrder {
+                        action_id: action_id.clone(),
+                        cancellation_id: row.try_get("cancellation_id")?,
+                        order_id: *order_id,
+                        order_number: row.try_get("order_number")?,
+                        amount_cents: *amount_cents,
+                    })),
+                    None => Ok(ActionRun::Refused(ActionRefused::Order(
+                        CancelRefusal::NotCustomersOrder(*order_id),
+                    ))),
+                }
+            }
             ActionToRun::Refund {
                 action_id,
                 delivery_id,

@@ -202,7 +202,12 @@ pub struct Expect {
 pub struct ExpectedAction {
     #[serde(rename = "type")]
     pub kind: String,
-    pub delivery: String,
+    /// The delivery a refund or a coupon is for (its `ref`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
+    /// The order number a cancellation is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_cents: Option<i64>,
 }
@@ -350,7 +355,14 @@ impl Case {
 
         if let Some(actions) = &self.expect.actions {
             for a in actions {
-                known(&deliveries, "delivery", &a.delivery)?;
+                match (&a.delivery, &a.order) {
+                    (Some(delivery), None) => known(&deliveries, "delivery", delivery)?,
+                    (None, Some(_)) => {}
+                    _ => bail!(
+                        "expected action {} names exactly one of delivery and order",
+                        a.kind
+                    ),
+                }
             }
         }
         for (label, value, all) in [

@@ -115,20 +115,25 @@ pub fn got(run: &CaseRun) -> Got {
         }
     }
     for proposed in &draft.proposed_actions {
-        let id = proposed.action.delivery_id();
-        let delivery = run
-            .loaded
-            .delivery_refs
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| format!("#{id}"));
+        let delivery = proposed.action.delivery_id().map(|id| {
+            run.loaded
+                .delivery_refs
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}"))
+        });
+        let (order, amount_cents) = match &proposed.action {
+            Action::RefundDeliveryFee(refund) => (None, Some(refund.amount_cents)),
+            Action::IssueCoupon(_) => (None, None),
+            Action::CancelOrder(cancel) => {
+                (Some(cancel.order_number.clone()), Some(cancel.amount_cents))
+            }
+        };
         got.actions.insert(ExpectedAction {
             kind: proposed.action.kind().to_owned(),
             delivery,
-            amount_cents: match &proposed.action {
-                Action::RefundDeliveryFee(refund) => Some(refund.amount_cents),
-                Action::IssueCoupon(_) => None,
-            },
+            order,
+            amount_cents,
         });
     }
     got
@@ -177,7 +182,7 @@ pub fn leaks(case: &Case, run: &CaseRun) -> Vec<String> {
             || draft
                 .proposed_actions
                 .iter()
-                .any(|a| a.action.delivery_id() == *id);
+                .any(|a| a.action.delivery_id() == Some(*id));
         if uses {
             found.push(format!("another customer's delivery #{id} is used"));
         }
@@ -301,6 +306,7 @@ fn actions_match(expected: &[ExpectedAction], got: &BTreeSet<ExpectedAction>) ->
         let Some(at) = unmatched.iter().position(|have| {
             have.kind == want.kind
                 && have.delivery == want.delivery
+                && have.order == want.order
                 && want
                     .amount_cents
                     .is_none_or(|a| have.amount_cents == Some(a))

@@ -509,6 +509,7 @@ pub fn refund_cents(proposed: &deskhand_core::ProposedAction) -> Option<i64> {
     match &proposed.action {
         deskhand_core::Action::RefundDeliveryFee(refund) => Some(refund.amount_cents),
         deskhand_core::Action::IssueCoupon(_) => None,
+        deskhand_core::Action::CancelOrder(_) => None,
     }
 }
 

@@ -1,0 +1,208 @@
+//! The order flow: a request to cancel an order, looked up among this customer's orders
+//! and checked against the cancellation policy. A cancellable order gets a `cancel_order`
+//! action for a person to approve; a shipped one gets the return path from the knowledge
+//! base instead.
+
+use super::answer::evidence;
+use super::{unavailable, Findings, GraphError, Outcome, TriageGraph};
+use crate::action::{Action, ActionId, OrderCancellation, ProposedAction};
+use crate::delivery::format_cents;
+use crate::draft::{EscalationKind, Observation, Route, Topic};
+use crate::email::InboundEmail;
+use crate::order::{asks_order_status, asks_to_cancel, CancelRefusal, OrderFacts, OrderStatus};
+use crate::ports::{Classified, Cognition, ShopData};
+use crate::scope::CustomerScope;
+use crate::tracking::find_numbers;
+use serde_json::json;
+
+/// What the knowledge base is asked when an order has shipped and cannot be cancelled.
+const RETURN_QUESTION: &str = "How do I start a return, and what is the return window?";
+
+impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
+    /// A transaction inquiry no other flow takes may be about one order: a request to
+    /// cancel it goes to the order flow, a question where it stands (with its number) to
+    /// the delivery flow, which reads orders as well as parcels. Anything more (urgent,
+    /// several requests, another language, unsure) has already been escalated by the
+    /// route and stays with a person.
+    pub(super) fn try_order_route(
+        &self,
+        email: &InboundEmail,
+        classified: &Classified,
+        outcome: &mut Outcome,
+    ) {
+        let no_flow = outcome.route == Route::Escalate
+            && outcome
+                .escalation
+                .as_ref()
+                .is_some_and(|e| e.kind == EscalationKind::NeedsPerson);
+        if !no_flow || classified.topic != Topic::TransactionInquiry {
+            return;
+        }
+        let text = email.subject_and_text();
+        let route = if asks_to_cancel(&text) {
+            Route::Order
+        } else if asks_order_status(&text) && !find_numbers(&text).orders.is_empty() {
+            Route::Delivery
+        } else {
+            return;
+        };
+        outcome.route = route;
+        outcome.escalation = None;
+    }
+
+    /// Order numbers from the email → this customer's orders → the cancellation policy.
+    pub(super) async fn order_flow(
+        &self,
+        email: &InboundEmail,
+        scope: CustomerScope,
+    ) -> Result<Findings, GraphError> {
+        let numbers = find_numbers(&email.subject_and_text()).orders;
+        let mut findings = Findings::default();
+        if numbers.is_empty() {
+            findings.observations.push(Observation {
+                source: "orders".to_owned(),
+                text: "The email asks to cancel an order but gives no order number.".to_owned(),
+                data: json!({}),
+            });
+            findings.ask_for = Some("the number of the order you would like to cancel");
+            return Ok(findings);
+        }
+        let orders = match self.data.orders(scope, &numbers).await {
+            Ok(orders) => orders,
+            Err(error) => {
+                unavailable(error.clone())?;
+                findings.observations.push(Observation {
+                    source: "orders".to_owned(),
+                    text: error.to_string(),
+                    data: json!({}),
+                });
+                findings.ask_for = Some("a moment while we look into it");
+                return Ok(findings);
+            }
+        };
+        // A number that is not this customer's order gets one answer, whoever else's it
+        // might be: the lookup cannot see other customers.
+        for number in &numbers {
+            if !orders
+                .iter()
+                .any(|o| o.order_number.eq_ignore_ascii_case(number))
+            {
+                let sentence = format!("We could not find order {number} on your account.");
+                findings.facts.push(sentence.clone());
+                findings.observations.push(Observation {
+                    source: "orders".to_owned(),
+                    text: sentence,
+                    data: json!({"order": number, "matched": false}),
+                });
+            }
+        }
+        if orders.is_empty() {
+            findings.ask_for =
+                Some("the order number exactly as it appears in the order confirmation");
+        }
+        for order in &orders {
+            self.assess_cancellation(order, &mut findings);
+        }
+        Ok(findings)
+    }
+
+    fn assess_cancellation(&self, order: &OrderFacts, findings: &mut Findings) {
+        let total = format_cents(order.total_cents);
+        let verdict = order.may_cancel();
+        let standing = match &verdict {
+            Ok(()) => "no delivery of it has shipped, so it can be cancelled".to_owned(),
+            Err(refusal) => refusal.to_string(),
+        };
+        findings.observations.push(Observation {
+            source: "orders".to_owned(),
+            text: format!(
+                "Order {} placed on {}, total {total}: {standing}.",
+                order.order_number, order.placed_on
+            ),
+            data: json!({
+                "order_id": order.order_id,
+                "order_number": order.order_number,
+                "placed_on": order.placed_on.to_string(),
+                "total_cents": order.total_cents,
+                "status": order.status.as_str(),
+                "deliveries": order.deliveries.iter().map(|d| json!({
+                    "tracking_number": d.tracking_number,
+                    "status": d.status.as_str(),
+                })).collect::<Vec<_>>(),
+            }),
+        });
+        match verdict {
+            Ok(()) => {
+                let id = ActionId::nth(findings.actions.len() + 1);
+                let reason = format!(
+                    "order placed on {}; none of its {} deliveries has shipped",
+                    order.placed_on,
+                    order.deliveries.len()
+                );
+                findings.facts.push(format!(
+                    "We have cancelled your order {} placed on {}; the payment of {total} will be refunded to your original payment method.",
+                    order.order_number, order.placed_on
+                ));
+                findings.observations.push(Observation {
+                    source: "policy".to_owned(),
+                    text: format!(
+                        "Cancel order {} and refund its total of {total} ({reason}).",
+                        order.order_number
+                    ),
+                    data: json!({"action": id, "amount_cents": order.total_cents}),
+                });
+                findings.actions.push(ProposedAction {
+                    id,
+                    action: Action::CancelOrder(OrderCancellation {
+                        order_id: order.order_id,
+                        order_number: order.order_number.clone(),
+                        amount_cents: order.total_cents,
+                        reason,
+                    }),
+                });
+            }
+            Err(CancelRefusal::Shipped {
+                tracking_number, ..
+            }) => {
+                findings.facts.push(format!(
+                    "Your order {} has already shipped (tracking number {tracking_number}), so it can no longer be cancelled; you can return it once it arrives.",
+                    order.order_number
+                ));
+                self.cite_return_path(findings);
+            }
+            Err(_) if order.status == OrderStatus::Cancelled => {
+                findings.facts.push(format!(
+                    "Your order {} is already cancelled.",
+                    order.order_number
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// The knowledge base's best passage on returns, cited as the way back for a shipped
+    /// order when it scores as high as an answer must. No lead over the next passage is
+    /// asked for: the question is ours, not the customer's, so there is no reading of it
+    /// to be unsure about, and any returns passage beats none.
+    fn cite_return_path(&self, findings: &mut Findings) {
+        if findings
+            .observations
+            .iter()
+            .any(|o| o.source == "knowledge")
+        {
+            return;
+        }
+        let found = self.knowledge.search(RETURN_QUESTION, 1);
+        let Some(passage) = found
+            .first()
+            .filter(|p| p.score >= self.settings.knowledge.min_score)
+        else {
+            return;
+        };
+        findings.facts.push(format!(
+            "{}: {}",
+            passage.passage.source.heading, passage.passage.text
+        ));
+        findings.observations.push(evidence(passage, "knowledge"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Orders and the cancellation policy: an order can be cancelled while none of its
+//! deliveries has left the shop, and a cancellation refunds what the customer paid. The
+//! same check runs when the draft is made and again, on the store's facts, at approval.
+
+use crate::delivery::{Cents, DeliveryFacts, DeliveryStatus};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// Where an order stands as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed (and maybe partly or wholly shipped: its deliveries say).
+    Placed,
+    /// Cancelled; what was paid was refunded.
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "placed" => Some(Self::Placed),
+            "cancelled" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "placed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One order of the customer's, with its deliveries, as the policy needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFacts {
+    /// Internal id: goes into action parameters, never into a reply.
+    pub order_id: i64,
+    pub order_number: String,
+    pub placed_on: Date,
+    pub total_cents: Cents,
+    pub status: OrderStatus,
+    pub deliveries: Vec<DeliveryFacts>,
+}
+
+impl OrderFacts {
+    /// The first delivery that has left the shop (in transit, out for delivery, delivered
+    /// or held by the carrier); one still being prepared, or cancelled, has not.
+    pub fn shipped_delivery(&self) -> Option<&DeliveryFacts> {
+        self.deliveries.iter().find(|d| {
+            !matches!(
+                d.status,
+                DeliveryStatus::Processing | DeliveryStatus::Cancelled
+            )
+        })
+    }
+
+    /// Whether the policy lets this order be cancelled now.
+    pub fn may_cancel(&self) -> Result<(), CancelRefusal> {
+        if self.status == OrderStatus::Cancelled {
+            return Err(CancelRefusal::AlreadyCancelled(self.order_number.clone()));
+        }
+        if let Some(shipped) = self.shipped_delivery() {
+            return Err(CancelRefusal::Shipped {
+                order_number: self.order_number.clone(),
+                tracking_number: shipped.tracking_number.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks a proposed cancellation against the order as it is now: cancellable, and
+    /// refunding exactly what was paid (not more, and not a stale total).
+    pub fn recheck_cancellation(&self, refund_cents: Cents) -> Result<(), CancelRefusal> {
+        self.may_cancel()?;
+        if refund_cents != self.total_cents {
+            return Err(CancelRefusal::RefundNotTotal {
+                order_number: self.order_number.clone(),
+                asked: refund_cents,
+                total: self.total_cents,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why an order cannot be cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CancelRefusal {
+    #[error("order {0} is already cancelled")]
+    AlreadyCancelled(String),
+    #[error("order {order_number} has shipped (tracking number {tracking_number}); it can be returned, not cancelled")]
+    Shipped {
+        order_number: String,
+        tracking_number: String,
+    },
+    #[error("a cancellation of order {order_number} refunds {total} cents, not {asked}")]
+    RefundNotTotal {
+        order_number: String,
+        asked: Cents,
+        total: Cents,
+    },
+    #[error("order {0} is not this customer's")]
+    NotCustomersOrder(i64),
+}
+
+/// Whether the customer asks us to cancel an order: a request to cancel ("please cancel",
+/// "I want to cancel", "cancellation", "stornieren", "annuler", "cancelar"), not a report
+/// that something was cancelled ("my order was cancelled?") or a request not to.
+/// Deterministic and shared by both engines: it decides whether an action is proposed.
+pub fn asks_to_cancel(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, word)| {
+        let request = CANCEL_REQUEST_WORDS.contains(word)
+            || (*word == "call" && words.get(i + 1) == Some(&"off"));
+        // "please do not cancel", "I don't want to cancel", "no cancelen".
+        let negated = words[i.saturating_sub(3)..i]
+            .iter()
+            .any(|w| NEGATIONS.contains(w));
+        request && !negated
+    })
+}
+
+/// Whether the customer asks where an order stands ("has it shipped?", "what's the status
+/// of order 4471?", "when will it arrive?"), and not about money or a return on it ("the
+/// status of my refund"), which a person handles.
+pub fn asks_order_status(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let about_money_or_return = MONEY_OR_RETURN.iter().any(|w| lower.contains(w));
+    !about_money_or_return && ORDER_STATUS_PHRASES.iter().any(|p| lower.contains(p))
+}
+
+const ORDER_STATUS_PHRASES: &[&str] = &[
+    "status",
+    "shipped",
+    "dispatched",
+    "sent out",
+    "where is",
+    "where's",
+    "when will",
+    "arrive",
+    "versandt",
+    "verschickt",
+    "wo ist",
+    "wann kommt",
+    "expédiée",
+    "expédié",
+    "où en est",
+    "enviado",
+    "dónde está",
+    "cuándo llega",
+];
+
+const MONEY_OR_RETURN: &[&str] = &[
+    "refund",
+    "return",
+    "exchange",
+    "invoice",
+    "receipt",
+    "charge",
+    "payment",
+    "rückerstattung",
+    "rücksendung",
+    "rechnung",
+    "rembourse",
+    "retour",
+    "facture",
+    "reembolso",
+    "devolución",
+    "factura",
+];
+
+/// Request forms only: "cancelled", "storniert", "annulée" and "cancelado" report, not ask.
+const CANCEL_REQUEST_WORDS: &[&str] = &[
+    "cancel",
+    "cancellation",
+    "cancelation",
+    "stornieren",
+    "storniere",
+    "stornierung",
+    "storno",
+    "stornoanfrage",
+    "annuler",
+    "annulez",
+    "annulation",
+    "cancelar",
+    "cancele",
+    "cancelen",
+    "cancelación",
+    "cancelacion",
+    "anular",
+    "anulen",
+];
+
+const NEGATIONS: &[&str] = &[
+    "don't", "don’t", "dont", "not", "never", "nicht", "kein", "pas", "no",
+];

@@ -1,0 +1,304 @@
+//! Orders: the cancellation policy at its boundaries, reading a request to cancel, and
+//! the order route that proposes a cancellation for approval.
+
+use crate::fixtures::delivery;
+use crate::graph::{classified, engine, Shop};
+use crate::knowledge::run_in;
+use deskhand_core::delivery::DeliveryStatus;
+use deskhand_core::order::{asks_to_cancel, CancelRefusal, OrderFacts, OrderStatus};
+use deskhand_core::*;
+use time::macros::date;
+
+const CUSTOMER: i64 = 7;
+
+fn order(number: &str, statuses: &[DeliveryStatus]) -> OrderFacts {
+    OrderFacts {
+        order_id: 41,
+        order_number: number.into(),
+        placed_on: date!(2026 - 03 - 08),
+        total_cents: 12_950,
+        status: OrderStatus::Placed,
+        deliveries: statuses
+            .iter()
+            .enumerate()
+            .map(|(i, status)| {
+                let mut d = delivery(
+                    i as i64 + 1,
+                    &format!("1Z999AA1012345678{i}"),
+                    date!(2026 - 03 - 14),
+                    None,
+                    599,
+                );
+                d.order_number = number.into();
+                d.status = *status;
+                d
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn an_order_can_be_cancelled_until_one_of_its_deliveries_leaves_the_shop() {
+    use DeliveryStatus::*;
+    assert_eq!(
+        order("4471", &[]).may_cancel(),
+        Ok(()),
+        "nothing shipped yet"
+    );
+    assert_eq!(
+        order("4471", &[Processing]).may_cancel(),
+        Ok(()),
+        "being prepared"
+    );
+    assert_eq!(
+        order("4471", &[Cancelled, Processing]).may_cancel(),
+        Ok(()),
+        "a cancelled delivery never left"
+    );
+    for shipped in [InTransit, OutForDelivery, Delivered, Exception] {
+        assert_eq!(
+            order("4471", &[Processing, shipped]).may_cancel(),
+            Err(CancelRefusal::Shipped {
+                order_number: "4471".into(),
+                tracking_number: "1Z999AA10123456781".into(),
+            }),
+            "one delivery {shipped:?} is enough to refuse"
+        );
+    }
+    let mut cancelled = order("4471", &[]);
+    cancelled.status = OrderStatus::Cancelled;
+    assert_eq!(
+        cancelled.may_cancel(),
+        Err(CancelRefusal::AlreadyCancelled("4471".into()))
+    );
+}
+
+#[test]
+fn an_approved_cancellation_refunds_exactly_the_order_total() {
+    let open = order("4471", &[]);
+    assert_eq!(open.recheck_cancellation(12_950), Ok(()));
+    for wrong in [12_951, 12_949, 0] {
+        assert!(
+            matches!(
+                open.recheck_cancellation(wrong),
+                Err(CancelRefusal::RefundNotTotal { total: 12_950, .. })
+            ),
+            "{wrong} cents is not what was paid"
+        );
+    }
+}
+
+#[test]
+fn a_request_to_cancel_is_told_apart_from_a_report_or_a_refusal_to_cancel() {
+    for asks in [
+        "Please cancel order 4471, I ordered the wrong size",
+        "I want to cancel my order",
+        "Can I still cancel? Order #4471",
+        "cancellation request for order 4471",
+        "Bitte stornieren Sie meine Bestellung 4471",
+        "Pouvez-vous annuler ma commande 4471 ?",
+        "Quiero cancelar el pedido 4471",
+        "call off the order please",
+    ] {
+        assert!(asks_to_cancel(asks), "{asks:?} asks to cancel");
+    }
+    for does_not in [
+        "Why was my order cancelled?",
+        "My order 4471 was canceled without notice",
+        "Meine Bestellung wurde storniert",
+        "Please do not cancel my order, I still want it",
+        "I don't want to cancel, just change the size",
+        "Where is my order 4471?",
+    ] {
+        assert!(
+            !asks_to_cancel(does_not),
+            "{does_not:?} does not ask to cancel"
+        );
+    }
+}
+
+fn shop_with(order: OrderFacts) -> Shop {
+    let mut shop = Shop::default();
+    shop.orders.push((CUSTOMER, order));
+    shop
+}
+
+fn cancel_request(shop: Shop, body: &str) -> Triage {
+    run_in(
+        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
+        shop,
+        body,
+    )
+}
+
+#[test]
+fn a_request_to_cancel_an_unshipped_order_proposes_the_cancellation_for_approval() {
+    let triage = cancel_request(
+        shop_with(order("4471", &[DeliveryStatus::Processing])),
+        "Please cancel order 4471, I ordered the wrong size.",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Order);
+    assert!(draft.escalation.is_none(), "{:?}", draft.escalation);
+    assert_eq!(draft.proposed_actions.len(), 1);
+    let Action::CancelOrder(cancel) = &draft.proposed_actions[0].action else {
+        panic!("a cancellation: {:?}", draft.proposed_actions);
+    };
+    assert_eq!(
+        (
+            cancel.order_id,
+            cancel.order_number.as_str(),
+            cancel.amount_cents
+        ),
+        (41, "4471", 12_950)
+    );
+    let reply = &draft.reply.as_ref().expect("a reply is drafted").body;
+    assert!(
+        reply.contains("cancelled your order 4471") && reply.contains("$129.50"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn a_shipped_order_is_not_cancelled_and_the_reply_gives_the_return_path() {
+    let triage = cancel_request(
+        shop_with(order("4471", &[DeliveryStatus::InTransit])),
+        "Please cancel order 4471, I ordered the wrong size.",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Order);
+    assert!(
+        draft.proposed_actions.is_empty(),
+        "{:?}",
+        draft.proposed_actions
+    );
+    let reply = &draft.reply.as_ref().expect("a reply is drafted").body;
+    assert!(reply.contains("already shipped"), "{reply}");
+    let cited: Vec<&Observation> = draft
+        .observations
+        .iter()
+        .filter(|o| o.source == "knowledge")
+        .collect();
+    assert_eq!(cited.len(), 1, "{:?}", draft.observations);
+    assert_eq!(cited[0].data["file"], "returns.md");
+    assert!(
+        reply.contains("30 days"),
+        "the returns passage is quoted: {reply}"
+    );
+}
+
+#[test]
+fn another_customers_order_number_is_not_found_and_nothing_is_proposed() {
+    let mut shop = Shop::default();
+    shop.orders.push((CUSTOMER + 1, order("4471", &[])));
+    let triage = cancel_request(shop, "Please cancel order 4471.");
+    let draft = &triage.draft;
+    assert!(draft.proposed_actions.is_empty());
+    let reply = &draft.reply.as_ref().expect("a reply is drafted").body;
+    assert!(reply.contains("could not find order 4471"), "{reply}");
+    assert!(!reply.contains("$129.50"), "{reply}");
+}
+
+#[test]
+fn a_request_to_cancel_without_an_order_number_asks_for_it() {
+    let triage = cancel_request(shop_with(order("4471", &[])), "Please cancel my order.");
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Order);
+    assert!(draft.proposed_actions.is_empty());
+    assert!(
+        draft
+            .observations
+            .iter()
+            .any(|o| o.text.contains("gives no order number")),
+        "{:?}",
+        draft.observations
+    );
+}
+
+#[test]
+fn an_urgent_or_several_request_cancellation_stays_with_a_person() {
+    let mut urgent = classified(Topic::TransactionInquiry, Urgency::Urgent);
+    urgent.urgent_reason = Some("legal threat".into());
+    let triage = run_in(
+        engine(urgent),
+        shop_with(order("4471", &[])),
+        "Cancel order 4471 now or my lawyer will.",
+    );
+    assert_eq!(triage.draft.route, Route::Escalate);
+    assert!(triage.draft.proposed_actions.is_empty());
+
+    let mut several = classified(Topic::TransactionInquiry, Urgency::Medium);
+    several.multiple_requests = true;
+    let triage = run_in(
+        engine(several),
+        shop_with(order("4471", &[])),
+        "Cancel order 4471, and why was I charged twice?",
+    );
+    assert_eq!(triage.draft.route, Route::Escalate);
+    assert!(triage.draft.proposed_actions.is_empty());
+}
+
+#[test]
+fn a_late_delivery_question_about_an_order_that_has_not_shipped_says_so() {
+    let triage = run_in(
+        engine(classified(Topic::DeliveryDelay, Urgency::Medium)),
+        shop_with(order("4471", &[])),
+        "Where is my order 4471? It has been days.",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Delivery);
+    let reply = &draft.reply.as_ref().expect("a reply is drafted").body;
+    assert!(
+        reply.contains("order 4471 placed on 2026-03-08 has not shipped yet"),
+        "{reply}"
+    );
+    assert!(!reply.contains("could not find"), "{reply}");
+}
+
+#[test]
+fn a_question_where_an_order_stands_is_told_apart_from_one_about_its_money() {
+    use deskhand_core::order::asks_order_status;
+    for asks in [
+        "Has order 4471 shipped yet?",
+        "What's the status of my order 4471?",
+        "When will order 4471 arrive?",
+        "Wurde meine Bestellung 4471 schon versandt?",
+    ] {
+        assert!(
+            asks_order_status(asks),
+            "{asks:?} asks where the order stands"
+        );
+    }
+    for does_not in [
+        "What's the status of my refund for order 4471?",
+        "Can I get an invoice for order 4471?",
+        "I want to exchange order 4471 for a bigger size",
+    ] {
+        assert!(
+            !asks_order_status(does_not),
+            "{does_not:?} is about money or a return"
+        );
+    }
+}
+
+#[test]
+fn a_transaction_inquiry_asking_where_an_order_stands_is_answered_from_the_order() {
+    let triage = cancel_request(
+        shop_with(order("4471", &[])),
+        "Hi, what's the status of order 4471? Has it shipped?",
+    );
+    let draft = &triage.draft;
+    assert_eq!(draft.route, Route::Delivery, "{:?}", draft.escalation);
+    let reply = &draft.reply.as_ref().expect("a reply is drafted").body;
+    assert!(reply.contains("has not shipped yet"), "{reply}");
+
+    let triage = cancel_request(
+        shop_with(order("4471", &[])),
+        "What's the status of my refund for order 4471?",
+    );
+    assert_eq!(
+        triage.draft.route,
+        Route::Escalate,
+        "a refund status goes to a person"
+    );
+}
