@@ -427,6 +427,22 @@ pub fn choose_offer(
         .copied()
         .filter(|c| !ranked.iter().any(|plain| variant_of(c, plain)))
         .collect();
+    // A recommendation ("something for flat feet in a 12") names no item: what it gets is
+    // what can be bought now (or, when nothing can, what arrives), best fit to the need
+    // first, never a sold-out shoe that merely fits the need better.
+    let recommendation = query.brand.is_none() && query.model_words.is_empty();
+    let available = |c: &&ProductCandidate| c.quantity > 0 || c.next_incoming.is_some();
+    let named: Vec<&ProductCandidate> = if recommendation {
+        let in_stock: Vec<&ProductCandidate> =
+            named.iter().copied().filter(|c| c.quantity > 0).collect();
+        if in_stock.is_empty() {
+            named.into_iter().filter(available).collect()
+        } else {
+            in_stock
+        }
+    } else {
+        named
+    };
     let best_use = named
         .iter()
         .map(|c| use_overlap(query, c))
@@ -439,22 +455,8 @@ pub fn choose_offer(
     // Every row with what was named is the item asked for, in stock or not: "black or
     // navy" told that navy is sold out is answered, not guessed at. The reply lists what
     // can be had first.
-    let available = |c: &&ProductCandidate| c.quantity > 0 || c.next_incoming.is_some();
     if requested.iter().any(available) {
-        // A recommendation ("something for flat feet in a 12") names no item: what it
-        // gets is what can be bought now (or, when nothing can, what arrives), not a
-        // sold-out shoe that merely fits the need.
-        let recommendation = query.brand.is_none() && query.model_words.is_empty();
-        let in_stock = requested.iter().any(|c| c.quantity > 0);
-        let mut rows: Vec<&ProductCandidate> = match (recommendation, in_stock) {
-            (true, true) => requested
-                .iter()
-                .copied()
-                .filter(|c| c.quantity > 0)
-                .collect(),
-            (true, false) => requested.iter().copied().filter(available).collect(),
-            (false, _) => requested.clone(),
-        };
+        let mut rows: Vec<&ProductCandidate> = requested.clone();
         rows.sort_by_key(|c| match (c.quantity > 0, c.next_incoming.is_some()) {
             (true, _) => 0,
             (false, true) => 1,

@@ -551,6 +551,21 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
     let wanted = |c: &&String| !not_colors.contains(c);
     // Otherwise the colour said first: "does it come in grey? black shows every speck"
     // asks for grey.
+    // "red if you have it, otherwise black": a fallback colour is one they'd take too.
+    for i in 1..words.len() {
+        if !matches!(words[i].as_str(), "otherwise" | "else" | "sonst" | "sinon") {
+            continue;
+        }
+        let before = (i.saturating_sub(6)..i).find_map(|j| colour_at(j));
+        let after = (i + 1..words.len().min(i + 4)).find_map(|j| colour_at(j));
+        if let (Some(a), Some(b)) = (before, after) {
+            for c in [a, b] {
+                if !either_or.contains(c) {
+                    either_or.push(c.clone());
+                }
+            }
+        }
+    }
     let color = either_or
         .iter()
         .find(wanted)

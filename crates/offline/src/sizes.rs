@@ -341,8 +341,16 @@ fn with_others(tokens: &[&str], at: usize, value: f64, system: SizeSystem) -> Si
         // "41, 42 und 44", "sizes 8, 9 and 10": a size right after the last one, in a
         // list (the commas are gone from the tokens).
         let listed = i == last + 1 && connector.is_some();
+        // "and the other 8.5", "and one 9": a few small words may sit between.
+        let filler_only = connector.is_some_and(|c| {
+            c < i
+                && tokens[c + 1..i].iter().all(|t| {
+                    SIZE_WORDS.contains(t)
+                        || matches!(*t, "the" | "other" | "one" | "his" | "her" | "my" | "is")
+                })
+        });
         let named_as_size = (joined
-            && (connector == Some(i - 1) || SIZE_WORDS.contains(&tokens[i - 1])))
+            && (connector == Some(i - 1) || SIZE_WORDS.contains(&tokens[i - 1]) || filler_only))
             || counted_pairs_before(tokens, i)
             || listed;
         // A count of pairs on a line of an order ("2 pairs size 8 / 1 pair size 9", "4 x

@@ -318,4 +318,17 @@ fn a_recommendation_offers_what_is_in_stock_and_not_a_sold_out_shoe_that_fits_th
         "something comfy for walking, size 9.5?",
     );
     assert_eq!(offered(&draft).0, vec![1]);
+    // A sold-out shoe that fits the need better does not push out one that can be bought.
+    let mut better_fit = walking(product(2, 0, None));
+    better_fit.description = "Cushioned walking shoe for all-day standing".into();
+    let draft = ask(
+        ProductQuery {
+            size: Some(9.5),
+            use_words: vec!["walking".into(), "standing".into()],
+            ..ProductQuery::default()
+        },
+        vec![walking(product(1, 3, None)), better_fit],
+        "something for walking and standing all day, size 9.5?",
+    );
+    assert_eq!(offered(&draft), (vec![1], vec![]));
 }

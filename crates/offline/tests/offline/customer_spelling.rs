@@ -161,3 +161,19 @@ fn a_refused_colour_is_no_colour_asked_for_and_the_first_colour_said_wins() {
         (Some("Grey".to_owned()), vec![])
     );
 }
+
+#[test]
+fn a_second_size_after_a_few_small_words_and_a_fallback_colour_are_read() {
+    assert_eq!(
+        sizes("the gt 2000 in blue. one is a size 8 and the other 8.5"),
+        [8.0, 8.5]
+    );
+    let query = extract_product_query(
+        "the clifton 9, uk 10.5. pink if you have it otherwise black",
+        &catalog(),
+    );
+    assert_eq!(
+        (query.color.as_deref(), query.other_colors),
+        (Some("Pink"), vec!["Black".to_owned()])
+    );
+}
