@@ -198,87 +198,8 @@ const COLOR_WORDS: &[(&str, &str)] = &[
     ("yeşil", "Green"),
 ];
 
-/// Extracts what the customer asked for. Every field may stay empty. An email that lists
-/// several items ("1) the Pegasus 41 in a 10 2) the Ghost 16, she wears a 40", one per
-/// bullet) asks for each with its own attributes: the first is the query, the others its
-/// `also`.
-pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
-    let names_a_product = |q: &ProductQuery| q.brand.is_some() || !q.model_words.is_empty();
-    let mut items: Vec<ProductQuery> = listed_items(text)
-        .into_iter()
-        .map(|item| extract_item(item, vocabulary))
-        .filter(names_a_product)
-        .collect();
-    if items.len() < 2 {
-        return extract_item(text, vocabulary);
-    }
-    let mut first = items.remove(0);
-    first.also = items;
-    first
-}
-
-/// The parts of a list the email makes: lines that start with a bullet ("-", "•", "*") or
-/// a number ("1)", "2.", "(3)"), and numbered points written on one line ("1) ... 2) ...")
-/// when their numbers run 1, 2, 3 (so "(size 10)" is no point). Fewer than two: no list.
-fn listed_items(text: &str) -> Vec<&str> {
-    let number_of = |token: &str, dot: bool| {
-        let token = token.trim_start_matches('(');
-        token
-            .strip_suffix(')')
-            .or_else(|| token.strip_suffix('.').filter(|_| dot))
-            .and_then(|n| n.parse::<u8>().ok())
-            .filter(|n| (1..=20).contains(n))
-    };
-    let mut bullets: Vec<usize> = Vec::new();
-    let mut numbered: Vec<(usize, u8)> = Vec::new();
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
-        let mut at = line_start;
-        for (i, token) in line.split_whitespace().enumerate() {
-            // Tokens come in order: each is found after the one before.
-            let offset = at + line[at - line_start..].find(token).unwrap_or(0);
-            at = offset + token.len();
-            if i == 0 && matches!(token, "-" | "•" | "*" | "–") {
-                bullets.push(offset);
-            } else if let Some(n) = number_of(token, i == 0) {
-                numbered.push((offset, n));
-            }
-        }
-        line_start += line.len();
-    }
-    // Numbered points count when they run 1, 2, 3...: the first 1 starts the run.
-    let run: Vec<usize> = numbered
-        .iter()
-        .position(|(_, n)| *n == 1)
-        .map(|first| {
-            let mut expected = 1;
-            numbered[first..]
-                .iter()
-                .filter(|(_, n)| {
-                    let next = *n == expected;
-                    if next {
-                        expected += 1;
-                    }
-                    next
-                })
-                .map(|(offset, _)| *offset)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut starts = if run.len() >= 2 { run } else { bullets };
-    starts.sort_unstable();
-    if starts.len() < 2 {
-        return Vec::new();
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(i, &start)| &text[start..starts.get(i + 1).copied().unwrap_or(text.len())])
-        .collect()
-}
-
 /// Extracts one item's attributes.
-fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
+pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
     let lower = with_catalog_spelling(
         &with_brand_nicknames(&text.to_lowercase()),
         vocabulary,
@@ -556,8 +477,8 @@ fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
         if !matches!(words[i].as_str(), "otherwise" | "else" | "sonst" | "sinon") {
             continue;
         }
-        let before = (i.saturating_sub(6)..i).find_map(|j| colour_at(j));
-        let after = (i + 1..words.len().min(i + 4)).find_map(|j| colour_at(j));
+        let before = (i.saturating_sub(6)..i).find_map(&colour_at);
+        let after = (i + 1..words.len().min(i + 4)).find_map(&colour_at);
         if let (Some(a), Some(b)) = (before, after) {
             for c in [a, b] {
                 if !either_or.contains(c) {

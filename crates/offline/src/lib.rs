@@ -16,6 +16,7 @@ mod compose;
 mod deadline;
 mod extract;
 pub mod features;
+mod items;
 mod language;
 pub mod model;
 mod precedents;
@@ -27,7 +28,7 @@ pub mod train;
 
 pub use classify::{classify, classify_text, safety_floor, see_first_floor};
 pub use compose::compose;
-pub use extract::extract_product_query;
+pub use items::extract_product_query;
 pub use language::detect_language;
 pub use model::{ModelError, TriageModel};
 pub use precedents::{PrecedentIndex, SharedPrecedents};

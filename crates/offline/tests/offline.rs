@@ -336,12 +336,20 @@ fn each_item_of_a_list_is_its_own_query_and_a_size_in_brackets_is_no_list() {
     assert_eq!(bulleted.size, Some(8.5));
     assert_eq!(bulleted.also[0].brand.as_deref(), Some("Saucony"));
     assert_eq!(bulleted.also[0].size, Some(eu_to_us(46.0)));
-    for one_item in [
-        "the Pegasus 41 (size 10) or the Vomero 18 (size 9), whichever you have",
-        "1) where is my order 55213? 2) do you have the Pegasus 41 in a 10?",
-    ] {
-        assert!(query(one_item).also.is_empty(), "{one_item}");
-    }
+    assert!(
+        query("1) where is my order 55213? 2) do you have the Pegasus 41 in a 10?")
+            .also
+            .is_empty(),
+        "a numbered list of requests holds one product"
+    );
+    // No list, but two models either of which they would take: each with its own size.
+    let either = query("the Pegasus 41 (size 10) or the Vomero 18 (size 9), whichever you have");
+    assert_eq!(
+        (either.model_words.as_slice(), either.size),
+        (["pegasus".to_owned()].as_slice(), Some(10.0))
+    );
+    assert_eq!(either.also.len(), 1, "{either:?}");
+    assert_eq!(either.also[0].size, Some(9.0));
 }
 
 #[test]

@@ -177,3 +177,28 @@ fn a_second_size_after_a_few_small_words_and_a_fallback_colour_are_read() {
         (Some("Pink"), vec!["Black".to_owned()])
     );
 }
+
+#[test]
+fn two_models_weighed_against_each_other_are_both_asked_for_with_what_the_email_says() {
+    let query = extract_product_query(
+        "Hi, should I get the Clifton 9 or the Bondi 8? I'm a 10.5 wide, black please.",
+        &catalog(),
+    );
+    assert_eq!(query.model_words, ["clifton"]);
+    assert_eq!(query.also.len(), 1, "{query:?}");
+    let other = &query.also[0];
+    assert_eq!(other.model_words, ["bondi"]);
+    assert_eq!(
+        (other.size, other.width.as_deref(), other.color.as_deref()),
+        (Some(10.5), Some("2E"), Some("Black"))
+    );
+    for one_model in [
+        "the Clifton 9 or something like it, size 10",
+        "the Clifton 9 in black or white, size 10",
+    ] {
+        assert!(
+            extract_product_query(one_model, &catalog()).also.is_empty(),
+            "{one_model}"
+        );
+    }
+}
