@@ -17,6 +17,7 @@ use crate::grounding::{check_reply, check_subject};
 use crate::ids::DraftId;
 use crate::knowledge::{Knowledge, KnowledgeIndex, KnowledgeSettings};
 use crate::memory::{CaseMemory, MemorySettings};
+use crate::order::OrderStatus;
 use crate::ports::{
     Cognition, ComposeInput, CustomerActivity, DataError, Deadline, DeliveryLookup, Recalled,
     ShopData,
@@ -593,8 +594,14 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         for order in &activity.orders {
             findings.observations.push(Observation {
                 source: "orders".to_owned(),
-                text: format!("Order {} placed on {}, total {}.", order.order_number, order.placed_on, format_cents(order.total_cents)),
-                data: json!({"order_number": order.order_number, "placed_on": order.placed_on.to_string(), "total_cents": order.total_cents}),
+                text: format!(
+                    "Order {} placed on {}, total {}{}.",
+                    order.order_number,
+                    order.placed_on,
+                    format_cents(order.total_cents),
+                    if order.status == OrderStatus::Cancelled { ", cancelled" } else { "" }
+                ),
+                data: json!({"order_number": order.order_number, "placed_on": order.placed_on.to_string(), "total_cents": order.total_cents, "status": order.status.as_str()}),
             });
         }
         for delivery in &activity.deliveries {

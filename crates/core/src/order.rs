@@ -56,6 +56,13 @@ impl OrderFacts {
         })
     }
 
+    /// What a cancellation pays back: the order's total, less the delivery fees already
+    /// refunded on its deliveries (a late parcel's fee refund is part of that total).
+    pub fn refundable_cents(&self) -> Cents {
+        let refunded: Cents = self.deliveries.iter().map(|d| d.refunded_cents).sum();
+        (self.total_cents - refunded).max(0)
+    }
+
     /// Whether the policy lets this order be cancelled now.
     pub fn may_cancel(&self) -> Result<(), CancelRefusal> {
         if self.status == OrderStatus::Cancelled {
@@ -71,14 +78,15 @@ impl OrderFacts {
     }
 
     /// Checks a proposed cancellation against the order as it is now: cancellable, and
-    /// refunding exactly what was paid (not more, and not a stale total).
+    /// refunding exactly what is owed (not more, and not a stale total).
     pub fn recheck_cancellation(&self, refund_cents: Cents) -> Result<(), CancelRefusal> {
         self.may_cancel()?;
-        if refund_cents != self.total_cents {
+        let owed = self.refundable_cents();
+        if refund_cents != owed {
             return Err(CancelRefusal::RefundNotTotal {
                 order_number: self.order_number.clone(),
                 asked: refund_cents,
-                total: self.total_cents,
+                total: owed,
             });
         }
         Ok(())
@@ -103,6 +111,9 @@ pub enum CancelRefusal {
     },
     #[error("order {0} is not this customer's")]
     NotCustomersOrder(i64),
+    /// Rechecked, then not cancellable by the time it ran: it changed in between.
+    #[error("order {0} changed while it was being cancelled; look at it again")]
+    Changed(i64),
 }
 
 /// Whether the customer asks us to cancel an order: a request to cancel ("please cancel",
@@ -118,13 +129,45 @@ pub fn asks_to_cancel(text: &str) -> bool {
     words.iter().enumerate().any(|(i, word)| {
         let request = CANCEL_REQUEST_WORDS.contains(word)
             || (*word == "call" && words.get(i + 1) == Some(&"off"));
+        let before = &words[i.saturating_sub(3)..i];
         // "please do not cancel", "I don't want to cancel", "no cancelen".
-        let negated = words[i.saturating_sub(3)..i]
-            .iter()
-            .any(|w| NEGATIONS.contains(w));
-        request && !negated
+        let negated = before.iter().any(|w| NEGATIONS.contains(w));
+        // "why did you cancel my order?", "has it been cancelled": about a cancellation
+        // that happened, not a request for one.
+        let about_the_past = before.iter().any(|w| {
+            matches!(
+                *w,
+                "why" | "did" | "didn't" | "has" | "have" | "warum" | "pourquoi" | "por"
+            )
+        });
+        // "cancel my return", "cancel the socks from 4471": something else than the
+        // whole order.
+        let after = &words[i + 1..words.len().min(i + 5)];
+        let something_else = after.iter().any(|w| NOT_THE_ORDER.contains(w));
+        request && !negated && !about_the_past && !something_else
     })
 }
+
+/// Words after "cancel" that make it about something other than a whole order.
+const NOT_THE_ORDER: &[&str] = &[
+    "return",
+    "exchange",
+    "refund",
+    "subscription",
+    "newsletter",
+    "account",
+    "from",
+    "item",
+    "one",
+    "pair",
+    "socks",
+    "retoure",
+    "umtausch",
+    "retour",
+    "échange",
+    "devolución",
+    "cambio",
+];
 
 /// Whether the customer asks where an order stands ("has it shipped?", "what's the status
 /// of order 4471?", "when will it arrive?"), and not about money or a return on it ("the

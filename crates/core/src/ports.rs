@@ -12,7 +12,7 @@ use crate::draft::{Language, Observation, Reply, Route, Tone, Topic, Urgency};
 use crate::email::InboundEmail;
 use crate::ids::CaseId;
 use crate::memory::CaseMemory;
-use crate::order::OrderFacts;
+use crate::order::{OrderFacts, OrderStatus};
 use crate::product::{ProductCandidate, ProductQuery};
 use crate::scope::CustomerScope;
 use crate::tracking::TrackingNumber;
@@ -196,6 +196,9 @@ pub struct OrderSummary {
     pub order_number: String,
     pub placed_on: Date,
     pub total_cents: Cents,
+    /// Cancelled orders are said so to the person taking over ("where is my refund for
+    /// the order you cancelled?").
+    pub status: OrderStatus,
 }
 
 /// A refund already credited.

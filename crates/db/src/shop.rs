@@ -149,9 +149,11 @@ pub(crate) async fn load_orders(
     customer_id: i64,
     keys: OrderKeys<'_>,
 ) -> crate::Result<Vec<OrderFacts>> {
-    let (numbers, ids, lock): (&[String], &[i64], &str) = match keys {
-        OrderKeys::Numbers(numbers) => (numbers, &[], ""),
-        OrderKeys::LockedIds(ids) => (&[], ids, "FOR UPDATE"),
+    // Locked: the orders for update, their deliveries for share (a carrier's status
+    // update waits until the cancellation is decided; a refund's insert does not).
+    let (numbers, ids, lock, share): (&[String], &[i64], &str, &str) = match keys {
+        OrderKeys::Numbers(numbers) => (numbers, &[], "", ""),
+        OrderKeys::LockedIds(ids) => (&[], ids, "FOR UPDATE", "FOR SHARE OF d"),
     };
     let order_rows = sqlx::query(&format!(
         "SELECT order_id, order_number, placed_on, total_cents, status FROM orders
@@ -169,7 +171,7 @@ pub(crate) async fn load_orders(
         .collect::<Result<_, _>>()?;
     let delivery_rows = sqlx::query(&format!(
         "SELECT d.order_id, {DELIVERY_COLUMNS} {DELIVERY_FROM}
-         WHERE d.customer_id = $1 AND d.order_id = ANY($2) ORDER BY d.delivery_id"
+         WHERE d.customer_id = $1 AND d.order_id = ANY($2) ORDER BY d.delivery_id {share}"
     ))
     .bind(customer_id)
     .bind(&order_ids)
@@ -305,7 +307,7 @@ impl ShopData for Store {
         let customer = scope.customer_id().get();
         let (tracking, orders) = lookup_arrays(lookup);
         let order_rows = sqlx::query(
-            "SELECT order_number, placed_on, total_cents FROM orders WHERE customer_id = $1
+            "SELECT order_number, placed_on, total_cents, status FROM orders WHERE customer_id = $1
              ORDER BY (order_number = ANY($2)) DESC, placed_on DESC, order_id DESC LIMIT 5",
         )
         .bind(customer)
@@ -334,10 +336,14 @@ impl ShopData for Store {
         .await
         .map_err(Error::from)?;
         let orders = map_rows(&order_rows, |r| {
+            let status: String = r.try_get("status")?;
             Ok(OrderSummary {
                 order_number: r.try_get("order_number")?,
                 placed_on: r.try_get("placed_on")?,
                 total_cents: r.try_get("total_cents")?,
+                status: OrderStatus::parse(&status).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("unknown order status {status}").into())
+                })?,
             })
         })?;
         let deliveries = map_rows(&delivery_rows, delivery_from_row)?;

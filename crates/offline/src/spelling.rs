@@ -109,13 +109,15 @@ pub(crate) fn with_catalog_spelling(
             at.checked_sub(*back)
                 .is_some_and(|j| brand_near[j].is_some())
         });
-        let confirmed = brand_said
-            || brand_before
-            || [beside(1), beside(2)].into_iter().flatten().any(is_number)
+        let close_by = [beside(1), beside(2)].into_iter().flatten().any(is_number)
             || [beside(-1), beside(1)]
                 .into_iter()
                 .flatten()
                 .any(|w| names.iter().any(|n| n == w));
+        // Two edits away ("solution" from "resolution") needs the name's own neighbours;
+        // a brand somewhere in the email is not enough.
+        let one_edit = distance(word, name) == 1;
+        let confirmed = close_by || (one_edit && (brand_said || brand_before));
         if confirmed {
             spelled[at] = tokens[at].replacen(word.as_str(), name, 1);
             corrected_names.push(at);
@@ -125,16 +127,17 @@ pub(crate) fn with_catalog_spelling(
         let Some(brand) = brand_near[at] else {
             continue;
         };
-        // Before a model word or a number: "brookes adrenaline", "hokka mach 6".
-        let confirmed = (at + 1..cores.len().min(at + 4)).any(|j| {
-            is_number(&cores[j])
-                || corrected_names.contains(&j)
-                || names.iter().any(|n| *n == cores[j])
-                || vocabulary
-                    .models
-                    .iter()
-                    .any(|m| m.to_lowercase().split([' ', '-']).any(|p| p == cores[j]))
-        });
+        // Right before a model word or a number: "brookes adrenaline", "hokka mach 6",
+        // "asic gt 2000"; not "I'm Brooke, order 4471".
+        let confirmed = is_number(cores.get(at + 1).map_or("", String::as_str))
+            || (at + 1..cores.len().min(at + 3)).any(|j| {
+                corrected_names.contains(&j)
+                    || names.iter().any(|n| *n == cores[j])
+                    || vocabulary
+                        .models
+                        .iter()
+                        .any(|m| m.to_lowercase().split([' ', '-']).any(|p| p == cores[j]))
+            });
         if confirmed {
             spelled[at] = tokens[at].replacen(word.as_str(), brand, 1);
         }
@@ -220,6 +223,7 @@ mod tests {
                 "Nike".into(),
             ],
             models: vec![
+                "Gel-Resolution 9".into(),
                 "Clifton 9".into(),
                 "Adrenaline GTS 24".into(),
                 "Ultraboost Light".into(),
@@ -261,6 +265,12 @@ mod tests {
         assert_eq!(spell("could you check"), "could you check");
         assert_eq!(spell("call mike tomorrow"), "call mike tomorrow");
         assert_eq!(spell("the basics of running"), "the basics of running");
+        assert_eq!(
+            spell("nike pegasus, a real solution for my knees"),
+            "nike pegasus, a real solution for my knees",
+            "two edits from a long name need the name's own neighbours"
+        );
+        assert_eq!(spell("i'm brooke, order 4471"), "i'm brooke, order 4471");
         // A near miss with nothing around it that says a shoe is meant.
         assert_eq!(spell("my cliffton holiday"), "my cliffton holiday");
     }

@@ -39,7 +39,8 @@ async fn cancel_request_drafted(app: &ReviewApp) -> Value {
 /// The order's status, its delivery's status, and how many cancellations were recorded.
 async fn order_status(app: &ReviewApp) -> (String, String, i64) {
     sqlx::query_as(
-        "SELECT o.status, d.status, (SELECT count(*) FROM order_cancellations)
+        "SELECT o.status, d.status,
+                (SELECT count(*) FROM order_cancellations c WHERE c.order_id = o.order_id)
          FROM orders o JOIN deliveries d USING (order_id) WHERE o.order_number = '100003'",
     )
     .fetch_one(app.world.store.pool())
@@ -182,6 +183,38 @@ async fn another_customer_cannot_have_an_order_cancelled_by_naming_its_number() 
     assert!(
         !reply.contains("135.00") && !reply.contains("2026-03-08"),
         "{reply}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_approvals_of_one_cancellation_at_once_cancel_and_refund_it_once() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    unshipped_order(&app).await;
+    let first = cancel_request_drafted(&app).await;
+    let second = cancel_request_drafted(&app).await;
+    // Each cancellation takes a second to write, so the two approvals overlap for certain.
+    sqlx::raw_sql(
+        "CREATE FUNCTION slow_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+         CREATE TRIGGER slow_cancel BEFORE INSERT ON order_cancellations
+         FOR EACH ROW EXECUTE FUNCTION slow_cancel();",
+    )
+    .execute(app.world.store.pool())
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(
+        app.approve(&app.lead, &first),
+        app.approve(&app.lead, &second)
+    );
+    let statuses = [a.0, b.0];
+    assert!(
+        statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
+        "one approval cancels, the other is refused: {a:?} {b:?}"
+    );
+    assert_eq!(
+        order_status(&app).await,
+        ("cancelled".into(), "cancelled".into(), 1)
     );
     app.stop().await;
 }

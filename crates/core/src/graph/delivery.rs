@@ -47,7 +47,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     text: error.to_string(),
                     data: json!({}),
                 });
-                findings.ask_for = Some("a moment while we look into it");
+                findings.facts.push(
+                    "We are checking your delivery and will come back to you shortly.".to_owned(),
+                );
                 return Ok(findings);
             }
         };
@@ -110,14 +112,24 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let orders = match self.data.orders(scope, numbers).await {
             Ok(orders) => orders,
             Err(error) => {
+                // Unreadable is not "not found": say nothing about these numbers.
                 unavailable(error)?;
-                Vec::new()
+                return Ok(0);
             }
         };
         for number in numbers {
             let order = orders
                 .iter()
-                .find(|o| o.order_number.eq_ignore_ascii_case(number));
+                .find(|o| o.order_number.eq_ignore_ascii_case(number))
+                // More deliveries than the lookup reads: not for this sentence.
+                .filter(|o| o.shipped_delivery().is_none());
+            if order.is_none()
+                && orders
+                    .iter()
+                    .any(|o| o.order_number.eq_ignore_ascii_case(number))
+            {
+                continue;
+            }
             let sentence = match order {
                 Some(order) if order.status == OrderStatus::Cancelled => {
                     format!("Your order {} was cancelled.", order.order_number)

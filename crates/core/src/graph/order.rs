@@ -39,9 +39,11 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             return;
         }
         let text = email.subject_and_text();
-        let route = if asks_to_cancel(&text) {
+        let orders = find_numbers(&text).orders;
+        // "Cancel 4471 but keep 4472": which to cancel is a person's to read.
+        let route = if asks_to_cancel(&text) && orders.len() <= 1 {
             Route::Order
-        } else if asks_order_status(&text) && !find_numbers(&text).orders.is_empty() {
+        } else if asks_order_status(&text) && !orders.is_empty() {
             Route::Delivery
         } else {
             return;
@@ -76,7 +78,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     text: error.to_string(),
                     data: json!({}),
                 });
-                findings.ask_for = Some("a moment while we look into it");
+                findings.facts.push(
+                    "We are checking your order and will come back to you shortly.".to_owned(),
+                );
                 return Ok(findings);
             }
         };
@@ -108,6 +112,8 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
 
     fn assess_cancellation(&self, order: &OrderFacts, findings: &mut Findings) {
         let total = format_cents(order.total_cents);
+        let owed = order.refundable_cents();
+        let refund = format_cents(owed);
         let verdict = order.may_cancel();
         let standing = match &verdict {
             Ok(()) => "no delivery of it has shipped, so it can be cancelled".to_owned(),
@@ -139,24 +145,34 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     order.placed_on,
                     order.deliveries.len()
                 );
+                // Shops take the money at different points (on ordering, at dispatch):
+                // the reply says what is true either way.
                 findings.facts.push(format!(
-                    "We have cancelled your order {} placed on {}; the payment of {total} will be refunded to your original payment method.",
+                    "We have cancelled your order {} placed on {}; you will not be charged for it, and any payment already taken ({refund}) goes back to your original payment method.",
                     order.order_number, order.placed_on
                 ));
+                let less = if owed == order.total_cents {
+                    String::new()
+                } else {
+                    format!(
+                        ", less {} of delivery fees already refunded",
+                        format_cents(order.total_cents - owed)
+                    )
+                };
                 findings.observations.push(Observation {
                     source: "policy".to_owned(),
                     text: format!(
-                        "Cancel order {} and refund its total of {total} ({reason}).",
+                        "Cancel order {} and refund {refund}: its total of {total}{less} ({reason}).",
                         order.order_number
                     ),
-                    data: json!({"action": id, "amount_cents": order.total_cents}),
+                    data: json!({"action": id, "amount_cents": owed}),
                 });
                 findings.actions.push(ProposedAction {
                     id,
                     action: Action::CancelOrder(OrderCancellation {
                         order_id: order.order_id,
                         order_number: order.order_number.clone(),
-                        amount_cents: order.total_cents,
+                        amount_cents: owed,
                         reason,
                     }),
                 });
@@ -165,7 +181,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 tracking_number, ..
             }) => {
                 findings.facts.push(format!(
-                    "Your order {} has already shipped (tracking number {tracking_number}), so it can no longer be cancelled; you can return it once it arrives.",
+                    "Your order {} has already shipped (tracking number {tracking_number}), so it can no longer be cancelled, but it can be returned.",
                     order.order_number
                 ));
                 self.cite_return_path(findings);

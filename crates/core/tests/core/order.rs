@@ -77,6 +77,12 @@ fn an_order_can_be_cancelled_until_one_of_its_deliveries_leaves_the_shop() {
 fn an_approved_cancellation_refunds_exactly_the_order_total() {
     let open = order("4471", &[]);
     assert_eq!(open.recheck_cancellation(12_950), Ok(()));
+    // A delivery fee already refunded on one of its parcels is part of that total.
+    let mut refunded = order("4471", &[DeliveryStatus::Processing]);
+    refunded.deliveries[0].refunded_cents = 240;
+    assert_eq!(refunded.refundable_cents(), 12_710);
+    assert_eq!(refunded.recheck_cancellation(12_710), Ok(()));
+    assert!(refunded.recheck_cancellation(12_950).is_err());
     for wrong in [12_951, 12_949, 0] {
         assert!(
             matches!(
@@ -109,6 +115,9 @@ fn a_request_to_cancel_is_told_apart_from_a_report_or_a_refusal_to_cancel() {
         "Please do not cancel my order, I still want it",
         "I don't want to cancel, just change the size",
         "Where is my order 4471?",
+        "Why did you cancel my order 4471?",
+        "Please cancel my return for order 4471, I'll keep them",
+        "Can you cancel the socks from order 4471?",
     ] {
         assert!(
             !asks_to_cancel(does_not),
@@ -226,6 +235,17 @@ fn an_urgent_or_several_request_cancellation_stays_with_a_person() {
     );
     assert_eq!(triage.draft.route, Route::Escalate);
     assert!(triage.draft.proposed_actions.is_empty());
+
+    let triage = run_in(
+        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
+        shop_with(order("4471", &[])),
+        "Please cancel order 4471 but keep order 4472.",
+    );
+    assert_eq!(
+        triage.draft.route,
+        Route::Escalate,
+        "which of two orders to cancel is a person's to read"
+    );
 
     let mut several = classified(Topic::TransactionInquiry, Urgency::Medium);
     several.multiple_requests = true;

@@ -341,6 +341,24 @@ impl PendingDecision {
             .iter()
             .filter_map(ActionToRun::delivery_id)
             .collect();
+        // A cancellation pays back what its deliveries' fee refunds have not: it takes the
+        // same locks as a refund on any of them, so the two never pay at once.
+        let cancelled: Vec<i64> = approval
+            .actions
+            .iter()
+            .filter_map(ActionToRun::cancelled_order)
+            .map(|(order_id, _)| order_id)
+            .collect();
+        if !cancelled.is_empty() {
+            let theirs: Vec<i64> = sqlx::query_scalar(
+                "SELECT delivery_id FROM deliveries WHERE order_id = ANY($1) AND customer_id = $2",
+            )
+            .bind(&cancelled)
+            .bind(self.customer_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            deliveries.extend(theirs);
+        }
         deliveries.sort_unstable();
         deliveries.dedup();
         for delivery_id in deliveries {
@@ -637,7 +655,8 @@ impl PendingDecision {
                          RETURNING o.order_id, o.order_number, o.customer_id),
                      stopped AS (
                          UPDATE deliveries d SET status = 'cancelled' FROM cancelled c
-                         WHERE d.order_id = c.order_id AND d.status = 'processing')
+                         WHERE d.order_id = c.order_id AND d.customer_id = c.customer_id
+                           AND d.status = 'processing')
                      INSERT INTO order_cancellations (customer_id, order_id, amount_cents, reason, draft_id)
                      SELECT c.customer_id, c.order_id, $3, $4, $5 FROM cancelled c
                      RETURNING cancellation_id, (SELECT order_number FROM cancelled) AS order_number",
@@ -658,7 +677,7 @@ impl PendingDecision {
                         amount_cents: *amount_cents,
                     })),
                     None => Ok(ActionRun::Refused(ActionRefused::Order(
-                        CancelRefusal::NotCustomersOrder(*order_id),
+                        CancelRefusal::Changed(*order_id),
                     ))),
                 }
             }
