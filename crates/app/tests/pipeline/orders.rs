@@ -193,16 +193,7 @@ async fn two_approvals_of_one_cancellation_at_once_cancel_and_refund_it_once() {
     unshipped_order(&app).await;
     let first = cancel_request_drafted(&app).await;
     let second = cancel_request_drafted(&app).await;
-    // Each cancellation takes a second to write, so the two approvals overlap for certain.
-    sqlx::raw_sql(
-        "CREATE FUNCTION slow_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
-         CREATE TRIGGER slow_cancel BEFORE INSERT ON order_cancellations
-         FOR EACH ROW EXECUTE FUNCTION slow_cancel();",
-    )
-    .execute(app.world.store.pool())
-    .await
-    .unwrap();
+    app.slow_inserts_into("order_cancellations").await;
     let (a, b) = tokio::join!(
         app.approve(&app.lead, &first),
         app.approve(&app.lead, &second)

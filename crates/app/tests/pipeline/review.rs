@@ -815,16 +815,7 @@ async fn two_drafts_approved_at_once_never_refund_one_delivery_past_its_fee() {
     // Two emails about the same late parcel, in two cases: both drafts propose the full
     // refund, as neither knows of the other.
     let [(_, first), (_, second)] = app.late_parcels_drafted().await;
-    // Each refund takes a second to write, so the two approvals overlap for certain.
-    sqlx::raw_sql(
-        "CREATE FUNCTION slow_refund() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
-         CREATE TRIGGER slow_refund BEFORE INSERT ON refunds
-         FOR EACH ROW EXECUTE FUNCTION slow_refund();",
-    )
-    .execute(app.world.store.pool())
-    .await
-    .unwrap();
+    app.slow_inserts_into("refunds").await;
 
     let (a, b) = tokio::join!(
         app.approve(&app.lead, &first),

@@ -282,6 +282,20 @@ impl ReviewApp {
         reader.read_until(idle, |_| false).await
     }
 
+    /// Makes every insert into `table` take a second, so that two approvals writing to it
+    /// overlap for certain.
+    pub async fn slow_inserts_into(&self, table: &str) {
+        sqlx::raw_sql(&format!(
+            "CREATE FUNCTION slow_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+             CREATE TRIGGER slow_{table} BEFORE INSERT ON {table}
+             FOR EACH ROW EXECUTE FUNCTION slow_{table}();"
+        ))
+        .execute(self.world.store.pool())
+        .await
+        .unwrap();
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.world.store.pool())
