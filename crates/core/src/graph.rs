@@ -373,6 +373,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             actions: Vec::new(),
             escalation: decision.escalation,
         };
+        // One order to cancel or to look up is read before the knowledge base: "please
+        // cancel order 4471" wants it done, not the cancellation policy quoted.
+        self.try_order_route(email, &classified, &mut outcome);
         let answered = self.try_answer(email, &classified, &mut outcome, recorder);
         if answered.is_some() && self.names_a_product(email, ctx.deadline, recorder).await? {
             // "Do you ship to Canada? And do you have the Nimbus in a 10?": a policy answer
@@ -383,9 +386,6 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 EscalationKind::SeveralRequests,
                 "a policy question and a product question",
             ));
-        }
-        if answered.is_none() {
-            self.try_order_route(email, &classified, &mut outcome);
         }
         let findings = match outcome.route {
             Route::NoReply => return Ok(outcome),

@@ -127,8 +127,14 @@ pub fn asks_to_cancel(text: &str) -> bool {
         .filter(|w| !w.is_empty())
         .collect();
     words.iter().enumerate().any(|(i, word)| {
+        // "I need order 4471 cancelled", "I'd like it cancelled": the past form asked for.
+        let wanted_done = matches!(*word, "cancelled" | "canceled")
+            && words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|w| matches!(*w, "need" | "want" | "like" | "please"));
         let request = CANCEL_REQUEST_WORDS.contains(word)
-            || (*word == "call" && words.get(i + 1) == Some(&"off"));
+            || (*word == "call" && words.get(i + 1) == Some(&"off"))
+            || wanted_done;
         let before = &words[i.saturating_sub(3)..i];
         // "please do not cancel", "I don't want to cancel", "no cancelen".
         let negated = before.iter().any(|w| NEGATIONS.contains(w));
@@ -141,8 +147,8 @@ pub fn asks_to_cancel(text: &str) -> bool {
             )
         });
         // "cancel my return", "cancel the socks from 4471": something else than the
-        // whole order.
-        let after = &words[i + 1..words.len().min(i + 5)];
+        // whole order ("cancel it and refund me" is the order).
+        let after = &words[i + 1..words.len().min(i + 3)];
         let something_else = after.iter().any(|w| NOT_THE_ORDER.contains(w));
         request && !negated && !about_the_past && !something_else
     })
@@ -156,7 +162,8 @@ const NOT_THE_ORDER: &[&str] = &[
     "subscription",
     "newsletter",
     "account",
-    "from",
+    "just",
+    "only",
     "item",
     "one",
     "pair",

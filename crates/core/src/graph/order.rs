@@ -19,31 +19,54 @@ use serde_json::json;
 const RETURN_QUESTION: &str = "How do I start a return, and what is the return window?";
 
 impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
-    /// A transaction inquiry no other flow takes may be about one order: a request to
-    /// cancel it goes to the order flow, a question where it stands (with its number) to
-    /// the delivery flow, which reads orders as well as parcels. Anything more (urgent,
-    /// several requests, another language, unsure) has already been escalated by the
-    /// route and stays with a person.
+    /// An email no other flow takes may be about one order: a request to cancel it goes to
+    /// the order flow, a question where it stands (with its number) to the delivery flow,
+    /// which reads orders as well as parcels. Urgent mail, several requests, another
+    /// language or a repeated question have already been escalated by the route and stay
+    /// with a person.
+    ///
+    /// A request to cancel one numbered order is exact enough that the model being unsure
+    /// of its topic does not send it to a person: it is a transaction inquiry by the
+    /// labels' definition. A model sure it is something else (a charge, several requests)
+    /// is not overruled. A person still approves the cancellation.
     pub(super) fn try_order_route(
         &self,
         email: &InboundEmail,
         classified: &Classified,
         outcome: &mut Outcome,
     ) {
-        let no_flow = outcome.route == Route::Escalate
-            && outcome
-                .escalation
-                .as_ref()
-                .is_some_and(|e| e.kind == EscalationKind::NeedsPerson);
-        if !no_flow || classified.topic != Topic::TransactionInquiry {
+        let reason = outcome.escalation.as_ref().map(|e| e.kind);
+        let handed_over = outcome.route == Route::Escalate
+            && matches!(
+                reason,
+                Some(EscalationKind::NeedsPerson | EscalationKind::LowConfidence)
+            );
+        if !handed_over {
             return;
         }
+        let sure_no_flow = reason == Some(EscalationKind::NeedsPerson);
         let text = email.subject_and_text();
         let orders = find_numbers(&text).orders;
+        let cancel = asks_to_cancel(&text);
         // "Cancel 4471 but keep 4472": which to cancel is a person's to read.
-        let route = if asks_to_cancel(&text) && orders.len() <= 1 {
+        let transaction = classified.topic == Topic::TransactionInquiry;
+        let route = if cancel && orders.len() == 1 && (transaction || !sure_no_flow) {
+            outcome.classification.topic = Topic::TransactionInquiry;
+            outcome.topic_for_memory = Topic::TransactionInquiry;
             Route::Order
-        } else if asks_order_status(&text) && !orders.is_empty() {
+        } else if cancel
+            && orders.is_empty()
+            && sure_no_flow
+            && classified.topic == Topic::TransactionInquiry
+        {
+            Route::Order
+        } else if asks_order_status(&text)
+            && !orders.is_empty()
+            && matches!(
+                classified.topic,
+                Topic::TransactionInquiry | Topic::DeliveryDelay
+            )
+        {
             Route::Delivery
         } else {
             return;

@@ -105,6 +105,8 @@ fn a_request_to_cancel_is_told_apart_from_a_report_or_a_refusal_to_cancel() {
         "Pouvez-vous annuler ma commande 4471 ?",
         "Quiero cancelar el pedido 4471",
         "call off the order please",
+        "I need order #4471 cancelled today, before it leaves",
+        "I'd like it cancelled please, order 4471",
     ] {
         assert!(asks_to_cancel(asks), "{asks:?} asks to cancel");
     }
@@ -118,6 +120,8 @@ fn a_request_to_cancel_is_told_apart_from_a_report_or_a_refusal_to_cancel() {
         "Why did you cancel my order 4471?",
         "Please cancel my return for order 4471, I'll keep them",
         "Can you cancel the socks from order 4471?",
+        "From order 4471 could you cancel just the socks and keep the shoes?",
+        "I want to know why order 4471 was cancelled",
     ] {
         assert!(
             !asks_to_cancel(does_not),
@@ -321,4 +325,41 @@ fn a_transaction_inquiry_asking_where_an_order_stands_is_answered_from_the_order
         Route::Escalate,
         "a refund status goes to a person"
     );
+}
+
+#[test]
+fn a_request_to_cancel_one_numbered_order_is_a_transaction_inquiry_when_the_model_is_unsure() {
+    for (topic, confidence) in [
+        (Topic::Other, 0.4),
+        (Topic::BillingDispute, 0.5),
+        (Topic::TransactionInquiry, 0.4),
+    ] {
+        let mut read = classified(topic, Urgency::Medium);
+        read.confidence = confidence;
+        let triage = run_in(
+            engine(read),
+            shop_with(order("4471", &[])),
+            "Hi, I ordered the wrong size. Please cancel order 4471. Thanks",
+        );
+        let draft = &triage.draft;
+        assert_eq!(draft.route, Route::Order, "{topic:?} at {confidence}");
+        assert_eq!(draft.classification.topic, Topic::TransactionInquiry);
+        assert_eq!(draft.proposed_actions.len(), 1);
+    }
+    // A model sure it is about a charge is not overruled.
+    let triage = run_in(
+        engine(classified(Topic::BillingDispute, Urgency::Medium)),
+        shop_with(order("4471", &[])),
+        "Hi, I ordered the wrong size. Please cancel order 4471. Thanks",
+    );
+    assert_eq!(triage.draft.route, Route::Escalate);
+    // Unsure, and no number to make it exact: a person reads it.
+    let mut unsure = classified(Topic::TransactionInquiry, Urgency::Medium);
+    unsure.confidence = 0.4;
+    let triage = run_in(
+        engine(unsure),
+        shop_with(order("4471", &[])),
+        "can you cancel it please",
+    );
+    assert_eq!(triage.draft.route, Route::Escalate);
 }
