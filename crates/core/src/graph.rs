@@ -171,6 +171,21 @@ struct Findings {
     ask_for: Option<&'static str>,
 }
 
+impl Findings {
+    /// A read that failed for good: the error as evidence for the reviewer, and a holding
+    /// sentence for the customer about their `what` ("order", "delivery").
+    fn read_failed(&mut self, source: &str, error: &DataError, what: &str) {
+        self.observations.push(Observation {
+            source: source.to_owned(),
+            text: error.to_string(),
+            data: json!({}),
+        });
+        self.facts.push(format!(
+            "We are checking your {what} and will come back to you shortly."
+        ));
+    }
+}
+
 fn unavailable(error: DataError) -> Result<(), GraphError> {
     match error {
         DataError::Unavailable(_) => Err(GraphError::StoreUnavailable(error)),

@@ -17,7 +17,13 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
         .filter(names_a_product)
         .collect();
     if items.len() < 2 {
-        return compared_items(text, vocabulary).unwrap_or_else(|| extract_item(text, vocabulary));
+        // Two models weighed need two model words in the whole email: most emails are
+        // read once.
+        let whole = extract_item(text, vocabulary);
+        if whole.model_words.len() < 2 {
+            return whole;
+        }
+        return compared_items(text, vocabulary, &whole).unwrap_or(whole);
     }
     let mut first = items.remove(0);
     first.also = items;
@@ -32,7 +38,11 @@ const WEIGHING: &[&str] = &["or", "vs", "versus", "oder", "ou", "o"];
 /// what the customer asks about, each with the size, width and colour the whole email
 /// gives ("do you have the Kayano or the Nimbus in a 10.5 wide?"). `None` when only one
 /// side names a model ("the Pegasus or something like it"), or both name the same one.
-fn compared_items(text: &str, vocabulary: &CatalogVocabulary) -> Option<ProductQuery> {
+fn compared_items(
+    text: &str,
+    vocabulary: &CatalogVocabulary,
+    whole: &ProductQuery,
+) -> Option<ProductQuery> {
     for sentence in text.split_inclusive(['.', '?', '!', '\n']) {
         let words: Vec<&str> = sentence.split(' ').collect();
         for (i, word) in words.iter().enumerate() {
@@ -55,7 +65,6 @@ fn compared_items(text: &str, vocabulary: &CatalogVocabulary) -> Option<ProductQ
             }
             // Each side keeps what it says of itself ("the Pegasus in a 10 or the Vomero
             // in a 9") and takes the rest from the whole email.
-            let whole = extract_item(text, vocabulary);
             let side = |part: ProductQuery| {
                 let (size, other_sizes) = match part.size {
                     Some(size) => (Some(size), part.other_sizes),

@@ -42,14 +42,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             Ok(matches) => matches,
             Err(error) => {
                 unavailable(error.clone())?;
-                findings.observations.push(Observation {
-                    source: "deliveries".to_owned(),
-                    text: error.to_string(),
-                    data: json!({}),
-                });
-                findings.facts.push(
-                    "We are checking your delivery and will come back to you shortly.".to_owned(),
-                );
+                findings.read_failed("deliveries", &error, "delivery");
                 return Ok(findings);
             }
         };

@@ -96,14 +96,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             Ok(orders) => orders,
             Err(error) => {
                 unavailable(error.clone())?;
-                findings.observations.push(Observation {
-                    source: "orders".to_owned(),
-                    text: error.to_string(),
-                    data: json!({}),
-                });
-                findings.facts.push(
-                    "We are checking your order and will come back to you shortly.".to_owned(),
-                );
+                findings.read_failed("orders", &error, "order");
                 return Ok(findings);
             }
         };
