@@ -4,7 +4,7 @@
 // any failure.
 //
 // Env: BASE_URL, TOKEN, DRAFT_ID, SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
-import { env, launch } from "./browser.mjs";
+import { env, launch, signIn } from "./browser.mjs";
 
 const base = env("BASE_URL");
 const shots = env("SCREENSHOT_DIR");
@@ -23,11 +23,7 @@ try {
     elements: document.querySelectorAll("img[src='x'], script[data-xss], iframe, svg[onload], [onerror], [onload]").length,
   }));
 
-  await page.goto(`${base}/`);
-  await page.waitForSelector("#view-login:not([hidden])");
-  await page.fill("#token", env("TOKEN"));
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#view-queue:not([hidden])");
+  await signIn(page, base, env("TOKEN"));
   await page.waitForFunction(() => document.querySelectorAll("#queue-rows tr").length >= 1);
   const queueText = await page.textContent("#queue-rows");
   if (!queueText.includes("<img src=x")) failures.push("the subject's markup is not shown as text in the queue");

@@ -1,10 +1,11 @@
--- Demo customers 9001-9006 and their deliveries, dated relative to today. Re-runnable.
-DELETE FROM order_cancellations WHERE customer_id BETWEEN 9001 AND 9006;
-DELETE FROM coupons WHERE customer_id BETWEEN 9001 AND 9006;
-DELETE FROM refunds WHERE customer_id BETWEEN 9001 AND 9006;
-DELETE FROM deliveries WHERE customer_id BETWEEN 9001 AND 9006;
-DELETE FROM orders WHERE customer_id BETWEEN 9001 AND 9006;
-DELETE FROM customers WHERE customer_id BETWEEN 9001 AND 9006;
+-- Demo customers 9001-9007 and their deliveries, dated relative to today. Re-runnable.
+DELETE FROM address_changes WHERE customer_id BETWEEN 9001 AND 9007;
+DELETE FROM order_cancellations WHERE customer_id BETWEEN 9001 AND 9007;
+DELETE FROM coupons WHERE customer_id BETWEEN 9001 AND 9007;
+DELETE FROM refunds WHERE customer_id BETWEEN 9001 AND 9007;
+DELETE FROM deliveries WHERE customer_id BETWEEN 9001 AND 9007;
+DELETE FROM orders WHERE customer_id BETWEEN 9001 AND 9007;
+DELETE FROM customers WHERE customer_id BETWEEN 9001 AND 9007;
 
 INSERT INTO customers (customer_id, name, email) VALUES
     (9001, 'Dana Ruiz', 'dana@example.com'),
@@ -12,7 +13,8 @@ INSERT INTO customers (customer_id, name, email) VALUES
     (9003, 'René Müller', 'rene@example.de'),
     (9004, 'Sam Okafor', 'sam@example.com'),
     (9005, 'Lee Park', 'lee@example.com'),
-    (9006, 'Mia Hoffmann', 'mia@example.com');
+    (9006, 'Mia Hoffmann', 'mia@example.com'),
+    (9007, 'Tomás Silva', 'tomas@example.com');
 
 INSERT INTO orders (order_number, customer_id, placed_on, total_cents) VALUES
     ('DEMO-900101', 9001, CURRENT_DATE - 14, 13800),
@@ -20,6 +22,10 @@ INSERT INTO orders (order_number, customer_id, placed_on, total_cents) VALUES
     ('DEMO-900301', 9003, CURRENT_DATE - 10, 14800),
     ('DEMO-900401', 9004, CURRENT_DATE - 20, 12600),
     ('900601', 9006, CURRENT_DATE - 1, 14500);
+
+-- Tomás moved after ordering: his order still ships to the old flat.
+INSERT INTO orders (order_number, customer_id, placed_on, total_cents, ship_to) VALUES
+    ('900701', 9007, CURRENT_DATE, 11900, E'Tomás Silva\n12 Elm Street\nLeeds LS1 4AB\nUnited Kingdom');
 
 -- Dana: one parcel 6 days late and still travelling, another delivered 3 days late last
 -- month: a capped fee refund and a coupon.
@@ -40,4 +46,8 @@ FROM orders WHERE order_number = 'DEMO-900401'
 UNION ALL
 -- Mia's order from yesterday is still being packed: it can be cancelled.
 SELECT order_id, 9006, 'UPS', '1Z999AA10123456606', 'processing', CURRENT_DATE + 2, CURRENT_DATE + 4, NULL, 800
-FROM orders WHERE order_number = '900601';
+FROM orders WHERE order_number = '900601'
+UNION ALL
+-- Tomás's parcel has not left either: it can still go to his new address.
+SELECT order_id, 9007, 'DPD', '15501234567890', 'processing', CURRENT_DATE + 2, CURRENT_DATE + 5, NULL, 650
+FROM orders WHERE order_number = '900701';

@@ -3,6 +3,7 @@
 //! them. On the wire an action is `{"id", "type", "params"}` (the `type` names the
 //! variant, `params` its fields).
 
+use crate::address::ShippingAddress;
 use crate::delivery::Cents;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -60,6 +61,8 @@ pub enum Action {
     IssueCoupon(CouponGrant),
     /// Cancel an order none of whose deliveries has shipped, refunding what was paid.
     CancelOrder(OrderCancellation),
+    /// Send an order none of whose deliveries has shipped to another address.
+    UpdateShippingAddress(AddressChange),
 }
 
 impl Action {
@@ -69,6 +72,7 @@ impl Action {
             Self::RefundDeliveryFee(_) => "refund_delivery_fee",
             Self::IssueCoupon(_) => "issue_coupon",
             Self::CancelOrder(_) => "cancel_order",
+            Self::UpdateShippingAddress(_) => "update_shipping_address",
         }
     }
 
@@ -79,6 +83,7 @@ impl Action {
             Self::RefundDeliveryFee(refund) => refund.amount_cents,
             Self::IssueCoupon(_) => 0,
             Self::CancelOrder(cancel) => cancel.amount_cents,
+            Self::UpdateShippingAddress(_) => 0,
         }
     }
 
@@ -87,7 +92,7 @@ impl Action {
         match self {
             Self::RefundDeliveryFee(refund) => Some(refund.delivery_id),
             Self::IssueCoupon(coupon) => Some(coupon.delivery_id),
-            Self::CancelOrder(_) => None,
+            Self::CancelOrder(_) | Self::UpdateShippingAddress(_) => None,
         }
     }
 }
@@ -121,6 +126,24 @@ pub struct OrderCancellation {
     pub order_number: String,
     /// What the cancellation refunds: the order's total, as paid.
     pub amount_cents: Cents,
+    /// Why, in words a reviewer checks.
+    pub reason: String,
+}
+
+/// A new delivery address for an order that has not shipped, shown to the reviewer as a
+/// change from the address on file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressChange {
+    pub order_id: i64,
+    pub order_number: String,
+    /// The address on file when the draft was made; `None` when the shop has none. The
+    /// approval runs only while the order still ships there.
+    pub from: Option<ShippingAddress>,
+    /// The address the customer asked for, as read from their email.
+    pub to: ShippingAddress,
+    /// What the redirected goods are worth: what the change counts against a reviewer's
+    /// limit (moving a parcel is moving its value).
+    pub order_total_cents: Cents,
     /// Why, in words a reviewer checks.
     pub reason: String,
 }
@@ -173,5 +196,13 @@ pub enum ActionResult {
         order_number: String,
         /// The payment refunded.
         amount_cents: Cents,
+    },
+    UpdateShippingAddress {
+        action_id: ActionId,
+        change_id: i64,
+        order_id: i64,
+        order_number: String,
+        /// The address the order now ships to, its lines joined by newlines.
+        address: String,
     },
 }

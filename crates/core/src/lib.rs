@@ -15,7 +15,9 @@
 //! - [`email`]: the inbound email after it was parsed at the edge.
 //! - [`draft`]: the draft and everything it carries.
 //! - [`scope`]: the customer scope every customer-data read must carry.
-//! - [`action`]: the actions a draft proposes and an approval runs (refund, coupon).
+//! - [`action`]: the actions a draft proposes and an approval runs (refund, coupon,
+//!   cancellation, address change).
+//! - [`address`]: delivery addresses, and a customer's request to change one.
 //! - [`delivery`]: deliveries and the late-delivery policy (refund, coupon).
 //! - [`tracking`]: tracking and order numbers found in text.
 //! - [`product`]: product questions, catalog candidates and their ranking.
@@ -28,6 +30,7 @@
 //! - [`review`]: the rules of human review (roles, limits, what an approval sends, SLAs).
 
 pub mod action;
+pub mod address;
 pub mod delivery;
 pub mod draft;
 pub mod email;
@@ -47,7 +50,8 @@ pub mod sender;
 pub mod tracking;
 
 pub use action::{
-    Action, ActionId, CouponGrant, CouponKind, DeliveryFeeRefund, OrderCancellation, ProposedAction,
+    Action, ActionId, AddressChange, CouponGrant, CouponKind, DeliveryFeeRefund, OrderCancellation,
+    ProposedAction,
 };
 pub use draft::{
     Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,

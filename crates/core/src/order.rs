@@ -1,7 +1,9 @@
-//! Orders and the cancellation policy: an order can be cancelled while none of its
-//! deliveries has left the shop, and a cancellation refunds what the customer paid. The
-//! same check runs when the draft is made and again, on the store's facts, at approval.
+//! Orders and what may change on them: an order can be cancelled, or sent to another
+//! address, while none of its deliveries has left the shop, and a cancellation refunds
+//! what the customer paid. The same checks run when the draft is made and again, on the
+//! store's facts, at approval.
 
+use crate::address::ShippingAddress;
 use crate::delivery::{Cents, DeliveryFacts, DeliveryStatus};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -41,6 +43,8 @@ pub struct OrderFacts {
     pub placed_on: Date,
     pub total_cents: Cents,
     pub status: OrderStatus,
+    /// Where the order ships; `None` when the shop has no address on file.
+    pub ship_to: Option<ShippingAddress>,
     pub deliveries: Vec<DeliveryFacts>,
 }
 
@@ -64,12 +68,12 @@ impl OrderFacts {
     }
 
     /// Whether the policy lets this order be cancelled now.
-    pub fn may_cancel(&self) -> Result<(), CancelRefusal> {
+    pub fn may_cancel(&self) -> Result<(), OrderRefusal> {
         if self.status == OrderStatus::Cancelled {
-            return Err(CancelRefusal::AlreadyCancelled(self.order_number.clone()));
+            return Err(OrderRefusal::AlreadyCancelled(self.order_number.clone()));
         }
         if let Some(shipped) = self.shipped_delivery() {
-            return Err(CancelRefusal::Shipped {
+            return Err(OrderRefusal::Shipped {
                 order_number: self.order_number.clone(),
                 tracking_number: shipped.tracking_number.clone(),
             });
@@ -77,13 +81,38 @@ impl OrderFacts {
         Ok(())
     }
 
+    /// Whether the policy lets this order go to another address now: the same rule as a
+    /// cancellation (nothing has left the shop, not cancelled).
+    pub fn may_change_address(&self) -> Result<(), OrderRefusal> {
+        self.may_cancel()
+    }
+
+    /// Checks a proposed address change against the order as it is now: it may still
+    /// change, and it still ships where the reviewer was shown it ships (a change approved
+    /// from a stale diff would overwrite another one).
+    pub fn recheck_address_change(
+        &self,
+        from: Option<&ShippingAddress>,
+    ) -> Result<(), OrderRefusal> {
+        self.may_change_address()?;
+        let unchanged = match (&self.ship_to, from) {
+            (None, None) => true,
+            (Some(now), Some(shown)) => now.same_place(shown),
+            _ => false,
+        };
+        if !unchanged {
+            return Err(OrderRefusal::Changed(self.order_id));
+        }
+        Ok(())
+    }
+
     /// Checks a proposed cancellation against the order as it is now: cancellable, and
     /// refunding exactly what is owed (not more, and not a stale total).
-    pub fn recheck_cancellation(&self, refund_cents: Cents) -> Result<(), CancelRefusal> {
+    pub fn recheck_cancellation(&self, refund_cents: Cents) -> Result<(), OrderRefusal> {
         self.may_cancel()?;
         let owed = self.refundable_cents();
         if refund_cents != owed {
-            return Err(CancelRefusal::RefundNotTotal {
+            return Err(OrderRefusal::RefundNotTotal {
                 order_number: self.order_number.clone(),
                 asked: refund_cents,
                 total: owed,
@@ -93,12 +122,12 @@ impl OrderFacts {
     }
 }
 
-/// Why an order cannot be cancelled.
+/// Why an order cannot be cancelled or sent elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CancelRefusal {
+pub enum OrderRefusal {
     #[error("order {0} is already cancelled")]
     AlreadyCancelled(String),
-    #[error("order {order_number} has shipped (tracking number {tracking_number}); it can be returned, not cancelled")]
+    #[error("order {order_number} has shipped (tracking number {tracking_number}); it can be returned, not changed or cancelled")]
     Shipped {
         order_number: String,
         tracking_number: String,
@@ -111,8 +140,9 @@ pub enum CancelRefusal {
     },
     #[error("order {0} is not this customer's")]
     NotCustomersOrder(i64),
-    /// Rechecked, then not cancellable by the time it ran: it changed in between.
-    #[error("order {0} changed while it was being cancelled; look at it again")]
+    /// Rechecked, then not as the draft saw it by the time it ran: it changed in between
+    /// (or, for an address change, another change landed first).
+    #[error("order {0} changed since the draft was made; look at it again")]
     Changed(i64),
 }
 

@@ -178,14 +178,16 @@ impl ReviewPolicy {
         Ok(())
     }
 
-    /// What `actions` are worth against a reviewer's limit: refunds at their amount, each
-    /// coupon at `coupon_value_cents`; `None` when the sum overflows.
+    /// What `actions` are worth against a reviewer's limit: refunds and cancellations at
+    /// what they pay back, each coupon at `coupon_value_cents`, an address change at the
+    /// value of the order it redirects; `None` when the sum overflows.
     pub fn value_of(&self, actions: &[ProposedAction]) -> Option<Cents> {
         actions.iter().try_fold(0 as Cents, |sum, proposed| {
             let value = match &proposed.action {
                 Action::RefundDeliveryFee(refund) => refund.amount_cents,
                 Action::IssueCoupon(_) => self.coupon_value_cents,
                 Action::CancelOrder(cancel) => cancel.amount_cents,
+                Action::UpdateShippingAddress(change) => change.order_total_cents,
             };
             sum.checked_add(value)
         })

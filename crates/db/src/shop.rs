@@ -7,6 +7,7 @@
 //! parameterised; nothing the customer or a model wrote becomes SQL.
 
 use crate::{Error, Store};
+use deskhand_core::address::ShippingAddress;
 use deskhand_core::delivery::{DeliveryFacts, DeliveryStatus};
 use deskhand_core::order::{OrderFacts, OrderStatus};
 use deskhand_core::ports::{
@@ -156,7 +157,7 @@ pub(crate) async fn load_orders(
         OrderKeys::LockedIds(ids) => (&[], ids, "FOR UPDATE", "FOR SHARE OF d"),
     };
     let order_rows = sqlx::query(&format!(
-        "SELECT order_id, order_number, placed_on, total_cents, status FROM orders
+        "SELECT order_id, order_number, placed_on, total_cents, status, ship_to FROM orders
          WHERE customer_id = $1 AND (order_number = ANY($2) OR order_id = ANY($3))
          ORDER BY order_id LIMIT 20 {lock}"
     ))
@@ -195,6 +196,10 @@ pub(crate) async fn load_orders(
             status: OrderStatus::parse(&status).ok_or_else(|| {
                 sqlx::Error::Decode(format!("unknown order status {status}").into())
             })?,
+            ship_to: row
+                .try_get::<Option<String>, _>("ship_to")?
+                .map(|raw| ShippingAddress::on_file(&raw))
+                .filter(|address| !address.as_str().is_empty()),
             deliveries,
         });
     }

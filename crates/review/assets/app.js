@@ -229,8 +229,16 @@ function renderDraft(detail) {
   const limit = detail.policy.reviewer_max_action_cents;
   const isLead = state.me.role !== "reviewer";
   // What each action counts against a reviewer's limit: a refund or a cancellation what it
-  // pays back, a coupon its value.
-  const worth = (a) => (a.type === "issue_coupon" ? detail.policy.coupon_value_cents : (a.params && a.params.amount_cents) || 0);
+  // pays back, a coupon its value, an address change the value of the order it redirects.
+  const worth = (a) => {
+    if (a.type === "issue_coupon") return detail.policy.coupon_value_cents;
+    const p = a.params || {};
+    return p.amount_cents || p.order_total_cents || 0;
+  };
+  // An address change is shown as what it replaces and what it becomes, line by line.
+  const addressDiff = (p) => el("div", { class: "address-diff" },
+    el("div", { class: "from" }, el("strong", {}, "From: "), p.from ? p.from.split("\n").join(", ") : "no address on file"),
+    el("div", { class: "to" }, el("strong", {}, "To: "), (p.to || "").split("\n").join(", ")));
   const total = (d.proposed_actions || []).reduce((sum, a) => sum + worth(a), 0);
   const actions = (d.proposed_actions || []).map((a) => {
     const amount = a.params && a.params.amount_cents;
@@ -242,6 +250,7 @@ function renderDraft(detail) {
           a.params.coupon ? ` (${label(a.params.coupon)}, ${a.params.valid_days} days)` : ""),
         el("div", { class: "muted" }, a.params.reason || "", a.params.tracking_number ? ` · ${a.params.tracking_number}` : "",
           a.params.order_number ? ` · order ${a.params.order_number}` : ""),
+        a.type === "update_shipping_address" ? addressDiff(a.params) : null,
         over ? el("div", {}, `Together worth ${cents(total)}, over your limit of ${cents(limit)}: a lead must approve them.`) : null));
   });
   $("d-actions").replaceChildren(...(actions.length ? actions : [el("p", { class: "muted" }, "No actions proposed.")]));

@@ -733,6 +733,12 @@ fn action_to_run(proposed: &ProposedAction, today: time::Date) -> Result<ActionT
                 reason: cancel.reason.clone(),
             })
         }
+        Action::UpdateShippingAddress(change) => Ok(ActionToRun::UpdateShippingAddress {
+            action_id: proposed.id.clone(),
+            order_id: change.order_id,
+            from: change.from.clone(),
+            to: change.to.clone(),
+        }),
     }
 }
 

@@ -251,6 +251,13 @@ fn print_draft(draft: &DraftEvent, about: &str) {
                 String::new()
             }
         );
+        if let deskhand_core::Action::UpdateShippingAddress(change) = &proposed.action {
+            let from = change
+                .from
+                .as_ref()
+                .map_or_else(|| "no address on file".to_owned(), |a| a.one_line());
+            println!("     from: {from}\n     to:   {}", change.to.one_line());
+        }
     }
     let nodes: Vec<String> = draft
         .trace

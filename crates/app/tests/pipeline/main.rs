@@ -1,6 +1,7 @@
 //! End-to-end behaviour of the pipeline on the real broker (`KAFKA_BROKERS`) and Postgres
 //! (`DATABASE_URL`): events in, drafts out, at least once, idempotent, ordered per case.
 
+mod addresses;
 mod agent;
 mod compose;
 mod dry_run;

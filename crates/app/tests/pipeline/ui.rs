@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn ui_tests_dir() -> PathBuf {
+pub(crate) fn ui_tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui-tests")
 }
 

@@ -1,15 +1,17 @@
-//! The order flow: a request to cancel an order, looked up among this customer's orders
-//! and checked against the cancellation policy. A cancellable order gets a `cancel_order`
-//! action for a person to approve; a shipped one gets the return path from the knowledge
-//! base instead.
+//! The order flow: a request to cancel an order, or to send it to another address, looked
+//! up among this customer's orders and checked against the policy. An order that has not
+//! shipped gets a `cancel_order` or `update_shipping_address` action for a person to
+//! approve; a shipped one gets the return path from the knowledge base instead of a
+//! cancellation.
 
 use super::answer::evidence;
 use super::{unavailable, Findings, GraphError, Outcome, TriageGraph};
-use crate::action::{Action, ActionId, OrderCancellation, ProposedAction};
+use crate::action::{Action, ActionId, AddressChange, OrderCancellation, ProposedAction};
+use crate::address::{asks_address_change, new_address, ShippingAddress};
 use crate::delivery::format_cents;
 use crate::draft::{EscalationKind, Observation, Route, Topic};
 use crate::email::InboundEmail;
-use crate::order::{asks_order_status, asks_to_cancel, CancelRefusal, OrderFacts, OrderStatus};
+use crate::order::{asks_order_status, asks_to_cancel, OrderFacts, OrderRefusal, OrderStatus};
 use crate::ports::{Classified, Cognition, ShopData};
 use crate::scope::CustomerScope;
 use crate::tracking::find_numbers;
@@ -48,13 +50,19 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let text = email.subject_and_text();
         let orders = find_numbers(&text).orders;
         let cancel = asks_to_cancel(&text);
+        let change_address = asks_address_change(&text);
+        if cancel && change_address {
+            // "Cancel it, or else send it to my office": which one is a person's to read.
+            return;
+        }
+        let change = cancel || change_address;
         // "Cancel 4471 but keep 4472": which to cancel is a person's to read.
         let transaction = classified.topic == Topic::TransactionInquiry;
-        let route = if cancel && orders.len() == 1 && (transaction || !sure_no_flow) {
+        let route = if change && orders.len() == 1 && (transaction || !sure_no_flow) {
             outcome.classification.topic = Topic::TransactionInquiry;
             outcome.topic_for_memory = Topic::TransactionInquiry;
             Route::Order
-        } else if cancel
+        } else if change
             && orders.is_empty()
             && sure_no_flow
             && classified.topic == Topic::TransactionInquiry
@@ -75,21 +83,38 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         outcome.escalation = None;
     }
 
-    /// Order numbers from the email → this customer's orders → the cancellation policy.
+    /// Order numbers from the email → this customer's orders → the policy for what the
+    /// customer asks (a cancellation, or another delivery address).
     pub(super) async fn order_flow(
         &self,
         email: &InboundEmail,
         scope: CustomerScope,
     ) -> Result<Findings, GraphError> {
-        let numbers = find_numbers(&email.subject_and_text()).orders;
+        let text = email.subject_and_text();
+        let numbers = find_numbers(&text).orders;
+        let request = if asks_address_change(&text) {
+            OrderRequest::ChangeAddress(new_address(&email.body.readable))
+        } else {
+            OrderRequest::Cancel
+        };
         let mut findings = Findings::default();
         if numbers.is_empty() {
+            let (asks, ask_for) = match request {
+                OrderRequest::Cancel => (
+                    "to cancel an order",
+                    "the number of the order you would like to cancel",
+                ),
+                OrderRequest::ChangeAddress(_) => (
+                    "to change an order's delivery address",
+                    "the number of the order that should go to the new address",
+                ),
+            };
             findings.observations.push(Observation {
                 source: "orders".to_owned(),
-                text: "The email asks to cancel an order but gives no order number.".to_owned(),
+                text: format!("The email asks {asks} but gives no order number."),
                 data: json!({}),
             });
-            findings.ask_for = Some("the number of the order you would like to cancel");
+            findings.ask_for = Some(ask_for);
             return Ok(findings);
         }
         let orders = match self.data.orders(scope, &numbers).await {
@@ -121,7 +146,12 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 Some("the order number exactly as it appears in the order confirmation");
         }
         for order in &orders {
-            self.assess_cancellation(order, &mut findings);
+            match &request {
+                OrderRequest::Cancel => self.assess_cancellation(order, &mut findings),
+                OrderRequest::ChangeAddress(to) => {
+                    assess_address_change(order, to.as_ref(), &mut findings)
+                }
+            }
         }
         Ok(findings)
     }
@@ -135,32 +165,13 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             Ok(()) => "no delivery of it has shipped, so it can be cancelled".to_owned(),
             Err(refusal) => refusal.to_string(),
         };
-        findings.observations.push(Observation {
-            source: "orders".to_owned(),
-            text: format!(
-                "Order {} placed on {}, total {total}: {standing}.",
-                order.order_number, order.placed_on
-            ),
-            data: json!({
-                "order_id": order.order_id,
-                "order_number": order.order_number,
-                "placed_on": order.placed_on.to_string(),
-                "total_cents": order.total_cents,
-                "status": order.status.as_str(),
-                "deliveries": order.deliveries.iter().map(|d| json!({
-                    "tracking_number": d.tracking_number,
-                    "status": d.status.as_str(),
-                })).collect::<Vec<_>>(),
-            }),
-        });
+        findings
+            .observations
+            .push(order_observation(order, &standing));
         match verdict {
             Ok(()) => {
                 let id = ActionId::nth(findings.actions.len() + 1);
-                let reason = format!(
-                    "order placed on {}; none of its {} deliveries has shipped",
-                    order.placed_on,
-                    order.deliveries.len()
-                );
+                let reason = unshipped_reason(order);
                 // Shops take the money at different points (on ordering, at dispatch):
                 // the reply says what is true either way.
                 findings.facts.push(format!(
@@ -193,7 +204,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                     }),
                 });
             }
-            Err(CancelRefusal::Shipped {
+            Err(OrderRefusal::Shipped {
                 tracking_number, ..
             }) => {
                 findings.facts.push(format!(
@@ -236,5 +247,134 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             passage.passage.source.heading, passage.passage.text
         ));
         findings.observations.push(evidence(passage, "knowledge"));
+    }
+}
+
+/// Why an order may still change, in words a reviewer checks.
+fn unshipped_reason(order: &OrderFacts) -> String {
+    format!(
+        "order placed on {}; none of its {} deliveries has shipped",
+        order.placed_on,
+        order.deliveries.len()
+    )
+}
+
+/// What the customer asks of one order.
+enum OrderRequest {
+    Cancel,
+    /// Another delivery address, and the one the email gives (if it gives one).
+    ChangeAddress(Option<ShippingAddress>),
+}
+
+/// The order as the reviewer needs to see it: number, date, total, where it stands.
+fn order_observation(order: &OrderFacts, standing: &str) -> Observation {
+    Observation {
+        source: "orders".to_owned(),
+        text: format!(
+            "Order {} placed on {}, total {}: {standing}.",
+            order.order_number,
+            order.placed_on,
+            format_cents(order.total_cents)
+        ),
+        data: json!({
+            "order_id": order.order_id,
+            "order_number": order.order_number,
+            "placed_on": order.placed_on.to_string(),
+            "total_cents": order.total_cents,
+            "status": order.status.as_str(),
+            "ship_to": order.ship_to.as_ref().map(ShippingAddress::as_str),
+            "deliveries": order.deliveries.iter().map(|d| json!({
+                "tracking_number": d.tracking_number,
+                "status": d.status.as_str(),
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// A request to send an order elsewhere, against the policy: before anything has shipped,
+/// an `update_shipping_address` action from the address on file to the one the email
+/// gives; without a readable address, the reply asks for it.
+fn assess_address_change(
+    order: &OrderFacts,
+    to: Option<&ShippingAddress>,
+    findings: &mut Findings,
+) {
+    let on_file = order.ship_to.as_ref().map_or_else(
+        || "no address on file".to_owned(),
+        ShippingAddress::one_line,
+    );
+    let verdict = order.may_change_address();
+    let standing = match &verdict {
+        Ok(()) => format!(
+            "no delivery of it has shipped, so it can still go to another address; it ships to {on_file}"
+        ),
+        Err(refusal) => refusal.to_string(),
+    };
+    findings
+        .observations
+        .push(order_observation(order, &standing));
+    match verdict {
+        Ok(()) => {
+            let Some(to) = to else {
+                findings.facts.push(format!(
+                    "Your order {} has not shipped yet, so its delivery address can still be changed.",
+                    order.order_number
+                ));
+                findings.ask_for = Some(
+                    "the full new delivery address (street and house number, postcode, town and country)",
+                );
+                return;
+            };
+            if order.ship_to.as_ref().is_some_and(|a| a.same_place(to)) {
+                findings.facts.push(format!(
+                    "Your order {} is already set to be delivered to {}.",
+                    order.order_number,
+                    to.one_line()
+                ));
+                return;
+            }
+            let id = ActionId::nth(findings.actions.len() + 1);
+            let reason = unshipped_reason(order);
+            findings.facts.push(format!(
+                "We have changed the delivery address of your order {} to {}.",
+                order.order_number,
+                to.one_line()
+            ));
+            findings.observations.push(Observation {
+                source: "policy".to_owned(),
+                text: format!(
+                    "Change the delivery address of order {} from {on_file} to {} ({reason}).",
+                    order.order_number,
+                    to.one_line()
+                ),
+                data: json!({
+                    "action": id,
+                    "from": order.ship_to.as_ref().map(ShippingAddress::as_str),
+                    "to": to.as_str(),
+                }),
+            });
+            findings.actions.push(ProposedAction {
+                id,
+                action: Action::UpdateShippingAddress(AddressChange {
+                    order_id: order.order_id,
+                    order_number: order.order_number.clone(),
+                    from: order.ship_to.clone(),
+                    to: to.clone(),
+                    order_total_cents: order.total_cents,
+                    reason,
+                }),
+            });
+        }
+        Err(OrderRefusal::Shipped {
+            tracking_number, ..
+        }) => findings.facts.push(format!(
+            "Your order {} has already shipped (tracking number {tracking_number}), so its delivery address can no longer be changed.",
+            order.order_number
+        )),
+        Err(_) if order.status == OrderStatus::Cancelled => findings.facts.push(format!(
+            "Your order {} is cancelled, so there is nothing left to deliver.",
+            order.order_number
+        )),
+        Err(_) => {}
     }
 }

@@ -1,5 +1,6 @@
 //! Behaviour of Deskhand's pure core: the graph, the policies, extraction, memory.
 
+mod address;
 mod fixtures;
 mod graph;
 mod grounding;

@@ -5,19 +5,20 @@ use crate::fixtures::delivery;
 use crate::graph::{classified, engine, Shop};
 use crate::knowledge::run_in;
 use deskhand_core::delivery::DeliveryStatus;
-use deskhand_core::order::{asks_to_cancel, CancelRefusal, OrderFacts, OrderStatus};
+use deskhand_core::order::{asks_to_cancel, OrderFacts, OrderRefusal, OrderStatus};
 use deskhand_core::*;
 use time::macros::date;
 
-const CUSTOMER: i64 = 7;
+pub(crate) const CUSTOMER: i64 = 7;
 
-fn order(number: &str, statuses: &[DeliveryStatus]) -> OrderFacts {
+pub(crate) fn order(number: &str, statuses: &[DeliveryStatus]) -> OrderFacts {
     OrderFacts {
         order_id: 41,
         order_number: number.into(),
         placed_on: date!(2026 - 03 - 08),
         total_cents: 12_950,
         status: OrderStatus::Placed,
+        ship_to: None,
         deliveries: statuses
             .iter()
             .enumerate()
@@ -58,7 +59,7 @@ fn an_order_can_be_cancelled_until_one_of_its_deliveries_leaves_the_shop() {
     for shipped in [InTransit, OutForDelivery, Delivered, Exception] {
         assert_eq!(
             order("4471", &[Processing, shipped]).may_cancel(),
-            Err(CancelRefusal::Shipped {
+            Err(OrderRefusal::Shipped {
                 order_number: "4471".into(),
                 tracking_number: "1Z999AA10123456781".into(),
             }),
@@ -69,7 +70,7 @@ fn an_order_can_be_cancelled_until_one_of_its_deliveries_leaves_the_shop() {
     cancelled.status = OrderStatus::Cancelled;
     assert_eq!(
         cancelled.may_cancel(),
-        Err(CancelRefusal::AlreadyCancelled("4471".into()))
+        Err(OrderRefusal::AlreadyCancelled("4471".into()))
     );
 }
 
@@ -87,7 +88,7 @@ fn an_approved_cancellation_refunds_exactly_the_order_total() {
         assert!(
             matches!(
                 open.recheck_cancellation(wrong),
-                Err(CancelRefusal::RefundNotTotal { total: 12_950, .. })
+                Err(OrderRefusal::RefundNotTotal { total: 12_950, .. })
             ),
             "{wrong} cents is not what was paid"
         );
@@ -130,7 +131,7 @@ fn a_request_to_cancel_is_told_apart_from_a_report_or_a_refusal_to_cancel() {
     }
 }
 
-fn shop_with(order: OrderFacts) -> Shop {
+pub(crate) fn shop_with(order: OrderFacts) -> Shop {
     let mut shop = Shop::default();
     shop.orders.push((CUSTOMER, order));
     shop

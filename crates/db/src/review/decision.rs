@@ -4,8 +4,9 @@
 
 use super::*;
 use crate::shop::{delivery_from_row, load_orders, OrderKeys, DELIVERY_COLUMNS, DELIVERY_FROM};
+use deskhand_core::address::ShippingAddress;
 use deskhand_core::delivery::{recheck_delivery, PolicyAction, PolicyRefusal, PolicySettings};
-use deskhand_core::order::CancelRefusal;
+use deskhand_core::order::OrderRefusal;
 
 /// A decision being made: the draft's row is locked until it is recorded or dropped.
 #[derive(Debug)]
@@ -75,6 +76,13 @@ pub enum ActionToRun {
         amount_cents: i64,
         reason: String,
     },
+    UpdateShippingAddress {
+        action_id: ActionId,
+        order_id: i64,
+        /// Where the reviewer was shown the order ships now.
+        from: Option<ShippingAddress>,
+        to: ShippingAddress,
+    },
 }
 
 impl ActionToRun {
@@ -93,7 +101,7 @@ impl ActionToRun {
             } => PolicyAction::IssueCoupon {
                 valid_days: (*expires_on - *issued_on).whole_days(),
             },
-            Self::CancelOrder { .. } => return None,
+            Self::CancelOrder { .. } | Self::UpdateShippingAddress { .. } => return None,
         })
     }
 
@@ -103,19 +111,17 @@ impl ActionToRun {
             Self::Refund { delivery_id, .. } | Self::Coupon { delivery_id, .. } => {
                 Some(*delivery_id)
             }
-            Self::CancelOrder { .. } => None,
+            Self::CancelOrder { .. } | Self::UpdateShippingAddress { .. } => None,
         }
     }
 
-    /// The order the action cancels, if it is a cancellation.
-    fn cancelled_order(&self) -> Option<(i64, i64)> {
+    /// The order the action changes, if it acts on a whole order.
+    fn order_id(&self) -> Option<i64> {
         match self {
-            Self::CancelOrder {
-                order_id,
-                amount_cents,
-                ..
-            } => Some((*order_id, *amount_cents)),
-            _ => None,
+            Self::CancelOrder { order_id, .. } | Self::UpdateShippingAddress { order_id, .. } => {
+                Some(*order_id)
+            }
+            Self::Refund { .. } | Self::Coupon { .. } => None,
         }
     }
 
@@ -123,7 +129,8 @@ impl ActionToRun {
         match self {
             Self::Refund { action_id, .. }
             | Self::Coupon { action_id, .. }
-            | Self::CancelOrder { action_id, .. } => action_id,
+            | Self::CancelOrder { action_id, .. }
+            | Self::UpdateShippingAddress { action_id, .. } => action_id,
         }
     }
 }
@@ -140,10 +147,11 @@ pub enum ActionRefused {
     /// The policy, applied again to the store's facts at approval, does not allow it.
     #[error(transparent)]
     Policy(#[from] PolicyRefusal),
-    /// The order, as it is at approval, cannot be cancelled (shipped since, already
-    /// cancelled, another customer's, or its total is not what the draft refunds).
+    /// The order, as it is at approval, cannot be cancelled or sent elsewhere (shipped
+    /// since, already cancelled, another customer's, its total is not what the draft
+    /// refunds, or it no longer ships where the reviewer was shown).
     #[error(transparent)]
-    Order(#[from] CancelRefusal),
+    Order(#[from] OrderRefusal),
 }
 
 /// How an approval ended: recorded (with the response the caller made), or refused by
@@ -346,8 +354,8 @@ impl PendingDecision {
         let cancelled: Vec<i64> = approval
             .actions
             .iter()
-            .filter_map(ActionToRun::cancelled_order)
-            .map(|(order_id, _)| order_id)
+            .filter(|a| matches!(a, ActionToRun::CancelOrder { .. }))
+            .filter_map(ActionToRun::order_id)
             .collect();
         if !cancelled.is_empty() {
             let theirs: Vec<i64> = sqlx::query_scalar(
@@ -549,7 +557,7 @@ impl PendingDecision {
     /// Checks each action against the policy on the customer's deliveries as they are now;
     /// the first refusal, if any.
     async fn recheck(&mut self, approval: &Approval<'_>) -> Result<Option<ActionRefused>> {
-        if let Some(refused) = self.recheck_cancellations(approval).await? {
+        if let Some(refused) = self.recheck_orders(approval).await? {
             return Ok(Some(refused));
         }
         let acted_on: Vec<i64> = approval
@@ -598,38 +606,47 @@ impl PendingDecision {
         Ok(None)
     }
 
-    /// Locks each order to cancel and checks the cancellation policy on it as it is now:
-    /// not shipped, not cancelled, this customer's, refunding exactly its total. A second
-    /// approval of the same cancellation waits for the lock, then finds it cancelled.
-    async fn recheck_cancellations(
-        &mut self,
-        approval: &Approval<'_>,
-    ) -> Result<Option<ActionRefused>> {
-        let mut cancels: Vec<(i64, i64)> = approval
+    /// Locks each order an action changes and checks the policy on it as it is now: not
+    /// shipped, not cancelled, this customer's; a cancellation refunding exactly its
+    /// total, an address change from the address the reviewer was shown. A second
+    /// approval of the same change waits for the lock, then finds it done.
+    async fn recheck_orders(&mut self, approval: &Approval<'_>) -> Result<Option<ActionRefused>> {
+        let mut ids: Vec<i64> = approval
             .actions
             .iter()
-            .filter_map(ActionToRun::cancelled_order)
+            .filter_map(ActionToRun::order_id)
             .collect();
-        if cancels.is_empty() {
+        if ids.is_empty() {
             return Ok(None);
         }
-        cancels.sort_unstable();
-        let ids: Vec<i64> = cancels.iter().map(|(id, _)| *id).collect();
+        // Locked in one order, so two approvals on the same orders cannot deadlock.
+        ids.sort_unstable();
         let orders =
             load_orders(&mut self.tx, self.customer_id, OrderKeys::LockedIds(&ids)).await?;
         let mut seen = Vec::new();
-        for (order_id, amount_cents) in cancels {
-            let Some(order) = orders.iter().find(|o| o.order_id == order_id) else {
-                return Ok(Some(CancelRefusal::NotCustomersOrder(order_id).into()));
+        for action in &approval.actions {
+            let Some(order_id) = action.order_id() else {
+                continue;
             };
-            // One approval cancelling one order twice would refund it twice.
+            let Some(order) = orders.iter().find(|o| o.order_id == order_id) else {
+                return Ok(Some(OrderRefusal::NotCustomersOrder(order_id).into()));
+            };
+            // One approval changing one order twice (cancelled twice refunds twice; a
+            // cancellation and a new address contradict each other).
             if seen.contains(&order_id) {
-                return Ok(Some(
-                    CancelRefusal::AlreadyCancelled(order.order_number.clone()).into(),
-                ));
+                return Ok(Some(OrderRefusal::Changed(order_id).into()));
             }
             seen.push(order_id);
-            if let Err(refusal) = order.recheck_cancellation(amount_cents) {
+            let verdict = match action {
+                ActionToRun::CancelOrder { amount_cents, .. } => {
+                    order.recheck_cancellation(*amount_cents)
+                }
+                ActionToRun::UpdateShippingAddress { from, .. } => {
+                    order.recheck_address_change(from.as_ref())
+                }
+                ActionToRun::Refund { .. } | ActionToRun::Coupon { .. } => Ok(()),
+            };
+            if let Err(refusal) = verdict {
                 return Ok(Some(refusal.into()));
             }
         }
@@ -638,6 +655,47 @@ impl PendingDecision {
 
     async fn run_action(&mut self, action: &ActionToRun) -> Result<ActionRun> {
         match action {
+            ActionToRun::UpdateShippingAddress {
+                action_id,
+                order_id,
+                to,
+                ..
+            } => {
+                // Locked and rechecked like a cancellation; the statement repeats the
+                // conditions so that it alone can never redirect a shipped order.
+                let row = sqlx::query(
+                    "WITH previous AS (
+                         SELECT order_id, ship_to FROM orders WHERE order_id = $2),
+                     changed AS (
+                         UPDATE orders o SET ship_to = $3 FROM previous p
+                         WHERE o.order_id = p.order_id AND o.customer_id = $1
+                           AND o.status = 'placed'
+                           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.order_id = o.order_id
+                                           AND d.status NOT IN ('processing', 'cancelled'))
+                         RETURNING o.order_id, o.order_number, o.customer_id, p.ship_to AS old)
+                     INSERT INTO address_changes (customer_id, order_id, old_address, new_address, draft_id)
+                     SELECT c.customer_id, c.order_id, c.old, $3, $4 FROM changed c
+                     RETURNING change_id, (SELECT order_number FROM changed) AS order_number",
+                )
+                .bind(self.customer_id)
+                .bind(order_id)
+                .bind(to.as_str())
+                .bind(self.draft_id.as_uuid())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                match row {
+                    Some(row) => Ok(ActionRun::Done(ActionResult::UpdateShippingAddress {
+                        action_id: action_id.clone(),
+                        change_id: row.try_get("change_id")?,
+                        order_id: *order_id,
+                        order_number: row.try_get("order_number")?,
+                        address: to.as_str().to_owned(),
+                    })),
+                    None => Ok(ActionRun::Refused(ActionRefused::Order(
+                        OrderRefusal::Changed(*order_id),
+                    ))),
+                }
+            }
             ActionToRun::CancelOrder {
                 action_id,
                 order_id,
@@ -677,7 +735,7 @@ impl PendingDecision {
                         amount_cents: *amount_cents,
                     })),
                     None => Ok(ActionRun::Refused(ActionRefused::Order(
-                        CancelRefusal::Changed(*order_id),
+                        OrderRefusal::Changed(*order_id),
                     ))),
                 }
             }

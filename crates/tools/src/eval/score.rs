@@ -128,6 +128,7 @@ pub fn got(run: &CaseRun) -> Got {
             Action::CancelOrder(cancel) => {
                 (Some(cancel.order_number.clone()), Some(cancel.amount_cents))
             }
+            Action::UpdateShippingAddress(change) => (Some(change.order_number.clone()), None),
         };
         got.actions.insert(ExpectedAction {
             kind: proposed.action.kind().to_owned(),

@@ -508,8 +508,9 @@ impl Drop for CuttableLink {
 pub fn refund_cents(proposed: &deskhand_core::ProposedAction) -> Option<i64> {
     match &proposed.action {
         deskhand_core::Action::RefundDeliveryFee(refund) => Some(refund.amount_cents),
-        deskhand_core::Action::IssueCoupon(_) => None,
-        deskhand_core::Action::CancelOrder(_) => None,
+        deskhand_core::Action::IssueCoupon(_)
+        | deskhand_core::Action::CancelOrder(_)
+        | deskhand_core::Action::UpdateShippingAddress(_) => None,
     }
 }
 
