@@ -1,6 +1,6 @@
 //! Finds what the customer wrote *this time*: drops quoted earlier replies, the reply
-//! header above them, and the signature. Forwarded messages are kept, because customers
-//! forward carrier notices on purpose.
+//! header above them, the signature and a company's legal footer. Forwarded messages are
+//! kept, because customers forward carrier notices on purpose.
 
 /// Returns the customer's own words from a plain-text body.
 pub fn readable_text(full_text: &str) -> String {
@@ -18,7 +18,10 @@ pub fn readable_text(full_text: &str) -> String {
         if !in_forward && starts_earlier_message(&lines, index) {
             break;
         }
-        if is_signature_start(line) {
+        // A legal footer ("This e-mail may contain confidential information... any
+        // unauthorised use...") is nobody's words: read as the customer's, its "legal"
+        // and "unauthorised" would make a routine email urgent.
+        if is_signature_start(line) || (!kept.is_empty() && is_legal_footer(trimmed)) {
             break;
         }
         kept.push(line.trim_end());
@@ -102,6 +105,53 @@ fn is_signature_start(line: &str) -> bool {
         "skickat från min ",
     ];
     MOBILE_SIGN_OFFS.iter().any(|s| lower.starts_with(s))
+}
+
+/// The first line of a company's confidentiality footer, in the languages customers
+/// write in most.
+fn is_legal_footer(line: &str) -> bool {
+    let lower = line
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    const FOOTER_OPENINGS: &[&str] = &[
+        "disclaimer",
+        "confidentiality notice",
+        "confidentiality note",
+        "important notice: this",
+        "haftungsausschluss",
+        "vertraulichkeitshinweis",
+        "avis de confidentialité",
+        "aviso de confidencialidad",
+        "aviso legal",
+    ];
+    const FOOTER_WORDS: &[&str] = &[
+        "intended recipient",
+        "intended only for",
+        "intended solely for",
+        "may contain confidential",
+        "legally privileged",
+        "kann vertrauliche",
+        "peut contenir des informations confidentielles",
+        "puede contener información confidencial",
+        "kan inneholde konfidensiell",
+        "kan vertrouwelijke",
+        "può contenere informazioni riservate",
+    ];
+    let about_this_mail = [
+        "this e-mail",
+        "this email",
+        "this message",
+        "diese e-mail",
+        "ce message",
+        "este mensaje",
+        "denne e-posten",
+        "deze e-mail",
+        "questa e-mail",
+    ]
+    .iter()
+    .any(|opening| lower.starts_with(opening));
+    FOOTER_OPENINGS.iter().any(|o| lower.starts_with(o))
+        || (about_this_mail && FOOTER_WORDS.iter().any(|w| lower.contains(w)))
 }
 
 fn collapse_blank_lines(lines: &[&str]) -> String {

@@ -94,6 +94,22 @@ fn signatures_are_stripped_but_forwarded_messages_are_kept() {
 }
 
 #[test]
+fn a_companys_legal_footer_is_not_the_customers_words() {
+    let footer = "Could you check with the courier please?\n\nRegards,\nBen Ashworth\n\n*** This e-mail is intended only for the addressee and may contain confidential or legally privileged information. Any unauthorised use is prohibited. ***";
+    assert_eq!(
+        readable_text(footer),
+        "Could you check with the courier please?\n\nRegards,\nBen Ashworth"
+    );
+    let norwegian = "Please send the invoice.\n\nDenne e-posten kan inneholde konfidensiell informasjon. This e-mail may contain confidential information.";
+    assert_eq!(readable_text(norwegian), "Please send the invoice.");
+    let disclaimer = "Where is order 4471?\nDISCLAIMER: the views expressed are the sender's own.";
+    assert_eq!(readable_text(disclaimer), "Where is order 4471?");
+    // The customer's own words about a confidential matter stay.
+    let own = "Hello,\nThis email is about confidential information you leaked: my address is on your site.";
+    assert_eq!(readable_text(own), own);
+}
+
+#[test]
 fn bytes_that_are_not_a_message_are_refused() {
     assert!(matches!(
         parse_message(b"", MailLimits::default()),

@@ -9,6 +9,8 @@ use time::macros::datetime;
 
 #[path = "offline/customer_spelling.rs"]
 mod customer_spelling;
+#[path = "offline/see_first.rs"]
+mod see_first;
 
 fn email(subject: &str, body: &str) -> InboundEmail {
     InboundEmail {
