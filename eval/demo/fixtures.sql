@@ -1,11 +1,12 @@
--- Demo customers 9001-9007 and their deliveries, dated relative to today. Re-runnable.
-DELETE FROM address_changes WHERE customer_id BETWEEN 9001 AND 9007;
-DELETE FROM order_cancellations WHERE customer_id BETWEEN 9001 AND 9007;
-DELETE FROM coupons WHERE customer_id BETWEEN 9001 AND 9007;
-DELETE FROM refunds WHERE customer_id BETWEEN 9001 AND 9007;
-DELETE FROM deliveries WHERE customer_id BETWEEN 9001 AND 9007;
-DELETE FROM orders WHERE customer_id BETWEEN 9001 AND 9007;
-DELETE FROM customers WHERE customer_id BETWEEN 9001 AND 9007;
+-- Demo customers 9001-9008 and their deliveries, dated relative to today. Re-runnable.
+DELETE FROM returns WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM address_changes WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM order_cancellations WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM coupons WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM refunds WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM deliveries WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM orders WHERE customer_id BETWEEN 9001 AND 9008;
+DELETE FROM customers WHERE customer_id BETWEEN 9001 AND 9008;
 
 INSERT INTO customers (customer_id, name, email) VALUES
     (9001, 'Dana Ruiz', 'dana@example.com'),
@@ -14,14 +15,16 @@ INSERT INTO customers (customer_id, name, email) VALUES
     (9004, 'Sam Okafor', 'sam@example.com'),
     (9005, 'Lee Park', 'lee@example.com'),
     (9006, 'Mia Hoffmann', 'mia@example.com'),
-    (9007, 'Tomás Silva', 'tomas@example.com');
+    (9007, 'Tomás Silva', 'tomas@example.com'),
+    (9008, 'Noor Haddad', 'noor@example.com');
 
 INSERT INTO orders (order_number, customer_id, placed_on, total_cents) VALUES
     ('DEMO-900101', 9001, CURRENT_DATE - 14, 13800),
     ('DEMO-900102', 9001, CURRENT_DATE - 40, 15300),
     ('DEMO-900301', 9003, CURRENT_DATE - 10, 14800),
     ('DEMO-900401', 9004, CURRENT_DATE - 20, 12600),
-    ('900601', 9006, CURRENT_DATE - 1, 14500);
+    ('900601', 9006, CURRENT_DATE - 1, 14500),
+    ('900801', 9008, CURRENT_DATE - 10, 14000);
 
 -- Tomás moved after ordering: his order still ships to the old flat.
 INSERT INTO orders (order_number, customer_id, placed_on, total_cents, ship_to) VALUES
@@ -50,4 +53,8 @@ FROM orders WHERE order_number = '900601'
 UNION ALL
 -- Tomás's parcel has not left either: it can still go to his new address.
 SELECT order_id, 9007, 'DPD', '15501234567890', 'processing', CURRENT_DATE + 2, CURRENT_DATE + 5, NULL, 650
-FROM orders WHERE order_number = '900701';
+FROM orders WHERE order_number = '900701'
+UNION ALL
+-- Noor's shoes arrived six days ago: inside the 30-day return window.
+SELECT order_id, 9008, 'UPS', '1Z999AA10123456808', 'delivered', CURRENT_DATE - 7, CURRENT_DATE - 5, CURRENT_DATE - 6, 800
+FROM orders WHERE order_number = '900801';

@@ -320,6 +320,9 @@ pub struct AgentSettings {
     pub refund_percent_per_day: i64,
     pub coupon_lookback_days: i64,
     pub coupon_valid_days: i64,
+    /// Days after delivery within which a return may be started (the knowledge base's
+    /// returns page says the same to customers).
+    pub return_window_days: i64,
     pub memory_max_entries: usize,
     pub memory_max_rolling_chars: usize,
     /// `warn` or `refuse`: what a sender that is not the customer's address on file gets.
@@ -355,6 +358,7 @@ impl AgentSettings {
             refund_percent_per_day: self.refund_percent_per_day,
             coupon_lookback_days: self.coupon_lookback_days,
             coupon_valid_days: self.coupon_valid_days,
+            return_window_days: self.return_window_days,
         }
     }
 
@@ -554,6 +558,9 @@ impl Settings {
                 "review.sign_in_attempts and review.sign_in_window_seconds must be at least 1"
                     .into(),
             );
+        }
+        if !(1..=365).contains(&self.agent.return_window_days) {
+            return invalid("agent.return_window_days must be between 1 and 365".into());
         }
         if self.review.coupon_value_cents < 0 {
             return invalid("review.coupon_value_cents must not be negative".into());

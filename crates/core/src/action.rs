@@ -7,6 +7,7 @@ use crate::address::ShippingAddress;
 use crate::delivery::Cents;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use time::Date;
 
 /// An action's id, stable within its draft (`a1`, `a2`, ...), so a reviewer can approve a
 /// subset of the proposed actions.
@@ -63,6 +64,8 @@ pub enum Action {
     CancelOrder(OrderCancellation),
     /// Send an order none of whose deliveries has shipped to another address.
     UpdateShippingAddress(AddressChange),
+    /// Open a return of a delivered order within the return window.
+    StartReturn(ReturnStart),
 }
 
 impl Action {
@@ -73,6 +76,7 @@ impl Action {
             Self::IssueCoupon(_) => "issue_coupon",
             Self::CancelOrder(_) => "cancel_order",
             Self::UpdateShippingAddress(_) => "update_shipping_address",
+            Self::StartReturn(_) => "start_return",
         }
     }
 
@@ -83,7 +87,8 @@ impl Action {
             Self::RefundDeliveryFee(refund) => refund.amount_cents,
             Self::IssueCoupon(_) => 0,
             Self::CancelOrder(cancel) => cancel.amount_cents,
-            Self::UpdateShippingAddress(_) => 0,
+            // A return pays nothing now: the refund follows when the goods are back.
+            Self::UpdateShippingAddress(_) | Self::StartReturn(_) => 0,
         }
     }
 
@@ -92,7 +97,7 @@ impl Action {
         match self {
             Self::RefundDeliveryFee(refund) => Some(refund.delivery_id),
             Self::IssueCoupon(coupon) => Some(coupon.delivery_id),
-            Self::CancelOrder(_) | Self::UpdateShippingAddress(_) => None,
+            Self::CancelOrder(_) | Self::UpdateShippingAddress(_) | Self::StartReturn(_) => None,
         }
     }
 }
@@ -148,6 +153,26 @@ pub struct AddressChange {
     pub reason: String,
 }
 
+/// A return of a delivered order, opened with the code the customer writes on the
+/// parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnStart {
+    pub order_id: i64,
+    pub order_number: String,
+    /// Written on the parcel; chosen when the draft is made, so the reply can give it.
+    pub code: String,
+    #[serde(with = "iso_date")]
+    pub delivered_on: Date,
+    /// The last day of the return window (a return must be started by then).
+    #[serde(with = "iso_date")]
+    pub last_day: Date,
+    /// What a return refunds once the goods are back: what it counts against a
+    /// reviewer's limit.
+    pub order_total_cents: Cents,
+    /// Why, in words a reviewer checks.
+    pub reason: String,
+}
+
 /// The coupons the policy gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -197,6 +222,15 @@ pub enum ActionResult {
         /// The payment refunded.
         amount_cents: Cents,
     },
+    StartReturn {
+        action_id: ActionId,
+        return_id: i64,
+        order_id: i64,
+        order_number: String,
+        code: String,
+        /// `YYYY-MM-DD`: the last day of the return window.
+        last_day: String,
+    },
     UpdateShippingAddress {
         action_id: ActionId,
         change_id: i64,
@@ -205,4 +239,24 @@ pub enum ActionResult {
         /// The address the order now ships to, its lines joined by newlines.
         address: String,
     },
+}
+
+/// Dates in action parameters as `YYYY-MM-DD`, as the rest of the wire writes them.
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::macros::format_description;
+    use time::Date;
+
+    const FORMAT: &[time::format_description::FormatItem<'static>] =
+        format_description!("[year]-[month]-[day]");
+
+    pub fn serialize<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = date.format(FORMAT).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse(&text, FORMAT).map_err(serde::de::Error::custom)
+    }
 }

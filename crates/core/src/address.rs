@@ -8,8 +8,11 @@ use std::fmt;
 
 /// A delivery address: one to six lines (street and number, town, postcode, country),
 /// kept as the customer or the shop wrote them.
+///
+/// Read back from a stored draft or the shop's records as written ([`Self::on_file`]):
+/// only an address read from an email is judged ([`Self::parse`]), when the draft is made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(from = "String", into = "String")]
 pub struct ShippingAddress(String);
 
 /// Why a text is not a delivery address.
@@ -23,12 +26,12 @@ pub enum AddressError {
     TooLong,
     #[error("an address holds a house number or a postcode")]
     NoNumber,
-    #[error("an address holds no control characters")]
+    #[error("an address holds no control or invisible formatting characters")]
     ControlCharacter,
 }
 
 impl ShippingAddress {
-    pub const MAX_LINES: usize = 6;
+    pub const MAX_LINES: usize = 8;
     pub const MAX_CHARS: usize = 300;
 
     /// Reads an address written on several lines, or on one line with commas between its
@@ -38,7 +41,13 @@ impl ShippingAddress {
         if address.0.is_empty() {
             return Err(AddressError::Empty);
         }
-        if address.0.chars().any(|c| c.is_control() && c != '\n') {
+        // Bidirectional overrides and zero-width characters would show the reviewer
+        // something other than what is stored.
+        if address
+            .0
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || is_invisible_format(c))
+        {
             return Err(AddressError::ControlCharacter);
         }
         if address.lines().count() > Self::MAX_LINES {
@@ -47,7 +56,12 @@ impl ShippingAddress {
         if address.0.chars().count() > Self::MAX_CHARS {
             return Err(AddressError::TooLong);
         }
-        if !address.0.chars().any(|c| c.is_ascii_digit()) {
+        // A house number or a postcode: a line with letters and digits ("27 Harbour
+        // Road", "Dublin 8"), not a telephone number under a name.
+        let numbered_line = address.lines().any(|line| {
+            line.chars().any(|c| c.is_ascii_digit()) && line.chars().any(char::is_alphabetic)
+        });
+        if !numbered_line {
             return Err(AddressError::NoNumber);
         }
         Ok(address)
@@ -88,15 +102,16 @@ impl ShippingAddress {
     /// Whether two addresses name the same place, whatever their case, spacing,
     /// punctuation or line breaks.
     pub fn same_place(&self, other: &ShippingAddress) -> bool {
-        fn folded(address: &ShippingAddress) -> String {
+        // Word by word: "Flat 1, 23 Harbour Rd" is not "Flat 12, 3 Harbour Rd".
+        fn words(address: &ShippingAddress) -> Vec<String> {
             address
                 .0
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
                 .collect()
         }
-        folded(self) == folded(other)
+        words(self) == words(other)
     }
 
     pub fn as_str(&self) -> &str {
@@ -104,11 +119,38 @@ impl ShippingAddress {
     }
 }
 
-impl TryFrom<String> for ShippingAddress {
-    type Error = AddressError;
-    fn try_from(raw: String) -> Result<Self, AddressError> {
-        Self::parse(&raw)
+impl From<String> for ShippingAddress {
+    fn from(raw: String) -> Self {
+        Self::on_file(&raw)
     }
+}
+
+/// Unicode format characters that change how text shows without showing themselves.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// `text` in lower case, character for character where that keeps each character's
+/// length in bytes, so that an offset found in the result is one in `text` (Rust's
+/// `to_lowercase` turns "İ" into two characters and "ẞ" into a shorter one).
+fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) if l.len_utf8() == c.len_utf8() => l,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 impl From<ShippingAddress> for String {
@@ -133,14 +175,26 @@ impl fmt::Display for ShippingAddress {
 /// to my new card instead?" is about a refund, "send it to this address" under a
 /// company's details is about an invoice.
 pub fn asks_address_change(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    let asked = CHANGE_PHRASES
-        .iter()
-        .any(|phrase| whole_phrase_at(&lower, phrase).any(|at| !negated_before(&lower, at)));
+    let mut lower = text.to_lowercase();
+    // A billing or email address is not where the goods go.
+    for other in OTHER_ADDRESSES {
+        lower = lower.replace(other, " ");
+    }
+    let about_something_else = |line: &str| {
+        ABOUT_SOMETHING_ELSE
+            .iter()
+            .any(|w| whole_phrase_at(line, w).next().is_some())
+    };
+    let asked = lower.lines().any(|line| {
+        !about_something_else(line)
+            && CHANGE_PHRASES
+                .iter()
+                .any(|phrase| whole_phrase_at(line, phrase).any(|at| !negated_before(line, at)))
+    });
     if asked {
         return true;
     }
-    if ABOUT_SOMETHING_ELSE.iter().any(|w| lower.contains(w)) {
+    if about_something_else(&lower) {
         return false;
     }
     let redirects_instead = lower.lines().any(|line| {
@@ -241,18 +295,12 @@ fn redirect_ends(line: &str) -> impl Iterator<Item = usize> + '_ {
 pub fn new_address(text: &str) -> Option<ShippingAddress> {
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        let lower = line.to_lowercase();
+        // Folded, not lowercased: offsets found in it are offsets in the line.
+        let lower = fold(line);
         let Some(cue_end) = cue_end(&lower) else {
             continue;
         };
-        // Offsets found in the lowercased line hold in the line itself when lowercasing
-        // kept its length (it does for the scripts customers write addresses in).
-        let original = if lower.len() == line.len() {
-            *line
-        } else {
-            lower.as_str()
-        };
-        let rest = original[cue_end..].trim();
+        let rest = line[cue_end..].trim();
         // "New address: 14 Harbour Road, Leith EH6 6LU", "deliver it to their house
         // instead: 3 Orchard Close, Bristol BS41 9AA".
         if let Some(colon) = rest.find(':') {
@@ -285,7 +333,7 @@ fn cue_end(lower: &str) -> Option<usize> {
 /// An address written inside a sentence: up to "instead", "please", a question mark or
 /// the sentence's end, with at least two parts (a street and a town) and a number.
 fn inline_address(rest: &str) -> Option<ShippingAddress> {
-    let lower = rest.to_lowercase();
+    let lower = fold(rest);
     let mut end = rest.len();
     for stop in [
         " instead",
@@ -319,38 +367,34 @@ fn inline_address(rest: &str) -> Option<ShippingAddress> {
     ShippingAddress::parse(clause).ok()
 }
 
-/// The first block of address lines in the few lines below a cue: two to six short lines
-/// together, one with a number, none a question, a label ("Order: 4471"), a sign-off or
-/// a sentence.
+/// The block of address lines right under a cue (blank lines between them skipped): two
+/// or more short lines together, one with a house number or postcode, up to the first
+/// line that is not one (a question, a label such as "Order: 4471", a sign-off, a
+/// sentence, a blank line).
 fn block_after(lines: &[&str]) -> Option<ShippingAddress> {
-    let mut block: Vec<&str> = Vec::new();
-    for line in lines.iter().take(12) {
-        let trimmed = line.trim();
-        let lower = trimmed.to_lowercase();
-        let address_line = !trimmed.is_empty()
-            && trimmed.split_whitespace().count() <= 8
-            && !trimmed.contains(['?', ':'])
-            && whole_phrase_at(&lower, "order").next().is_none()
-            && !SIGN_OFFS.iter().any(|s| lower.starts_with(s));
-        if address_line && block.len() < ShippingAddress::MAX_LINES {
-            block.push(trimmed);
-            continue;
-        }
-        if block.len() >= 2 {
-            if let Ok(address) = ShippingAddress::parse(&block.join("\n")) {
-                return Some(address);
-            }
-        }
-        block.clear();
-        // A sentence after the block started ends the search: what follows is the
-        // customer writing on, not the address.
-        if !trimmed.is_empty() && !address_line && trimmed.split_whitespace().count() > 8 {
-            break;
-        }
+    let block: Vec<&str> = lines
+        .iter()
+        .map(|line| line.trim())
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| {
+            let lower = line.to_lowercase();
+            !line.is_empty()
+                && line.split_whitespace().count() <= 8
+                && !line.contains(['?', ':'])
+                && whole_phrase_at(&lower, "order").next().is_none()
+                && !SIGN_OFFS.iter().any(|s| starts_with_word(&lower, s))
+        })
+        .take(ShippingAddress::MAX_LINES)
+        .collect();
+    if block.len() < 2 {
+        return None;
     }
-    (block.len() >= 2)
-        .then(|| ShippingAddress::parse(&block.join("\n")).ok())
-        .flatten()
+    ShippingAddress::parse(&block.join("\n")).ok()
+}
+
+/// Whether `lower` starts with `word` as a whole word ("best," but not "Bestwood Road").
+fn starts_with_word(lower: &str, word: &str) -> bool {
+    whole_phrase_at(lower, word).any(|at| at == 0)
 }
 
 /// Phrases that ask for another delivery address.
@@ -412,14 +456,31 @@ const CHANGE_PHRASES: &[&str] = &[
 ];
 
 /// Verbs that send goods somewhere, as a request ("send it to", "ship order 4471 to").
-const REDIRECT_VERBS: &[&str] = &["send", "ship", "deliver", "redirect", "forward", "reroute"];
+// Not "forward": "I look forward to hearing from you".
+const REDIRECT_VERBS: &[&str] = &["send", "ship", "deliver", "redirect", "reroute"];
 
 /// Their past forms, which ask only after a word of wanting ("to be delivered to", "I
 /// need it shipped to").
-const REDIRECTED: &[&str] = &["sent", "shipped", "delivered", "redirected", "forwarded"];
+const REDIRECTED: &[&str] = &["sent", "shipped", "delivered", "redirected"];
 
 const WANTING: &[&str] = &[
     "be", "need", "needs", "want", "wanted", "like", "have", "get", "please",
+];
+
+/// Addresses that are not where the goods go.
+const OTHER_ADDRESSES: &[&str] = &[
+    "billing address",
+    "invoice address",
+    "email address",
+    "e-mail address",
+    "mail address",
+    "rechnungsadresse",
+    "e-mail-adresse",
+    "adresse de facturation",
+    "adresse e-mail",
+    "adresse mail",
+    "dirección de facturación",
+    "dirección de correo",
 ];
 
 /// Words that make "send it to" about a document or money, not the goods: "send the
@@ -436,6 +497,8 @@ const ABOUT_SOMETHING_ELSE: &[&str] = &[
     "card",
     "bank transfer",
     "voucher",
+    "facturation",
+    "facturación",
 ];
 
 /// What comes right before a new address (the last one on a line wins).

@@ -88,6 +88,8 @@ pub struct PolicySettings {
     pub coupon_lookback_days: i64,
     /// How long an issued coupon is valid.
     pub coupon_valid_days: i64,
+    /// Days after delivery within which a return may be started.
+    pub return_window_days: i64,
 }
 
 impl Default for PolicySettings {
@@ -96,6 +98,7 @@ impl Default for PolicySettings {
             refund_percent_per_day: 20,
             coupon_lookback_days: 60,
             coupon_valid_days: 90,
+            return_window_days: 30,
         }
     }
 }

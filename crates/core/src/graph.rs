@@ -482,7 +482,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             Route::Order => {
                 let started = Instant::now();
                 let findings = self
-                    .order_flow(email, scope)
+                    .order_flow(email, scope, ctx.today)
                     .instrument(node_span("order_lookup"))
                     .await?;
                 recorder.node(

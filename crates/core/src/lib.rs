@@ -51,7 +51,7 @@ pub mod tracking;
 
 pub use action::{
     Action, ActionId, AddressChange, CouponGrant, CouponKind, DeliveryFeeRefund, OrderCancellation,
-    ProposedAction,
+    ProposedAction, ReturnStart,
 };
 pub use draft::{
     Classification, Confidence, Draft, Escalation, EscalationKind, Language, NodeRun, Observation,

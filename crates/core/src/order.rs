@@ -45,6 +45,8 @@ pub struct OrderFacts {
     pub status: OrderStatus,
     /// Where the order ships; `None` when the shop has no address on file.
     pub ship_to: Option<ShippingAddress>,
+    /// The code of the return already started for this order, if any.
+    pub return_code: Option<String>,
     pub deliveries: Vec<DeliveryFacts>,
 }
 
@@ -106,6 +108,62 @@ impl OrderFacts {
         Ok(())
     }
 
+    /// Whether the policy lets a return of this order start on `today`: everything that
+    /// was sent has been delivered, the last delivery no more than `window_days` ago
+    /// (the last day included), and no return was started yet. `Ok` holds the last day
+    /// the return may be sent back.
+    pub fn may_return(&self, today: Date, window_days: i64) -> Result<Date, OrderRefusal> {
+        if let Some(code) = &self.return_code {
+            return Err(OrderRefusal::AlreadyReturned {
+                order_number: self.order_number.clone(),
+                code: code.clone(),
+            });
+        }
+        if self.status == OrderStatus::Cancelled {
+            return Err(OrderRefusal::AlreadyCancelled(self.order_number.clone()));
+        }
+        let sent: Vec<&DeliveryFacts> = self
+            .deliveries
+            .iter()
+            .filter(|d| d.status != DeliveryStatus::Cancelled)
+            .collect();
+        let delivered: Option<Vec<Date>> = sent
+            .iter()
+            .map(|d| {
+                (d.status == DeliveryStatus::Delivered)
+                    .then_some(d.delivered_on)
+                    .flatten()
+            })
+            .collect();
+        let Some(last_delivered) = delivered.and_then(|days| days.into_iter().max()) else {
+            return Err(OrderRefusal::NotDelivered(self.order_number.clone()));
+        };
+        let last_day = last_delivered + time::Duration::days(window_days);
+        if today > last_day {
+            return Err(OrderRefusal::ReturnWindowClosed {
+                order_number: self.order_number.clone(),
+                delivered_on: last_delivered,
+                last_day,
+            });
+        }
+        Ok(last_day)
+    }
+
+    /// Checks a proposed return against the order as it is now: still returnable on
+    /// `today`, until the day the draft told the customer.
+    pub fn recheck_return(
+        &self,
+        today: Date,
+        window_days: i64,
+        last_day: Date,
+    ) -> Result<(), OrderRefusal> {
+        let now = self.may_return(today, window_days)?;
+        if now != last_day {
+            return Err(OrderRefusal::Changed(self.order_id));
+        }
+        Ok(())
+    }
+
     /// Checks a proposed cancellation against the order as it is now: cancellable, and
     /// refunding exactly what is owed (not more, and not a stale total).
     pub fn recheck_cancellation(&self, refund_cents: Cents) -> Result<(), OrderRefusal> {
@@ -122,7 +180,7 @@ impl OrderFacts {
     }
 }
 
-/// Why an order cannot be cancelled or sent elsewhere.
+/// Why an order cannot be cancelled, sent elsewhere or returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderRefusal {
     #[error("order {0} is already cancelled")]
@@ -140,6 +198,16 @@ pub enum OrderRefusal {
     },
     #[error("order {0} is not this customer's")]
     NotCustomersOrder(i64),
+    #[error("order {0} has not been delivered in full yet; a return starts after delivery")]
+    NotDelivered(String),
+    #[error("order {order_number} was delivered on {delivered_on}; its return window closed on {last_day}")]
+    ReturnWindowClosed {
+        order_number: String,
+        delivered_on: Date,
+        last_day: Date,
+    },
+    #[error("a return of order {order_number} is already open (code {code})")]
+    AlreadyReturned { order_number: String, code: String },
     /// Rechecked, then not as the draft saw it by the time it ran: it changed in between
     /// (or, for an address change, another change landed first).
     #[error("order {0} changed since the draft was made; look at it again")]
@@ -178,11 +246,96 @@ pub fn asks_to_cancel(text: &str) -> bool {
         });
         // "cancel my return", "cancel the socks from 4471": something else than the
         // whole order ("cancel it and refund me" is the order).
-        let after = &words[i + 1..words.len().min(i + 3)];
+        // "call off that return": the object may come a word later than "cancel".
+        let after = &words[i + 1..words.len().min(i + 4)];
         let something_else = after.iter().any(|w| NOT_THE_ORDER.contains(w));
         request && !negated && !about_the_past && !something_else
     })
 }
+
+/// Whether the customer asks to send an order back ("I'd like to return them", "can I
+/// have a return label", "how do I return order 4471", *zurückschicken*, *retourner*,
+/// *devolver*), and not about a return already sent ("I returned them last week, where is
+/// my refund?"), which is about money and goes to a person, or a return called off
+/// ("please cancel the return, I'm keeping them").
+pub fn asks_to_return(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if RETURNED_ALREADY.iter().any(|p| lower.contains(p)) {
+        return false;
+    }
+    if RETURN_REQUESTS.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    // "Can I still return order 4471?", "I'd really like to return them": the verb after
+    // a word of asking or wanting, a few words back.
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, word)| {
+        *word == "return"
+            && words[i.saturating_sub(3)..i].iter().any(|w| {
+                matches!(
+                    *w,
+                    "can" | "could" | "may" | "i'd" | "want" | "like" | "wish" | "need" | "please"
+                )
+            })
+    })
+}
+
+const RETURN_REQUESTS: &[&str] = &[
+    "return label",
+    "returns label",
+    "start a return",
+    "open a return",
+    "like to return",
+    "want to return",
+    "wish to return",
+    "need to return",
+    "can i return",
+    "could i return",
+    "may i return",
+    "how do i return",
+    "how can i return",
+    "return these",
+    "return them",
+    "return my order",
+    "send them back",
+    "send it back",
+    "send these back",
+    "send those back",
+    "rücksendeetikett",
+    "zurückschicken",
+    "zurücksenden",
+    "retourner",
+    "renvoyer",
+    "étiquette de retour",
+    "devolver",
+    "etiqueta de devolución",
+];
+
+const RETURNED_ALREADY: &[&str] = &[
+    "i returned",
+    "i've returned",
+    "i have returned",
+    "already returned",
+    "sent them back",
+    "sent it back",
+    "returned them",
+    "returned it",
+    "zurückgeschickt",
+    "retourné",
+    "renvoyé",
+    "devuelto",
+    "devolví",
+    // Calling a return off.
+    "cancel the return",
+    "cancel my return",
+    "requested a return",
+    "keeping them",
+    "keeping it",
+    "keep them",
+];
 
 /// Words after "cancel" that make it about something other than a whole order.
 const NOT_THE_ORDER: &[&str] = &[

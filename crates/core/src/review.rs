@@ -188,6 +188,7 @@ impl ReviewPolicy {
                 Action::IssueCoupon(_) => self.coupon_value_cents,
                 Action::CancelOrder(cancel) => cancel.amount_cents,
                 Action::UpdateShippingAddress(change) => change.order_total_cents,
+                Action::StartReturn(start) => start.order_total_cents,
             };
             sum.checked_add(value)
         })

@@ -157,9 +157,11 @@ pub(crate) async fn load_orders(
         OrderKeys::LockedIds(ids) => (&[], ids, "FOR UPDATE", "FOR SHARE OF d"),
     };
     let order_rows = sqlx::query(&format!(
-        "SELECT order_id, order_number, placed_on, total_cents, status, ship_to FROM orders
-         WHERE customer_id = $1 AND (order_number = ANY($2) OR order_id = ANY($3))
-         ORDER BY order_id LIMIT 20 {lock}"
+        "SELECT o.order_id, o.order_number, o.placed_on, o.total_cents, o.status, o.ship_to,
+                (SELECT r.code FROM returns r WHERE r.order_id = o.order_id) AS return_code
+         FROM orders o
+         WHERE o.customer_id = $1 AND (o.order_number = ANY($2) OR o.order_id = ANY($3))
+         ORDER BY o.order_id LIMIT 20 {lock}"
     ))
     .bind(customer_id)
     .bind(numbers)
@@ -200,6 +202,7 @@ pub(crate) async fn load_orders(
                 .try_get::<Option<String>, _>("ship_to")?
                 .map(|raw| ShippingAddress::on_file(&raw))
                 .filter(|address| !address.as_str().is_empty()),
+            return_code: row.try_get("return_code")?,
             deliveries,
         });
     }

@@ -229,7 +229,7 @@ function renderDraft(detail) {
   const limit = detail.policy.reviewer_max_action_cents;
   const isLead = state.me.role !== "reviewer";
   // What each action counts against a reviewer's limit: a refund or a cancellation what it
-  // pays back, a coupon its value, an address change the value of the order it redirects.
+  // pays back, a coupon its value, an address change or a return the value of its order.
   const worth = (a) => {
     if (a.type === "issue_coupon") return detail.policy.coupon_value_cents;
     const p = a.params || {};
@@ -249,7 +249,8 @@ function renderDraft(detail) {
         el("div", {}, label(a.type), amount ? el("span", { class: "amount" }, ` ${cents(amount)}`) : null,
           a.params.coupon ? ` (${label(a.params.coupon)}, ${a.params.valid_days} days)` : ""),
         el("div", { class: "muted" }, a.params.reason || "", a.params.tracking_number ? ` · ${a.params.tracking_number}` : "",
-          a.params.order_number ? ` · order ${a.params.order_number}` : ""),
+          a.params.order_number ? ` · order ${a.params.order_number}` : "",
+          a.type === "start_return" ? ` · code ${a.params.code}, window ends ${a.params.last_day}` : ""),
         a.type === "update_shipping_address" ? addressDiff(a.params) : null,
         over ? el("div", {}, `Together worth ${cents(total)}, over your limit of ${cents(limit)}: a lead must approve them.`) : null));
   });

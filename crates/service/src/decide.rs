@@ -733,6 +733,19 @@ fn action_to_run(proposed: &ProposedAction, today: time::Date) -> Result<ActionT
                 reason: cancel.reason.clone(),
             })
         }
+        Action::StartReturn(start) if start.order_total_cents < 0 => {
+            Err(out_of_bounds("order_total_cents"))
+        }
+        Action::UpdateShippingAddress(change) if change.order_total_cents < 0 => {
+            Err(out_of_bounds("order_total_cents"))
+        }
+        Action::StartReturn(start) => Ok(ActionToRun::StartReturn {
+            action_id: proposed.id.clone(),
+            order_id: start.order_id,
+            code: start.code.clone(),
+            last_day: start.last_day,
+            reason: start.reason.clone(),
+        }),
         Action::UpdateShippingAddress(change) => Ok(ActionToRun::UpdateShippingAddress {
             action_id: proposed.id.clone(),
             order_id: change.order_id,

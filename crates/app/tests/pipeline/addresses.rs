@@ -23,14 +23,24 @@ async fn unshipped_order(app: &ReviewApp) {
     .unwrap();
 }
 
+/// An email from `customer`'s own address on file (a stranger gets no address change).
+fn from_customer(event: &str, customer: i64, subject: &str, text: &str) -> Value {
+    let mut mail = email(event, &unique("case"), customer, subject, text);
+    let address = match customer {
+        1 => "Ann Lee <ann@example.com>",
+        _ => "Bob Stone <bob@example.com>",
+    };
+    mail["email"]["from"] = serde_json::json!(address);
+    mail
+}
+
 /// A request to send order 100005 to a new address, from `customer`, in a case of its
 /// own; waits for its draft.
 async fn change_request_drafted(app: &ReviewApp, customer: i64) -> Value {
     let event = unique("ev");
     app.world
-        .publish(&[email(
+        .publish(&[from_customer(
             &event,
-            &unique("case"),
             customer,
             "New address for my order",
             "Hello, I have just moved. Could you please send order 100005 to my new address:\n\nAnn Lee\n27 Harbour Road\nLeith EH6 6LU\n\nThank you, Ann",
@@ -193,16 +203,8 @@ async fn two_approvals_of_one_address_change_at_once_change_it_once() {
     unshipped_order(&app).await;
     let first = change_request_drafted(&app, 1).await;
     let second = change_request_drafted(&app, 1).await;
-    app.slow_inserts_into("address_changes").await;
-    let (a, b) = tokio::join!(
-        app.approve(&app.lead, &first),
-        app.approve(&app.lead, &second)
-    );
-    let statuses = [a.0, b.0];
-    assert!(
-        statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
-        "one approval changes it, the other is refused: {a:?} {b:?}"
-    );
+    app.approve_both_at_once("address_changes", &first, &second)
+        .await;
     assert_eq!(ship_to(&app).await, (Some(NEW.into()), 1));
     app.stop().await;
 }
@@ -214,9 +216,8 @@ async fn the_reviewer_sees_the_address_on_file_beside_the_new_one_and_markup_in_
     unshipped_order(&app).await;
     let event = unique("ev");
     app.world
-        .publish(&[email(
+        .publish(&[from_customer(
             &event,
-            &unique("case"),
             1,
             "New address",
             "Please send order 100005 to my new address:\n\n<b>27 Harbour Road</b>\nLeith EH6 6LU <img src=x onerror=window.__xss=1>\n\nThanks",
@@ -253,5 +254,29 @@ async fn the_reviewer_sees_the_address_on_file_beside_the_new_one_and_markup_in_
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_asking_to_redirect_a_customers_order_gets_it_escalated_not_proposed() {
+    let app = ReviewApp::start(free_port(), &[]).await;
+    unshipped_order(&app).await;
+    let event = unique("ev");
+    // Someone who knows Ann's order number, writing from another mailbox.
+    app.world
+        .publish(&[email(
+            &event,
+            &unique("case"),
+            1,
+            "New address for my order",
+            "Please send order 100005 to my new address:\n\n27 Harbour Road\nLeith EH6 6LU\n\nThanks",
+        )])
+        .await;
+    let detail = app.queued(&event).await;
+    let draft = &detail["draft"];
+    assert_eq!(draft["route"], "escalate", "{draft}");
+    assert_eq!(draft["escalation"]["kind"], "sender_mismatch", "{draft}");
+    assert_eq!(draft["proposed_actions"], serde_json::json!([]), "{draft}");
+    assert_eq!(ship_to(&app).await, (Some(OLD.into()), 0));
     app.stop().await;
 }

@@ -13,6 +13,7 @@ mod learning;
 mod llm;
 mod orders;
 mod poison;
+mod returns;
 mod review;
 mod support;
 mod traces;

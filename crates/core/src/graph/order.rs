@@ -6,16 +6,21 @@
 
 use super::answer::evidence;
 use super::{unavailable, Findings, GraphError, Outcome, TriageGraph};
-use crate::action::{Action, ActionId, AddressChange, OrderCancellation, ProposedAction};
+use crate::action::{
+    Action, ActionId, AddressChange, OrderCancellation, ProposedAction, ReturnStart,
+};
 use crate::address::{asks_address_change, new_address, ShippingAddress};
 use crate::delivery::format_cents;
 use crate::draft::{EscalationKind, Observation, Route, Topic};
 use crate::email::InboundEmail;
-use crate::order::{asks_order_status, asks_to_cancel, OrderFacts, OrderRefusal, OrderStatus};
+use crate::order::{
+    asks_order_status, asks_to_cancel, asks_to_return, OrderFacts, OrderRefusal, OrderStatus,
+};
 use crate::ports::{Classified, Cognition, ShopData};
 use crate::scope::CustomerScope;
 use crate::tracking::find_numbers;
 use serde_json::json;
+use time::Date;
 
 /// What the knowledge base is asked when an order has shipped and cannot be cancelled.
 const RETURN_QUESTION: &str = "How do I start a return, and what is the return window?";
@@ -51,11 +56,16 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let orders = find_numbers(&text).orders;
         let cancel = asks_to_cancel(&text);
         let change_address = asks_address_change(&text);
-        if cancel && change_address {
+        let send_back = asks_to_return(&text);
+        let asked = [cancel, change_address, send_back]
+            .iter()
+            .filter(|asked| **asked)
+            .count();
+        if asked > 1 {
             // "Cancel it, or else send it to my office": which one is a person's to read.
             return;
         }
-        let change = cancel || change_address;
+        let change = asked == 1;
         // "Cancel 4471 but keep 4472": which to cancel is a person's to read.
         let transaction = classified.topic == Topic::TransactionInquiry;
         let route = if change && orders.len() == 1 && (transaction || !sure_no_flow) {
@@ -63,6 +73,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             outcome.topic_for_memory = Topic::TransactionInquiry;
             Route::Order
         } else if change
+            && !send_back
             && orders.is_empty()
             && sure_no_flow
             && classified.topic == Topic::TransactionInquiry
@@ -89,11 +100,14 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         &self,
         email: &InboundEmail,
         scope: CustomerScope,
+        today: Date,
     ) -> Result<Findings, GraphError> {
         let text = email.subject_and_text();
         let numbers = find_numbers(&text).orders;
         let request = if asks_address_change(&text) {
             OrderRequest::ChangeAddress(new_address(&email.body.readable))
+        } else if asks_to_return(&text) {
+            OrderRequest::Return
         } else {
             OrderRequest::Cancel
         };
@@ -107,6 +121,10 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 OrderRequest::ChangeAddress(_) => (
                     "to change an order's delivery address",
                     "the number of the order that should go to the new address",
+                ),
+                OrderRequest::Return => (
+                    "to return an order",
+                    "the number of the order you would like to return",
                 ),
             };
             findings.observations.push(Observation {
@@ -150,6 +168,11 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 OrderRequest::Cancel => self.assess_cancellation(order, &mut findings),
                 OrderRequest::ChangeAddress(to) => {
                     assess_address_change(order, to.as_ref(), &mut findings)
+                }
+                OrderRequest::Return => {
+                    // A redraft opens the return under the first draft's code.
+                    let first = email.redraft_of.as_ref().unwrap_or(&email.event_id);
+                    self.assess_return(order, today, &first.to_string(), &mut findings)
                 }
             }
         }
@@ -223,6 +246,85 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         }
     }
 
+    /// A request to send a delivered order back, against the return window: within it, a
+    /// `start_return` action with the code the reply gives; outside it, or before the
+    /// order arrived, the reply says why. The returns page is cited either way.
+    fn assess_return(
+        &self,
+        order: &OrderFacts,
+        today: Date,
+        event_id: &str,
+        findings: &mut Findings,
+    ) {
+        let window = self.settings.policy.return_window_days;
+        let verdict = order.may_return(today, window);
+        let standing = match &verdict {
+            Ok(last_day) => {
+                format!("it can be returned until {last_day}, {window} days after delivery")
+            }
+            Err(refusal) => format!("{refusal}; returns start within {window} days of delivery"),
+        };
+        findings
+            .observations
+            .push(order_observation(order, &standing));
+        match verdict {
+            Ok(last_day) => {
+                let id = ActionId::nth(findings.actions.len() + 1);
+                let code = return_code(order.order_id, event_id);
+                let delivered_on = last_day - time::Duration::days(window);
+                findings.facts.push(format!(
+                    "We have opened a return for your order {}, within its return window (which ends on {last_day}): your return code is {code}; please write it on the parcel.",
+                    order.order_number
+                ));
+                let reason = format!(
+                    "delivered on {delivered_on}; the {window}-day return window ends on {last_day}"
+                );
+                findings.observations.push(Observation {
+                    source: "policy".to_owned(),
+                    text: format!(
+                        "Open a return of order {} with the code {code} ({reason}).",
+                        order.order_number
+                    ),
+                    data: json!({"action": id, "code": code, "last_day": last_day.to_string()}),
+                });
+                findings.actions.push(ProposedAction {
+                    id,
+                    action: Action::StartReturn(ReturnStart {
+                        order_id: order.order_id,
+                        order_number: order.order_number.clone(),
+                        code,
+                        delivered_on,
+                        last_day,
+                        order_total_cents: order.total_cents,
+                        reason,
+                    }),
+                });
+            }
+            Err(OrderRefusal::NotDelivered(_)) => findings.facts.push(format!(
+                "Your order {} has not been delivered in full yet; once it has, you can return it within {window} days.",
+                order.order_number
+            )),
+            Err(OrderRefusal::ReturnWindowClosed {
+                delivered_on,
+                last_day,
+                ..
+            }) => findings.facts.push(format!(
+                "Your order {} was delivered on {delivered_on}, and its return window closed on {last_day}, so we cannot open a return for it.",
+                order.order_number
+            )),
+            Err(OrderRefusal::AlreadyReturned { code, .. }) => findings.facts.push(format!(
+                "A return of your order {} is already open, with the return code {code}.",
+                order.order_number
+            )),
+            Err(_) if order.status == OrderStatus::Cancelled => findings.facts.push(format!(
+                "Your order {} was cancelled, so there is nothing to return.",
+                order.order_number
+            )),
+            Err(_) => {}
+        }
+        self.cite_return_path(findings);
+    }
+
     /// The knowledge base's best passage on returns, cited as the way back for a shipped
     /// order when it scores as high as an answer must. No lead over the next passage is
     /// asked for: the question is ours, not the customer's, so there is no reading of it
@@ -259,9 +361,28 @@ fn unshipped_reason(order: &OrderFacts) -> String {
     )
 }
 
+/// The code of the return opened for `order_id` by the email `event_id`: the same email
+/// always gets the same code (a redraft tells the customer what the first draft told
+/// them), without look-alike characters. Not a secret: it is written on the parcel.
+fn return_code(order_id: i64, event_id: &str) -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    // FNV-1a, 64 bits: stable across builds and platforms, unlike the std hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{order_id}/{event_id}").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let code: String = (0..8)
+        .map(|i| ALPHABET[((hash >> (i * 5)) & 31) as usize] as char)
+        .collect();
+    format!("RET-{code}")
+}
+
 /// What the customer asks of one order.
 enum OrderRequest {
     Cancel,
+    /// Send it back.
+    Return,
     /// Another delivery address, and the one the email gives (if it gives one).
     ChangeAddress(Option<ShippingAddress>),
 }

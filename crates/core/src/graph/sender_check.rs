@@ -1,6 +1,7 @@
 //! The sender check applied to a run's outcome (see [`crate::sender`]).
 
 use super::Outcome;
+use crate::action::Action;
 use crate::draft::{Escalation, EscalationKind, Route};
 use crate::sender::{SenderCheck, SenderMismatch};
 
@@ -24,8 +25,17 @@ impl Outcome {
     /// [`SenderCheck::Refuse`] also withdraws any reply and actions and escalates it (the
     /// review queue gives it to leads only), so nothing about the customer's account goes
     /// to that sender unless a lead writes it. Mail that needs no reply is left as it is.
+    ///
+    /// Whatever the setting, a stranger does not get an order sent somewhere else: a draft
+    /// that would change a delivery address for a sender who is not the customer is
+    /// handled the same way (nothing in a `From` header is authenticated, and the reply
+    /// telling of the change would go to the stranger, not to the customer).
     pub(super) fn apply_sender_check(&mut self, mismatch: SenderMismatch, check: SenderCheck) {
-        if check == SenderCheck::Refuse && self.route != Route::NoReply {
+        let redirects_goods = self
+            .actions
+            .iter()
+            .any(|a| matches!(a.action, Action::UpdateShippingAddress(_)));
+        if (check == SenderCheck::Refuse || redirects_goods) && self.route != Route::NoReply {
             let also = self
                 .escalation
                 .as_ref()

@@ -270,3 +270,79 @@ fn an_address_change_counts_the_orders_value_against_a_reviewers_limit() {
         .is_err());
     assert!(policy.may_approve(review::Role::Lead, &actions).is_ok());
 }
+
+#[test]
+fn a_sender_who_is_not_the_customer_gets_no_address_change_whatever_the_setting() {
+    let mut unshipped = order("4471", &[DeliveryStatus::Processing]);
+    unshipped.ship_to = Some(ShippingAddress::on_file("14 Elm Street\nLeeds LS1 4AB"));
+    let mut shop = shop_with(unshipped);
+    // The email comes from dana@example.com; the customer on file is someone else.
+    shop.address_on_file = Some("owner@example.com".into());
+    let draft = run_in(
+        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
+        shop,
+        MOVED,
+    )
+    .draft;
+    assert_eq!(draft.route, Route::Escalate);
+    assert!(draft.proposed_actions.is_empty() && draft.reply.is_none());
+    assert_eq!(
+        draft.escalation.map(|e| e.kind),
+        Some(EscalationKind::SenderMismatch)
+    );
+}
+
+#[test]
+fn what_is_not_a_delivery_address_is_not_taken_for_one() {
+    // A name over a telephone number is a signature.
+    assert_eq!(
+        new_address("Please send order 4471 to my office instead.\n\nAna Lopez\n+34 600 123 456"),
+        None
+    );
+    assert!(!asks_address_change(
+        "Where is order 4471? I look forward to hearing from you.\n\nKind regards\nAna Lopez\n+34 600 123 456"
+    ));
+    for not_delivery in [
+        "Order 4471: the billing address should be: ACME GmbH, Hauptstr. 5, 10115 Berlin",
+        "I changed my email address to ana@example.com, order 4471.",
+        "Please send the invoice for order 4471 to my new address: 5 Quay St, Cork",
+    ] {
+        assert!(!asks_address_change(not_delivery), "{not_delivery:?}");
+    }
+    // A street that begins like a sign-off is still a street.
+    assert_eq!(
+        new_address("My new address is:\nBestwood Road 4\nNottingham NG6 8TA")
+            .map(|a| a.one_line()),
+        Some("Bestwood Road 4, Nottingham NG6 8TA".to_owned())
+    );
+}
+
+#[test]
+fn text_whose_lower_case_changes_length_is_read_without_panicking() {
+    // "İ" lowercases to two characters, "ẞ" to a shorter one: offsets must still hold.
+    let text = "İ need it shipped to\u{a0}HAUPTSTRAẞE 5, 10115 BERLIN İİ? 🎉";
+    let _ = asks_address_change(text);
+    let found = new_address(text).map(|a| a.one_line());
+    assert_eq!(found.as_deref(), Some("HAUPTSTRAẞE 5, 10115 BERLIN İİ"));
+    assert_eq!(
+        new_address("New address: Atatürk Cd. 12, İstanbul 34000").map(|a| a.one_line()),
+        Some("Atatürk Cd. 12, İstanbul 34000".to_owned()),
+        "the address keeps the customer's letters"
+    );
+}
+
+#[test]
+fn an_address_on_file_reads_back_as_written_and_compares_word_by_word() {
+    // Seven parts on one line and no digit at all: the shop's data, not judged.
+    let stored =
+        "\"Tomás Silva, Flat 3, 27 Harbour Rd, Leith, Edinburgh, EH6 6LU, United Kingdom\"";
+    let address: ShippingAddress = serde_json::from_str(stored).expect("reads back");
+    assert_eq!(address.lines().count(), 7);
+    let rural: ShippingAddress =
+        serde_json::from_str("\"Ballyvourney, Co. Cork, Ireland\"").expect("reads back");
+    assert_eq!(rural.lines().count(), 3);
+    let one = ShippingAddress::on_file("Flat 1, 23 Harbour Rd");
+    let other = ShippingAddress::on_file("Flat 12, 3 Harbour Rd");
+    assert!(!one.same_place(&other), "a house-number fix is a change");
+    assert!(ShippingAddress::parse("27 Harbour Road\u{202E}\nLeith EH6 6LU").is_err());
+}

@@ -74,7 +74,7 @@ pub(crate) struct Shop {
     pub(crate) orders: Vec<(i64, OrderFacts)>,
     pub(crate) products: Vec<ProductCandidate>,
     memory: CaseMemory,
-    address_on_file: Option<String>,
+    pub(crate) address_on_file: Option<String>,
     /// The recall fails for good (a corrupt row).
     recall_fails: bool,
 }

@@ -9,5 +9,6 @@ mod memory;
 mod order;
 mod policy;
 mod products;
+mod returns;
 mod review;
 mod tracking;

@@ -19,6 +19,7 @@ pub(crate) fn order(number: &str, statuses: &[DeliveryStatus]) -> OrderFacts {
         total_cents: 12_950,
         status: OrderStatus::Placed,
         ship_to: None,
+        return_code: None,
         deliveries: statuses
             .iter()
             .enumerate()

@@ -76,6 +76,15 @@ pub enum ActionToRun {
         amount_cents: i64,
         reason: String,
     },
+    StartReturn {
+        action_id: ActionId,
+        order_id: i64,
+        code: String,
+        /// The last day the draft told the customer; the return is refused if the window
+        /// has moved since.
+        last_day: Date,
+        reason: String,
+    },
     UpdateShippingAddress {
         action_id: ActionId,
         order_id: i64,
@@ -101,7 +110,9 @@ impl ActionToRun {
             } => PolicyAction::IssueCoupon {
                 valid_days: (*expires_on - *issued_on).whole_days(),
             },
-            Self::CancelOrder { .. } | Self::UpdateShippingAddress { .. } => return None,
+            Self::CancelOrder { .. }
+            | Self::UpdateShippingAddress { .. }
+            | Self::StartReturn { .. } => return None,
         })
     }
 
@@ -111,16 +122,18 @@ impl ActionToRun {
             Self::Refund { delivery_id, .. } | Self::Coupon { delivery_id, .. } => {
                 Some(*delivery_id)
             }
-            Self::CancelOrder { .. } | Self::UpdateShippingAddress { .. } => None,
+            Self::CancelOrder { .. }
+            | Self::UpdateShippingAddress { .. }
+            | Self::StartReturn { .. } => None,
         }
     }
 
     /// The order the action changes, if it acts on a whole order.
     fn order_id(&self) -> Option<i64> {
         match self {
-            Self::CancelOrder { order_id, .. } | Self::UpdateShippingAddress { order_id, .. } => {
-                Some(*order_id)
-            }
+            Self::CancelOrder { order_id, .. }
+            | Self::UpdateShippingAddress { order_id, .. }
+            | Self::StartReturn { order_id, .. } => Some(*order_id),
             Self::Refund { .. } | Self::Coupon { .. } => None,
         }
     }
@@ -130,7 +143,8 @@ impl ActionToRun {
             Self::Refund { action_id, .. }
             | Self::Coupon { action_id, .. }
             | Self::CancelOrder { action_id, .. }
-            | Self::UpdateShippingAddress { action_id, .. } => action_id,
+            | Self::UpdateShippingAddress { action_id, .. }
+            | Self::StartReturn { action_id, .. } => action_id,
         }
     }
 }
@@ -644,6 +658,11 @@ impl PendingDecision {
                 ActionToRun::UpdateShippingAddress { from, .. } => {
                     order.recheck_address_change(from.as_ref())
                 }
+                ActionToRun::StartReturn { last_day, .. } => order.recheck_return(
+                    approval.today,
+                    approval.policy.return_window_days,
+                    *last_day,
+                ),
                 ActionToRun::Refund { .. } | ActionToRun::Coupon { .. } => Ok(()),
             };
             if let Err(refusal) = verdict {
@@ -655,6 +674,44 @@ impl PendingDecision {
 
     async fn run_action(&mut self, action: &ActionToRun) -> Result<ActionRun> {
         match action {
+            ActionToRun::StartReturn {
+                action_id,
+                order_id,
+                code,
+                last_day,
+                reason,
+            } => {
+                // Locked and rechecked; one return per order (UNIQUE), so a second
+                // approval of the same return inserts nothing and is refused.
+                let row = sqlx::query(
+                    "INSERT INTO returns (customer_id, order_id, code, last_day, reason, draft_id)
+                     SELECT o.customer_id, o.order_id, $3, $4, $5, $6 FROM orders o
+                     WHERE o.order_id = $2 AND o.customer_id = $1 AND o.status = 'placed'
+                     ON CONFLICT DO NOTHING
+                     RETURNING return_id, (SELECT order_number FROM orders WHERE order_id = $2) AS order_number",
+                )
+                .bind(self.customer_id)
+                .bind(order_id)
+                .bind(code)
+                .bind(last_day)
+                .bind(reason)
+                .bind(self.draft_id.as_uuid())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                match row {
+                    Some(row) => Ok(ActionRun::Done(ActionResult::StartReturn {
+                        action_id: action_id.clone(),
+                        return_id: row.try_get("return_id")?,
+                        order_id: *order_id,
+                        order_number: row.try_get("order_number")?,
+                        code: code.clone(),
+                        last_day: last_day.to_string(),
+                    })),
+                    None => Ok(ActionRun::Refused(ActionRefused::Order(
+                        OrderRefusal::Changed(*order_id),
+                    ))),
+                }
+            }
             ActionToRun::UpdateShippingAddress {
                 action_id,
                 order_id,

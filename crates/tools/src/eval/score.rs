@@ -129,6 +129,7 @@ pub fn got(run: &CaseRun) -> Got {
                 (Some(cancel.order_number.clone()), Some(cancel.amount_cents))
             }
             Action::UpdateShippingAddress(change) => (Some(change.order_number.clone()), None),
+            Action::StartReturn(start) => (Some(start.order_number.clone()), None),
         };
         got.actions.insert(ExpectedAction {
             kind: proposed.action.kind().to_owned(),

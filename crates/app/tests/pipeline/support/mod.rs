@@ -510,7 +510,8 @@ pub fn refund_cents(proposed: &deskhand_core::ProposedAction) -> Option<i64> {
         deskhand_core::Action::RefundDeliveryFee(refund) => Some(refund.amount_cents),
         deskhand_core::Action::IssueCoupon(_)
         | deskhand_core::Action::CancelOrder(_)
-        | deskhand_core::Action::UpdateShippingAddress(_) => None,
+        | deskhand_core::Action::UpdateShippingAddress(_)
+        | deskhand_core::Action::StartReturn(_) => None,
     }
 }
 

@@ -195,6 +195,28 @@ impl ReviewApp {
 
     /// Approves the draft `detail` shows as drafted, at the version shown, with a fresh
     /// idempotency key.
+    /// A lead approves `first` and `second` at the same moment, with `table`'s inserts
+    /// slowed so that the two overlap; asserts that one was approved and the other
+    /// refused (409), and returns both answers.
+    pub async fn approve_both_at_once(
+        &self,
+        table: &str,
+        first: &Value,
+        second: &Value,
+    ) -> [(StatusCode, Value); 2] {
+        self.slow_inserts_into(table).await;
+        let (a, b) = tokio::join!(
+            self.approve(&self.lead, first),
+            self.approve(&self.lead, second)
+        );
+        let statuses = [a.0, b.0];
+        assert!(
+            statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
+            "one approval goes through, the other is refused: {a:?} {b:?}"
+        );
+        [a, b]
+    }
+
     pub async fn approve(&self, token: &str, detail: &Value) -> (StatusCode, Value) {
         let body = json!({"version": version(detail)});
         let (status, body, _) = self
