@@ -135,6 +135,15 @@ fn is_invisible_format(c: char) -> bool {
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{2069}'
             | '\u{FEFF}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
     )
 }
 
@@ -295,8 +304,12 @@ fn redirect_ends(line: &str) -> impl Iterator<Item = usize> + '_ {
 pub fn new_address(text: &str) -> Option<ShippingAddress> {
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        // Folded, not lowercased: offsets found in it are offsets in the line.
-        let lower = fold(line);
+        // Folded, not lowercased: offsets found in it are offsets in the line. A billing
+        // or email address is blanked (same length) so that its "address is" cues nothing.
+        let mut lower = fold(line);
+        for other in OTHER_ADDRESSES {
+            lower = lower.replace(other, &" ".repeat(other.len()));
+        }
         let Some(cue_end) = cue_end(&lower) else {
             continue;
         };
@@ -380,7 +393,12 @@ fn block_after(lines: &[&str]) -> Option<ShippingAddress> {
             let lower = line.to_lowercase();
             !line.is_empty()
                 && line.split_whitespace().count() <= 8
-                && !line.contains(['?', ':'])
+                && !line.contains(['?', ':', '@'])
+                && !lower.contains("www.")
+                && !lower.contains("http")
+                && !["tel", "phone", "mobile", "mob", "cell", "fax"]
+                    .iter()
+                    .any(|label| starts_with_word(&lower, label))
                 && whole_phrase_at(&lower, "order").next().is_none()
                 && !SIGN_OFFS.iter().any(|s| starts_with_word(&lower, s))
         })
@@ -481,6 +499,12 @@ const OTHER_ADDRESSES: &[&str] = &[
     "adresse mail",
     "dirección de facturación",
     "dirección de correo",
+    "adresse email",
+    "e-mail adresse",
+    "email-adresse",
+    "email adresse",
+    "dirección de email",
+    "dirección de e-mail",
 ];
 
 /// Words that make "send it to" about a document or money, not the goods: "send the

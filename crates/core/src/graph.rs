@@ -482,7 +482,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             Route::Order => {
                 let started = Instant::now();
                 let findings = self
-                    .order_flow(email, scope, ctx.today)
+                    // A return counts from the day the customer asked, not the day
+                    // a backed-up worker read it.
+                    .order_flow(email, scope, ctx.today.min(email.received_at.date()))
                     .instrument(node_span("order_lookup"))
                     .await?;
                 recorder.node(

@@ -138,7 +138,9 @@ impl OrderFacts {
         let Some(last_delivered) = delivered.and_then(|days| days.into_iter().max()) else {
             return Err(OrderRefusal::NotDelivered(self.order_number.clone()));
         };
-        let last_day = last_delivered + time::Duration::days(window_days);
+        let last_day = last_delivered
+            .checked_add(time::Duration::days(window_days))
+            .unwrap_or(Date::MAX);
         if today > last_day {
             return Err(OrderRefusal::ReturnWindowClosed {
                 order_number: self.order_number.clone(),
@@ -246,8 +248,9 @@ pub fn asks_to_cancel(text: &str) -> bool {
         });
         // "cancel my return", "cancel the socks from 4471": something else than the
         // whole order ("cancel it and refund me" is the order).
-        // "call off that return": the object may come a word later than "cancel".
-        let after = &words[i + 1..words.len().min(i + 4)];
+        // After "call off", its object ("call off that return").
+        let from = if *word == "call" { i + 2 } else { i + 1 };
+        let after = &words[from.min(words.len())..words.len().min(from + 2)];
         let something_else = after.iter().any(|w| NOT_THE_ORDER.contains(w));
         request && !negated && !about_the_past && !something_else
     })
@@ -263,18 +266,40 @@ pub fn asks_to_return(text: &str) -> bool {
     if RETURNED_ALREADY.iter().any(|p| lower.contains(p)) {
         return false;
     }
-    if RETURN_REQUESTS.iter().any(|p| lower.contains(p)) {
+    let negated_at = |at: usize| {
+        lower[..at]
+            .split_whitespace()
+            .rev()
+            .take(3)
+            .any(|w| NEGATIONS.contains(&w))
+    };
+    // "I don't want to return them, send a replacement".
+    let asked = RETURN_REQUESTS
+        .iter()
+        .any(|p| lower.match_indices(p).any(|(at, _)| !negated_at(at)));
+    if asked {
         return true;
     }
     // "Can I still return order 4471?", "I'd really like to return them": the verb after
-    // a word of asking or wanting, a few words back.
+    // a word of asking or wanting, a few words back; not "return my call", "return to
+    // London", "in return".
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
         .filter(|w| !w.is_empty())
         .collect();
     words.iter().enumerate().any(|(i, word)| {
+        let before = &words[i.saturating_sub(3)..i];
+        // The object, past a determiner ("return my call", "return the money").
+        let next = words[i + 1..]
+            .iter()
+            .copied()
+            .find(|w| !matches!(*w, "my" | "your" | "our" | "the" | "his" | "her" | "their"))
+            .unwrap_or_default();
         *word == "return"
-            && words[i.saturating_sub(3)..i].iter().any(|w| {
+            && !NOT_GOODS_AFTER_RETURN.contains(&next)
+            && before.last() != Some(&"in")
+            && !before.iter().any(|w| NEGATIONS.contains(w))
+            && before.iter().any(|w| {
                 matches!(
                     *w,
                     "can" | "could" | "may" | "i'd" | "want" | "like" | "wish" | "need" | "please"
@@ -282,6 +307,13 @@ pub fn asks_to_return(text: &str) -> bool {
             })
     })
 }
+
+/// Words after "return" that make it about something else than goods: a call, money, a
+/// journey.
+const NOT_GOODS_AFTER_RETURN: &[&str] = &[
+    "call", "calls", "money", "payment", "deposit", "to", "home", "from", "trip", "flight",
+    "policy", "window",
+];
 
 const RETURN_REQUESTS: &[&str] = &[
     "return label",
@@ -291,7 +323,6 @@ const RETURN_REQUESTS: &[&str] = &[
     "like to return",
     "want to return",
     "wish to return",
-    "need to return",
     "can i return",
     "could i return",
     "may i return",
@@ -308,9 +339,15 @@ const RETURN_REQUESTS: &[&str] = &[
     "zurückschicken",
     "zurücksenden",
     "retourner",
-    "renvoyer",
+    "renvoyer le colis",
+    "renvoyer la commande",
+    "renvoyer les chaussures",
     "étiquette de retour",
-    "devolver",
+    "devolver el pedido",
+    "devolver los",
+    "devolver las",
+    "devolverlos",
+    "devolverlas",
     "etiqueta de devolución",
 ];
 

@@ -739,6 +739,12 @@ fn action_to_run(proposed: &ProposedAction, today: time::Date) -> Result<ActionT
         Action::UpdateShippingAddress(change) if change.order_total_cents < 0 => {
             Err(out_of_bounds("order_total_cents"))
         }
+        // Judged again: a draft stored before the address rules tightened is held to them.
+        Action::UpdateShippingAddress(change)
+            if deskhand_core::address::ShippingAddress::parse(change.to.as_str()).is_err() =>
+        {
+            Err(out_of_bounds("to"))
+        }
         Action::StartReturn(start) => Ok(ActionToRun::StartReturn {
             action_id: proposed.id.clone(),
             order_id: start.order_id,

@@ -25,15 +25,16 @@ async fn delivered_order(app: &ReviewApp) {
 /// A request to return order 100007, in a case of its own; waits for its draft.
 async fn return_request_drafted(app: &ReviewApp) -> Value {
     let event = unique("ev");
-    app.world
-        .publish(&[email(
-            &event,
-            &unique("case"),
-            1,
-            "Return",
-            "Hi, the shoes from order 100007 are too small. I'd like to return them please. Ann",
-        )])
-        .await;
+    let mut mail = email(
+        &event,
+        &unique("case"),
+        1,
+        "Return",
+        "Hi, the shoes from order 100007 are too small. I'd like to return them please. Ann",
+    );
+    // From Ann's own address: a stranger gets no return opened on her order.
+    mail["email"]["from"] = serde_json::json!("Ann Lee <ann@example.com>");
+    app.world.publish(&[mail]).await;
     app.queued(&event).await
 }
 

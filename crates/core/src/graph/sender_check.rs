@@ -26,15 +26,18 @@ impl Outcome {
     /// review queue gives it to leads only), so nothing about the customer's account goes
     /// to that sender unless a lead writes it. Mail that needs no reply is left as it is.
     ///
-    /// Whatever the setting, a stranger does not get an order sent somewhere else: a draft
-    /// that would change a delivery address for a sender who is not the customer is
-    /// handled the same way (nothing in a `From` header is authenticated, and the reply
+    /// Whatever the setting, a stranger does not get an order sent somewhere else or a
+    /// return opened on it: a draft that would change a delivery address or start a
+    /// return for a sender who is not the customer is handled the same way (nothing in a `From` header is authenticated, and the reply
     /// telling of the change would go to the stranger, not to the customer).
     pub(super) fn apply_sender_check(&mut self, mismatch: SenderMismatch, check: SenderCheck) {
-        let redirects_goods = self
-            .actions
-            .iter()
-            .any(|a| matches!(a.action, Action::UpdateShippingAddress(_)));
+        // A return's reply gives its code and the order's delivery facts.
+        let redirects_goods = self.actions.iter().any(|a| {
+            matches!(
+                a.action,
+                Action::UpdateShippingAddress(_) | Action::StartReturn(_)
+            )
+        });
         if (check == SenderCheck::Refuse || redirects_goods) && self.route != Route::NoReply {
             let also = self
                 .escalation

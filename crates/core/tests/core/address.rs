@@ -315,6 +315,23 @@ fn what_is_not_a_delivery_address_is_not_taken_for_one() {
             .map(|a| a.one_line()),
         Some("Bestwood Road 4, Nottingham NG6 8TA".to_owned())
     );
+    // A signature's contact lines are no address; a street named like one still is.
+    assert_eq!(
+        new_address("Please send order 4471 to my office instead:\n\nAna Lopez\nTel 07700 900123\nana99@example.com"),
+        None
+    );
+    assert_eq!(
+        new_address("My new address is:\nTelford Road 5\nLeeds LS2 9JT").map(|a| a.one_line()),
+        Some("Telford Road 5, Leeds LS2 9JT".to_owned())
+    );
+    // A billing address given first is not the new delivery address.
+    assert_eq!(
+        new_address("My billing address is 3 Orchard Close, Bristol BS41 9AA.\nPlease deliver order 4471 to: 8 Kiln Lane, Leeds LS1 2AB").map(|a| a.one_line()),
+        Some("8 Kiln Lane, Leeds LS1 2AB".to_owned())
+    );
+    assert!(!asks_address_change(
+        "Je voudrais changer mon adresse email pour la commande 4471."
+    ));
 }
 
 #[test]

@@ -87,6 +87,10 @@ fn a_request_to_send_an_order_back_is_told_apart_from_a_return_already_sent() {
         "I sent them back on Monday, has it arrived?",
         "What is your returns policy?",
         "Could you call off that return? I'm keeping them after all.",
+        "I don't want to return them, please send a replacement pair.",
+        "Please return my call about order 4471.",
+        "I need to return to London on Saturday, can 4471 arrive before?",
+        "¿Me pueden devolver el dinero del pedido 4471?",
         "Can you tell me what the return window is?",
         "I requested a return label last week, but please cancel the return: I'm keeping them.",
         "Where is order 4471?",
@@ -97,6 +101,13 @@ fn a_request_to_send_an_order_back_is_told_apart_from_a_return_already_sent() {
         !asks_to_cancel("Could you call off that return? I'm keeping them after all."),
         "calling off a return does not cancel the order"
     );
+    for cancels in [
+        "Please cancel it and refund me.",
+        "Cancel my order, refund please.",
+        "Please call off order 4471, I changed my mind.",
+    ] {
+        assert!(asks_to_cancel(cancels), "{cancels:?} still cancels");
+    }
 }
 
 fn return_request(order: OrderFacts, body: &str) -> Triage {
@@ -178,4 +189,23 @@ fn a_return_question_without_an_order_number_is_answered_from_the_returns_page()
     .draft;
     assert_ne!(draft.route, Route::Order, "no order to open a return on");
     assert!(draft.proposed_actions.is_empty());
+}
+
+#[test]
+fn a_sender_who_is_not_the_customer_gets_no_return_opened_on_their_order() {
+    let mut shop = shop_with(delivered(&[DeliveryStatus::Delivered]));
+    // The email comes from dana@example.com; the customer on file is someone else.
+    shop.address_on_file = Some("owner@example.com".into());
+    let draft = run_in(
+        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
+        shop,
+        TOO_SMALL,
+    )
+    .draft;
+    assert_eq!(draft.route, Route::Escalate);
+    assert!(draft.proposed_actions.is_empty() && draft.reply.is_none());
+    assert_eq!(
+        draft.escalation.map(|e| e.kind),
+        Some(EscalationKind::SenderMismatch)
+    );
 }

@@ -658,8 +658,10 @@ impl PendingDecision {
                 ActionToRun::UpdateShippingAddress { from, .. } => {
                     order.recheck_address_change(from.as_ref())
                 }
+                // The customer asked in time if the email came in time: a reviewer who
+                // approves after the window closed does not refuse it.
                 ActionToRun::StartReturn { last_day, .. } => order.recheck_return(
-                    approval.today,
+                    approval.today.min(self.email_received_at.date()),
                     approval.policy.return_window_days,
                     *last_day,
                 ),
@@ -681,13 +683,14 @@ impl PendingDecision {
                 last_day,
                 reason,
             } => {
-                // Locked and rechecked; one return per order (UNIQUE), so a second
-                // approval of the same return inserts nothing and is refused.
+                // Locked and rechecked; one return per order (UNIQUE): a second approval
+                // that waited on the lock may have read the order before the first
+                // committed its return, and inserts nothing here, so it is refused.
                 let row = sqlx::query(
                     "INSERT INTO returns (customer_id, order_id, code, last_day, reason, draft_id)
                      SELECT o.customer_id, o.order_id, $3, $4, $5, $6 FROM orders o
                      WHERE o.order_id = $2 AND o.customer_id = $1 AND o.status = 'placed'
-                     ON CONFLICT DO NOTHING
+                     ON CONFLICT (order_id) DO NOTHING
                      RETURNING return_id, (SELECT order_number FROM orders WHERE order_id = $2) AS order_number",
                 )
                 .bind(self.customer_id)
