@@ -266,14 +266,14 @@ pub fn asks_to_return(text: &str) -> bool {
     if RETURNED_ALREADY.iter().any(|p| lower.contains(p)) {
         return false;
     }
+    // "I don't want to return them", "not to have to send it back".
     let negated_at = |at: usize| {
         lower[..at]
             .split_whitespace()
             .rev()
-            .take(3)
+            .take(4)
             .any(|w| NEGATIONS.contains(&w))
     };
-    // "I don't want to return them, send a replacement".
     let asked = RETURN_REQUESTS
         .iter()
         .any(|p| lower.match_indices(p).any(|(at, _)| !negated_at(at)));

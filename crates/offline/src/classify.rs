@@ -252,11 +252,10 @@ const SEE_FIRST_FLOOR: &[(&str, &str)] = &[
     ("o meu banco", "chargeback or bank threat"),
     ("min bank", "chargeback or bank threat"),
     ("mój bank", "chargeback or bank threat"),
-    // Not "facebook" alone: "I saw your ad on Facebook" threatens no one.
+    // Not "facebook" alone ("I saw your ad on Facebook") nor "post it on" ("can you post
+    // it on Monday?"): they threaten no one.
     ("facebook group", "threat to go public"),
     ("post on facebook", "threat to go public"),
-    ("post it on", "threat to go public"),
-    ("post this on", "threat to go public"),
     ("social media", "threat to go public"),
     ("go public", "threat to go public"),
     ("warn other", "threat to go public"),

@@ -88,6 +88,7 @@ fn a_request_to_send_an_order_back_is_told_apart_from_a_return_already_sent() {
         "What is your returns policy?",
         "Could you call off that return? I'm keeping them after all.",
         "I don't want to return them, please send a replacement pair.",
+        "I want it cancelled before it ships, not to have to send it back.",
         "Please return my call about order 4471.",
         "I need to return to London on Saturday, can 4471 arrive before?",
         "¿Me pueden devolver el dinero del pedido 4471?",

@@ -110,6 +110,7 @@ fn repeated_asking_disputes_and_wrong_goods_are_seen_first_in_the_customers_word
     for text in [
         "Es la tercera vez que les compro y siempre llega todo perfecto.",
         "I saw your ad on Facebook, do you ship to Ireland?",
+        "Could you post it on Monday instead of Friday?",
         "Sorted it with PayPal myself, thanks.",
         "My last pair from another shop fell apart after four months.",
         "Guten Tag, sind die Größen 41, 42 und 44 sofort lieferbar?",
