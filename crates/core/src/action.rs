@@ -92,6 +92,16 @@ impl Action {
         }
     }
 
+    /// Whether only the customer themselves may ask for it: an order sent somewhere else
+    /// or a return opened (its reply gives the code and the order's delivery facts) must
+    /// not be had by someone who merely knows an order number.
+    pub fn for_the_customer_only(&self) -> bool {
+        match self {
+            Self::UpdateShippingAddress(_) | Self::StartReturn(_) => true,
+            Self::RefundDeliveryFee(_) | Self::IssueCoupon(_) | Self::CancelOrder(_) => false,
+        }
+    }
+
     /// The delivery the action is about; `None` for an action on a whole order.
     pub fn delivery_id(&self) -> Option<i64> {
         match self {

@@ -54,18 +54,14 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         let sure_no_flow = reason == Some(EscalationKind::NeedsPerson);
         let text = email.subject_and_text();
         let orders = find_numbers(&text).orders;
-        let cancel = asks_to_cancel(&text);
-        let change_address = asks_address_change(&text);
-        let send_back = asks_to_return(&text);
-        let asked = [cancel, change_address, send_back]
-            .iter()
-            .filter(|asked| **asked)
-            .count();
-        if asked > 1 {
+        let request = match OrderRequest::read(email) {
             // "Cancel it, or else send it to my office": which one is a person's to read.
-            return;
-        }
-        let change = asked == 1;
+            Asked::Several => return,
+            Asked::Nothing => None,
+            Asked::One(request) => Some(request),
+        };
+        let change = request.is_some();
+        let send_back = matches!(request, Some(OrderRequest::Return));
         // "Cancel 4471 but keep 4472": which to cancel is a person's to read.
         let transaction = classified.topic == Topic::TransactionInquiry;
         let route = if change && orders.len() == 1 && (transaction || !sure_no_flow) {
@@ -73,6 +69,7 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
             outcome.topic_for_memory = Topic::TransactionInquiry;
             Route::Order
         } else if change
+            // "How do I return these?" without a number is a policy question.
             && !send_back
             && orders.is_empty()
             && sure_no_flow
@@ -102,14 +99,11 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
         scope: CustomerScope,
         today: Date,
     ) -> Result<Findings, GraphError> {
-        let text = email.subject_and_text();
-        let numbers = find_numbers(&text).orders;
-        let request = if asks_address_change(&text) {
-            OrderRequest::ChangeAddress(new_address(&email.body.readable))
-        } else if asks_to_return(&text) {
-            OrderRequest::Return
-        } else {
-            OrderRequest::Cancel
+        let numbers = find_numbers(&email.subject_and_text()).orders;
+        // The route sent only an email asking one thing of an order here.
+        let request = match OrderRequest::read(email) {
+            Asked::One(request) => request,
+            Asked::Nothing | Asked::Several => OrderRequest::Cancel,
         };
         let mut findings = Findings::default();
         if numbers.is_empty() {
@@ -385,6 +379,36 @@ enum OrderRequest {
     Return,
     /// Another delivery address, and the one the email gives (if it gives one).
     ChangeAddress(Option<ShippingAddress>),
+}
+
+/// How many things an email asks of an order.
+enum Asked {
+    Nothing,
+    One(OrderRequest),
+    Several,
+}
+
+impl OrderRequest {
+    /// What the email asks of an order: one definition for the route that sends it to
+    /// the order flow and for the flow itself.
+    fn read(email: &InboundEmail) -> Asked {
+        let text = email.subject_and_text();
+        let mut asked = Vec::new();
+        if asks_to_cancel(&text) {
+            asked.push(Self::Cancel);
+        }
+        if asks_to_return(&text) {
+            asked.push(Self::Return);
+        }
+        if asks_address_change(&text) {
+            asked.push(Self::ChangeAddress(new_address(&email.body.readable)));
+        }
+        match asked.len() {
+            0 => Asked::Nothing,
+            1 => Asked::One(asked.remove(0)),
+            _ => Asked::Several,
+        }
+    }
 }
 
 /// The order as the reviewer needs to see it: number, date, total, where it stands.

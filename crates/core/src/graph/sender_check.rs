@@ -1,7 +1,6 @@
 //! The sender check applied to a run's outcome (see [`crate::sender`]).
 
 use super::Outcome;
-use crate::action::Action;
 use crate::draft::{Escalation, EscalationKind, Route};
 use crate::sender::{SenderCheck, SenderMismatch};
 
@@ -31,14 +30,11 @@ impl Outcome {
     /// return for a sender who is not the customer is handled the same way (nothing in a `From` header is authenticated, and the reply
     /// telling of the change would go to the stranger, not to the customer).
     pub(super) fn apply_sender_check(&mut self, mismatch: SenderMismatch, check: SenderCheck) {
-        // A return's reply gives its code and the order's delivery facts.
-        let redirects_goods = self.actions.iter().any(|a| {
-            matches!(
-                a.action,
-                Action::UpdateShippingAddress(_) | Action::StartReturn(_)
-            )
-        });
-        if (check == SenderCheck::Refuse || redirects_goods) && self.route != Route::NoReply {
+        let customer_only = self
+            .actions
+            .iter()
+            .any(|a| a.action.for_the_customer_only());
+        if (check == SenderCheck::Refuse || customer_only) && self.route != Route::NoReply {
             let also = self
                 .escalation
                 .as_ref()

@@ -4,7 +4,7 @@
 
 use crate::graph::{classified, engine};
 use crate::knowledge::run_in;
-use crate::order::{order, shop_with};
+use crate::order::{assert_a_stranger_is_left_to_a_lead, order, shop_with};
 use deskhand_core::address::{asks_address_change, new_address, ShippingAddress};
 use deskhand_core::delivery::DeliveryStatus;
 use deskhand_core::order::OrderRefusal;
@@ -275,21 +275,7 @@ fn an_address_change_counts_the_orders_value_against_a_reviewers_limit() {
 fn a_sender_who_is_not_the_customer_gets_no_address_change_whatever_the_setting() {
     let mut unshipped = order("4471", &[DeliveryStatus::Processing]);
     unshipped.ship_to = Some(ShippingAddress::on_file("14 Elm Street\nLeeds LS1 4AB"));
-    let mut shop = shop_with(unshipped);
-    // The email comes from dana@example.com; the customer on file is someone else.
-    shop.address_on_file = Some("owner@example.com".into());
-    let draft = run_in(
-        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
-        shop,
-        MOVED,
-    )
-    .draft;
-    assert_eq!(draft.route, Route::Escalate);
-    assert!(draft.proposed_actions.is_empty() && draft.reply.is_none());
-    assert_eq!(
-        draft.escalation.map(|e| e.kind),
-        Some(EscalationKind::SenderMismatch)
-    );
+    assert_a_stranger_is_left_to_a_lead(unshipped, MOVED);
 }
 
 #[test]

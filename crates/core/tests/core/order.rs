@@ -138,6 +138,26 @@ pub(crate) fn shop_with(order: OrderFacts) -> Shop {
     shop
 }
 
+/// `body` about `order`, from an address that is not the customer's on file: the draft
+/// must leave everything to a lead (no reply, no action, escalated as a sender mismatch).
+pub(crate) fn assert_a_stranger_is_left_to_a_lead(order: OrderFacts, body: &str) {
+    let mut shop = shop_with(order);
+    // The email comes from dana@example.com; the customer on file is someone else.
+    shop.address_on_file = Some("owner@example.com".into());
+    let draft = run_in(
+        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
+        shop,
+        body,
+    )
+    .draft;
+    assert_eq!(draft.route, Route::Escalate);
+    assert!(draft.proposed_actions.is_empty() && draft.reply.is_none());
+    assert_eq!(
+        draft.escalation.map(|e| e.kind),
+        Some(EscalationKind::SenderMismatch)
+    );
+}
+
 fn cancel_request(shop: Shop, body: &str) -> Triage {
     run_in(
         engine(classified(Topic::TransactionInquiry, Urgency::Medium)),

@@ -3,7 +3,7 @@
 
 use crate::graph::{classified, engine};
 use crate::knowledge::run_in;
-use crate::order::{order, shop_with};
+use crate::order::{assert_a_stranger_is_left_to_a_lead, order, shop_with};
 use deskhand_core::delivery::DeliveryStatus;
 use deskhand_core::order::{asks_to_cancel, asks_to_return, OrderFacts, OrderRefusal, OrderStatus};
 use deskhand_core::*;
@@ -194,19 +194,5 @@ fn a_return_question_without_an_order_number_is_answered_from_the_returns_page()
 
 #[test]
 fn a_sender_who_is_not_the_customer_gets_no_return_opened_on_their_order() {
-    let mut shop = shop_with(delivered(&[DeliveryStatus::Delivered]));
-    // The email comes from dana@example.com; the customer on file is someone else.
-    shop.address_on_file = Some("owner@example.com".into());
-    let draft = run_in(
-        engine(classified(Topic::TransactionInquiry, Urgency::Medium)),
-        shop,
-        TOO_SMALL,
-    )
-    .draft;
-    assert_eq!(draft.route, Route::Escalate);
-    assert!(draft.proposed_actions.is_empty() && draft.reply.is_none());
-    assert_eq!(
-        draft.escalation.map(|e| e.kind),
-        Some(EscalationKind::SenderMismatch)
-    );
+    assert_a_stranger_is_left_to_a_lead(delivered(&[DeliveryStatus::Delivered]), TOO_SMALL);
 }
