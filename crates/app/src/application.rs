@@ -2,6 +2,7 @@
 //! consumer, review API and UI, SMTP relay), the outbox relay and the HTTP server from
 //! [`Settings`], and runs them under one cancellation token.
 
+use crate::dry_run::GraphDryRun;
 use crate::http_guard::{security_headers, BrokerCheck};
 use crate::review_intake::ReviewIntake;
 use crate::settings::Settings;
@@ -14,6 +15,7 @@ use axum::Router;
 use deskhand_core::review::ReviewPolicy;
 use deskhand_core::TriageGraph;
 use deskhand_db::{DatabaseSettings, Store};
+use deskhand_intake::{DryRun, IntakeSettings, IntakeState, RateLimit};
 use deskhand_kafka::{
     ClientSettings, ConsumerSettings, EventConsumer, ProducerSettings, Publisher,
 };
@@ -24,6 +26,7 @@ use deskhand_service::decide::{DecideSettings, Decisions};
 use deskhand_service::intake::Intake;
 use deskhand_service::mail::{self as mail_relay, MailRelayConfig};
 use deskhand_service::outbox::{self as relay, RelayConfig};
+use deskhand_service::reception::Reception;
 use deskhand_service::triage::{Redeliveries, Triage};
 use deskhand_service::Wakeups;
 use std::sync::Arc;
@@ -196,6 +199,7 @@ impl Application {
                         wakeups.clone(),
                     ),
                 )));
+                router = router.merge(intake_router(&settings, &self.store, &self.publisher)?);
             }
             let router = router.layer(axum::middleware::from_fn(security_headers));
             let token = shutdown.clone();
@@ -249,15 +253,7 @@ impl Application {
                     Ok(())
                 });
             }
-            let graph = TriageGraph::new(
-                engine,
-                self.store.clone(),
-                settings.agent.graph(
-                    settings.triage.reply_languages()?,
-                    settings.knowledge.graph(),
-                ),
-            )
-            .with_knowledge(settings.knowledge.open()?);
+            let graph = triage_graph(&settings, engine, self.store.clone())?;
             let handler = Arc::new(TriageHandler::new(
                 Triage::new(
                     graph,
@@ -360,6 +356,54 @@ impl Application {
 /// Undecodable drafts go here, apart from the inbound dead letters.
 fn review_dlq_topic(settings: &Settings) -> String {
     format!("{}.dlq", settings.topics.approval)
+}
+
+/// The triage graph as configured, on `engine` and `store` (the worker's, or a dry run's
+/// read-only one).
+pub fn triage_graph(
+    settings: &Settings,
+    engine: crate::engine::AnyEngine,
+    store: Store,
+) -> anyhow::Result<TriageGraph<crate::engine::AnyEngine, Store>> {
+    Ok(TriageGraph::new(
+        engine,
+        store,
+        settings.agent.graph(
+            settings.triage.reply_languages()?,
+            settings.knowledge.graph(),
+        ),
+    )
+    .with_knowledge(settings.knowledge.open()?))
+}
+
+/// The HTTP way in, served with the review API: posted emails go to the inbound topic
+/// through this process's producer.
+fn intake_router(
+    settings: &Settings,
+    store: &Store,
+    publisher: &Publisher,
+) -> anyhow::Result<Router> {
+    let dry_run: Option<Arc<dyn DryRun>> = if settings.intake.dry_run {
+        Some(Arc::new(GraphDryRun::new(settings.clone())?))
+    } else {
+        None
+    };
+    Ok(deskhand_intake::router(Arc::new(IntakeState::new(
+        store.clone(),
+        Reception::new(
+            store.clone(),
+            publisher.clone(),
+            settings.topics.inbound.clone(),
+        ),
+        dry_run,
+        IntakeSettings {
+            max_body_bytes: settings.intake.max_body_bytes,
+            decode: decode_limits(settings),
+            rate: RateLimit {
+                per_minute: settings.intake.requests_per_minute,
+            },
+        },
+    ))))
 }
 
 fn review_settings(settings: &Settings) -> ReviewSettings {

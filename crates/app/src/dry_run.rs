@@ -3,16 +3,18 @@
 //! published (reply, evidence, route, actions, trace): how an integrator checks a mapping,
 //! and how a reviewer asks "what would it have said?".
 
-use crate::application::decode_limits;
+use crate::application::{decode_limits, triage_graph};
 use crate::engine::AnyEngine;
 use crate::Settings;
 use anyhow::Context as _;
 use deskhand_contracts::{decode_inbound, DraftEvent};
 use deskhand_core::email::{EmailBody, InboundEmail, OriginalMessage};
 use deskhand_core::ids::{CaseId, CustomerId, EventId};
-use deskhand_core::TriageGraph;
 use deskhand_db::{DatabaseSettings, Store};
+use deskhand_intake::{DryRun, DryRunError};
 use deskhand_service::triage::Triage;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// What the file holds.
@@ -39,41 +41,90 @@ pub async fn dry_run(settings: &Settings, input: DryRunInput) -> anyhow::Result<
             case_id,
         } => email_of_message(raw, customer_id, case_id, &limits)?,
     };
-    // Read-only at the database: a write anywhere on this path fails instead of landing.
-    let store = Store::connect_lazy_read_only(&DatabaseSettings {
-        url: settings.database.url.expose().to_owned(),
-        max_connections: 2,
-        acquire_timeout: settings.database.acquire_timeout,
-    })?;
-    let vocabulary = store
-        .catalog_vocabulary()
-        .await
-        .context("reading the catalog; is the database migrated (`deskhand migrate`)?")?;
-    let engine = AnyEngine::build(
-        settings.llm.engine(),
-        settings.triage.load_model()?,
-        vocabulary,
-    )?;
-    let graph = TriageGraph::new(
-        engine,
-        store.clone(),
-        settings.agent.graph(
-            settings.triage.reply_languages()?,
-            settings.knowledge.graph(),
-        ),
-    )
-    .with_knowledge(settings.knowledge.open()?);
-    // The outbox wake-up and the approval topic are never used: a dry run records nothing.
-    let triage = Triage::new(
-        graph,
-        store,
-        settings.topics.approval.clone(),
-        Arc::new(tokio::sync::Notify::new()),
-        settings.agent.today,
-        settings.llm.email_budget,
-    );
-    let draft = triage.dry_run(&email).await?;
-    Ok(DraftEvent::from(&draft).with_email(&email))
+    GraphDryRun::new(settings.clone())?.run(&email).await
+}
+
+/// The worker's graph over a read-only connection, built on the first dry run (the
+/// review service starts without waiting for the catalog) and kept.
+#[derive(Debug)]
+pub struct GraphDryRun {
+    settings: Settings,
+    store: Store,
+    triage: tokio::sync::OnceCell<Triage<AnyEngine>>,
+}
+
+impl GraphDryRun {
+    pub fn new(settings: Settings) -> anyhow::Result<Self> {
+        // Read-only at the database: a write anywhere on this path fails instead of landing.
+        let store = Store::connect_lazy_read_only(&DatabaseSettings {
+            url: settings.database.url.expose().to_owned(),
+            max_connections: 2,
+            acquire_timeout: settings.database.acquire_timeout,
+        })?;
+        Ok(Self {
+            settings,
+            store,
+            triage: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    async fn build(&self) -> anyhow::Result<Triage<AnyEngine>> {
+        let settings = &self.settings;
+        let vocabulary = self
+            .store
+            .catalog_vocabulary()
+            .await
+            .context("reading the catalog; is the database migrated (`deskhand migrate`)?")?;
+        let engine = AnyEngine::build(
+            settings.llm.engine(),
+            settings.triage.load_model()?,
+            vocabulary,
+        )?;
+        let graph = triage_graph(settings, engine, self.store.clone())?;
+        // The outbox wake-up and the approval topic are never used: a dry run records nothing.
+        Ok(Triage::new(
+            graph,
+            self.store.clone(),
+            settings.topics.approval.clone(),
+            Arc::new(tokio::sync::Notify::new()),
+            settings.agent.today,
+            settings.llm.email_budget,
+        ))
+    }
+
+    /// The draft event the worker would publish for `email`.
+    pub async fn run(&self, email: &InboundEmail) -> anyhow::Result<DraftEvent> {
+        let triage = self.triage.get_or_try_init(|| self.build()).await?;
+        let draft = triage.dry_run(email).await?;
+        Ok(DraftEvent::from(&draft).with_email(email))
+    }
+}
+
+impl DryRun for GraphDryRun {
+    fn dry_run<'a>(
+        &'a self,
+        email: &'a InboundEmail,
+    ) -> Pin<Box<dyn Future<Output = Result<DraftEvent, DryRunError>> + Send + 'a>> {
+        Box::pin(async move {
+            self.run(email).await.map_err(|error| DryRunError {
+                transient: is_transient(&error),
+                message: format!("{error:#}"),
+            })
+        })
+    }
+}
+
+/// Whether an error, anywhere in its chain, is one a retry can get past (the store or
+/// the model away).
+fn is_transient(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<deskhand_service::triage::TriageError>()
+            .is_some_and(deskhand_core::Transience::is_transient)
+            || cause
+                .downcast_ref::<deskhand_db::Error>()
+                .is_some_and(deskhand_core::Transience::is_transient)
+    })
 }
 
 /// An inbound email made of a raw message, as the CRM's event would carry it.

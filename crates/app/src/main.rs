@@ -32,6 +32,9 @@ enum Command {
     /// Manage reviewers.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage integrations: the systems that post emails to `POST /api/v1/emails`.
+    #[command(subcommand)]
+    Integrations(IntegrationsCommand),
     /// Outbox messages the broker refused for good (parked), and putting them back.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -79,6 +82,16 @@ enum UsersCommand {
     Disable { name: String },
     /// Give a reviewer a new API token (printed once); the old one and its sessions end.
     Rotate { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum IntegrationsCommand {
+    /// Add an integration and print its API key (shown once; good for intake only).
+    Add { name: String },
+    /// List integrations: created, revoked, emails posted, last post.
+    List,
+    /// Revoke an integration: its key stops working at once.
+    Revoke { name: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -152,6 +165,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve => serve(settings, Roles::ALL).await,
             Command::Review => serve(settings, Roles::REVIEW).await,
             Command::Users(command) => users(&settings, command).await,
+            Command::Integrations(command) => integrations(&settings, command).await,
             Command::Outbox(command) => outbox(&settings, command).await,
             Command::Seed(args) => seed_store(&settings, &args).await,
             Command::Triage(args) => triage(&settings, args).await,
@@ -289,6 +303,61 @@ fn admin_store(settings: &Settings) -> anyhow::Result<Store> {
         max_connections: 2,
         acquire_timeout: settings.database.acquire_timeout,
     })?)
+}
+
+/// Integration management; like `users`, it needs no DDL.
+async fn integrations(settings: &Settings, command: IntegrationsCommand) -> anyhow::Result<()> {
+    let store = admin_store(settings)?;
+    let missing = "is the database migrated (`deskhand migrate`)?";
+    match command {
+        IntegrationsCommand::Add { name } => {
+            let name = name.trim();
+            anyhow::ensure!(
+                !name.is_empty() && name.len() <= 100 && !name.chars().any(char::is_control),
+                "an integration's name must be 1-100 printable characters"
+            );
+            let key = deskhand_intake::new_integration_key();
+            store
+                .add_integration(name, &deskhand_db::hash_secret(&key))
+                .await
+                .with_context(|| format!("adding integration {name:?}; {missing}"))?;
+            eprintln!(
+                "Added integration {name:?}. Its key (shown only now; it may post emails to \
+                 POST /api/v1/emails and nothing else):"
+            );
+            println!("{key}");
+        }
+        IntegrationsCommand::List => {
+            let integrations = store.integrations().await.context(missing)?;
+            println!(
+                "{:<24} {:<10} {:<10} {:>8} last post",
+                "name", "created", "revoked", "emails"
+            );
+            for account in integrations {
+                let day = |t: time::OffsetDateTime| t.date().to_string();
+                println!(
+                    "{:<24} {:<10} {:<10} {:>8} {}",
+                    account.integration.name,
+                    day(account.created_at),
+                    account.revoked_at.map(day).unwrap_or_else(|| "-".into()),
+                    account.submissions,
+                    account
+                        .last_submission
+                        .map(day)
+                        .unwrap_or_else(|| "never".into()),
+                );
+            }
+        }
+        IntegrationsCommand::Revoke { name } => {
+            let revoked = store
+                .revoke_integration(name.trim())
+                .await
+                .context(missing)?;
+            anyhow::ensure!(revoked, "no active integration named {name:?}");
+            eprintln!("Revoked {name:?}: its key no longer works.");
+        }
+    }
+    Ok(())
 }
 
 /// Reviewer management. It needs no DDL: it runs as the deployment's role against a

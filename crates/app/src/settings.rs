@@ -116,8 +116,21 @@ pub struct Settings {
     pub knowledge: KnowledgeConfig,
     pub http: HttpSettings,
     pub review: ReviewConfig,
+    pub intake: IntakeConfig,
     pub smtp: SmtpSettings,
     pub llm: LlmSettings,
+}
+
+/// The HTTP way in (`POST /api/v1/emails`, served with the review API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    /// The largest body a post may have.
+    pub max_body_bytes: usize,
+    /// Requests one integration key may make per minute (and at once).
+    pub requests_per_minute: u32,
+    /// Serve `POST /api/v1/triage:dry-run` (reviewers' tokens only).
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -548,6 +561,13 @@ impl Settings {
         if self.agent.memory_max_entries == 0 || self.agent.repeat_limit == 0 {
             return invalid(
                 "agent.memory_max_entries and agent.repeat_limit must be at least 1".into(),
+            );
+        }
+        if self.intake.max_body_bytes < 1024 || self.intake.requests_per_minute == 0 {
+            return invalid(
+                "intake.max_body_bytes must be at least 1024 and intake.requests_per_minute \
+                 at least 1"
+                    .into(),
             );
         }
         if self.review.reviewer_max_action_cents < 0 {

@@ -11,6 +11,7 @@
 //! filter). Depends on `deskhand-core` for the domain types; it never decides anything.
 
 mod error;
+mod intake;
 mod knowledge;
 mod memory;
 mod outbox;
@@ -23,6 +24,9 @@ mod training;
 mod triage;
 
 pub use error::{Error, Result};
+pub use intake::{
+    DraftProgress, Integration, IntegrationAccount, NewSubmission, Submission, SubmissionProgress,
+};
 pub use knowledge::{FeedbackNote, PassageFeedback, PassageVerdict};
 pub use outbox::{FailedPublish, OutboxBatch, OutboxMessage, ParkedMessage, PendingMessage};
 pub use outgoing::DueEmail;
@@ -41,6 +45,14 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// What the store keeps of a secret (a reviewer's API token, an integration's key).
+/// They are high-entropy random strings, so one SHA-256 is enough to store them safely;
+/// surrounding whitespace, as a copy-paste brings, is not part of the secret.
+pub fn hash_secret(secret: &str) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(secret.trim().as_bytes()).to_vec()
+}
 
 /// The schema, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -9,7 +9,6 @@ use axum::Json;
 use deskhand_db::Reviewer;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use time::OffsetDateTime;
 
@@ -25,9 +24,9 @@ pub fn new_token() -> String {
     )
 }
 
-/// Tokens are high-entropy secrets, so one SHA-256 is enough to store them safely.
+/// What the store keeps of a token ([`deskhand_db::hash_secret`]).
 pub fn hash_token(token: &str) -> Vec<u8> {
-    Sha256::digest(token.trim().as_bytes()).to_vec()
+    deskhand_db::hash_secret(token)
 }
 
 /// The reviewer behind a request. Rejects with 401 when nobody signed in, and with 403

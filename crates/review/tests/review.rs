@@ -15,10 +15,15 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 use tower::ServiceExt;
 
+/// The review API's routes in the document (the `/api/v1/` intake routes are the intake
+/// crate's, checked with the whole service in the pipeline tests).
 fn documented() -> BTreeSet<(String, String)> {
     let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).expect("openapi.json parses");
     let mut routes = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
+        if path.starts_with("/api/v1/") {
+            continue;
+        }
         for method in item.as_object().expect("path item").keys() {
             routes.insert((method.clone(), path.clone()));
         }

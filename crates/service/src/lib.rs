@@ -6,6 +6,8 @@
 //! - [`decide`]: decide a draft (approve, reject, escalate).
 //! - [`outbox`]: relay the outbox (publish what the store committed, in commit order).
 //! - [`mail`]: relay mail (send approved replies, retrying while the server is away).
+//! - [`reception`]: receive an email over HTTP (record it, publish it to the inbound
+//!   topic, report how far it has come).
 //! - [`precedents`]: reload the reviewed emails a model sees as classify examples.
 //!
 //! **The rule this crate keeps: use cases speak domain types and ports, never a
@@ -21,6 +23,7 @@ pub mod mail;
 pub mod metrics;
 pub mod outbox;
 pub mod precedents;
+pub mod reception;
 pub mod triage;
 
 use std::sync::Arc;

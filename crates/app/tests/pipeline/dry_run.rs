@@ -7,7 +7,7 @@ use deskhand_contracts::DraftEvent;
 use std::time::Duration;
 
 /// Every table of the database, with its row count.
-async fn row_counts(world: &TestWorld) -> Vec<(String, i64)> {
+pub(crate) async fn row_counts(world: &TestWorld) -> Vec<(String, i64)> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables
          WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",

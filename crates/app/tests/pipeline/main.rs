@@ -8,6 +8,7 @@ mod dry_run;
 mod eval;
 mod faults;
 mod http;
+mod intake;
 mod knowledge;
 mod learning;
 mod llm;
