@@ -429,9 +429,15 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 });
                 let product_question =
                     sure_of_topic && classified.topic == Topic::ProductAvailabilityOrRecommendation;
+                // Among several requests, only one that asks about stock: an order that
+                // merely names what was bought gets no offer of it.
+                let asks = crate::product::asks_about_stock(&format!(
+                    "{}\n{}",
+                    email.subject.as_deref().unwrap_or(""),
+                    email.body.readable
+                ));
                 if product_question
-                    || classified.multiple_requests
-                    || classified.topic == Topic::Other
+                    || (asks && (classified.multiple_requests || classified.topic == Topic::Other))
                 {
                     let started = Instant::now();
                     if let Ok(findings) = self

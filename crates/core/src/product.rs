@@ -61,6 +61,14 @@ impl ProductQuery {
             && self.use_words.is_empty()
     }
 
+    /// Whether the query names a model: a word of a model's name that is more than the
+    /// kind of thing it is ("insoles", "socks") or its waterproof version ("GTX").
+    pub fn names_a_model(&self) -> bool {
+        self.model_words
+            .iter()
+            .any(|word| !KINDS_OF_ITEM.contains(&word.to_lowercase().as_str()))
+    }
+
     /// The query as a person would say it, for observations.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -100,6 +108,108 @@ impl ProductQuery {
         }
         parts.join(", ")
     }
+}
+
+/// Words of catalog names that say what kind of item a row is, not which one.
+const KINDS_OF_ITEM: &[&str] = &[
+    "shoe",
+    "shoes",
+    "sneaker",
+    "sneakers",
+    "trainer",
+    "trainers",
+    "insole",
+    "insoles",
+    "sock",
+    "socks",
+    "laces",
+    "lace",
+    "shirt",
+    "tee",
+    "top",
+    "shorts",
+    "tights",
+    "jacket",
+    "vest",
+    "cap",
+    "hat",
+    "gloves",
+    "running",
+    "trail",
+    "gtx",
+    "gore-tex",
+    "waterproof",
+];
+
+/// What asks whether something can be had or which to choose, in the languages the shop
+/// reads: "do you have", "in stock", "haben Sie", "disponible", "¿tienen…?".
+const STOCK_QUESTIONS: &[&str] = &[
+    "do you have",
+    "do you stock",
+    "do you carry",
+    "do you sell",
+    "have you got",
+    "you got any",
+    "do u have",
+    "have u got",
+    "u got any",
+    "would you have",
+    "can you cover",
+    "it come in",
+    "they come in",
+    "this come in",
+    "these come in",
+    "comes in",
+    "any left",
+    "still available",
+    "got any",
+    "in stock",
+    "available",
+    "availability",
+    "back in stock",
+    "restock",
+    "coming back",
+    "any coming",
+    "still have",
+    "is there a",
+    "are there any",
+    "recommend",
+    "suggest",
+    "which one",
+    "haben sie",
+    "habt ihr",
+    "hast du",
+    "gibt es",
+    "verfügbar",
+    "lieferbar",
+    "auf lager",
+    "vorrätig",
+    "empfehl",
+    "avez-vous",
+    "avez vous",
+    "vous avez",
+    "auriez-vous",
+    "disponible",
+    "en stock",
+    "conseill",
+    "tienen",
+    "tenéis",
+    "teneis",
+    "tienes",
+    "hay ",
+    "quedan",
+    "recomend",
+    "hebben jullie",
+    "op voorraad",
+    "avete",
+    "disponibil",
+];
+
+/// Whether a text asks about stock or a recommendation at all: an email that only names
+/// what it ordered ("my order (Novablast 5 + socks) is late") asks for no product.
+pub fn asks_about_stock(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    STOCK_QUESTIONS.iter().any(|q| lower.contains(q))
 }
 
 /// `9.5` → `9.5`, `10.0` → `10`.
@@ -233,12 +343,7 @@ pub fn score(query: &ProductQuery, candidate: &ProductCandidate) -> i64 {
     if eq(&query.material, &candidate.material) {
         score += 5;
     }
-    let description = candidate.description.to_lowercase();
-    score += 5 * query
-        .use_words
-        .iter()
-        .filter(|w| description.contains(&w.to_lowercase()))
-        .count() as i64;
+    score += 5 * use_overlap(query, candidate) as i64;
     // Among equals, what the customer can have now beats what is coming.
     if candidate.quantity > 0 {
         score += 3;
@@ -347,13 +452,25 @@ fn model_overlap(query: &ProductQuery, candidate: &ProductCandidate) -> usize {
         .count()
 }
 
-/// How many of the query's use words a candidate's description holds.
+/// How many of the query's use words a candidate fits: its description, or its name and
+/// material (a "Gore-Tex" row, a "Cloudrunner 2 Waterproof" are waterproof whatever the
+/// description says).
 fn use_overlap(query: &ProductQuery, candidate: &ProductCandidate) -> usize {
-    let description = candidate.description.to_lowercase();
+    let said = format!(
+        "{} {} {}",
+        candidate.description, candidate.name, candidate.material
+    )
+    .to_lowercase();
+    let fits = |word: &str| match word {
+        "waterproof" | "gore-tex" => ["waterproof", "gore-tex", "gtx"]
+            .iter()
+            .any(|w| said.contains(w)),
+        word => said.contains(word),
+    };
     query
         .use_words
         .iter()
-        .filter(|w| description.contains(&w.to_lowercase()))
+        .filter(|w| fits(&w.to_lowercase()))
         .count()
 }
 
@@ -421,11 +538,14 @@ pub fn choose_offer(
             && own.iter().filter(|t| !base.contains(t)).all(|t| !said(t))
     };
     // Against every row the search found: a plain model sold out in this size still makes
-    // its variant not the item.
+    // its variant not the item. A need names no model ("a waterproof trail shoe"), so no
+    // variant is one it did not ask for.
     let named: Vec<&ProductCandidate> = named
         .iter()
         .copied()
-        .filter(|c| !ranked.iter().any(|plain| variant_of(c, plain)))
+        .filter(|c| {
+            query.model_words.is_empty() || !ranked.iter().any(|plain| variant_of(c, plain))
+        })
         .collect();
     // A recommendation ("something for flat feet in a 12") names no item: what it gets is
     // what can be bought now (or, when nothing can, what arrives), best fit to the need

@@ -201,7 +201,7 @@ const COLOR_WORDS: &[(&str, &str)] = &[
 /// Extracts one item's attributes.
 pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> ProductQuery {
     let lower = with_catalog_spelling(
-        &with_brand_nicknames(&text.to_lowercase()),
+        &with_brand_nicknames(&link_parts_apart(&text.to_lowercase())),
         vocabulary,
         EVERYDAY_MODEL_WORDS,
     );
@@ -402,11 +402,15 @@ pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> Produc
                     .find(|c| c.to_lowercase().starts_with(&prefix))
             })
     };
-    // Compound colour words first: "navy blue" is navy, not blue.
-    let compound = COLOR_WORDS
-        .iter()
-        .filter(|(word, _)| word.contains(' ') && has_word(word))
-        .find_map(|(_, english)| in_catalog(english));
+    // Compound colour words first: "navy blue" is navy, not blue; and a two-tone colour
+    // the catalog has, however it is joined ("grey/white", "Black-Red", "black and
+    // white" for the catalog's "Black White").
+    let compound = two_tone_in_catalog(&lower, vocabulary).or_else(|| {
+        COLOR_WORDS
+            .iter()
+            .filter(|(word, _)| word.contains(' ') && has_word(word))
+            .find_map(|(_, english)| in_catalog(english))
+    });
     // One word's colour, in the catalog's words: "grey", "schwarz", "navy" of "navy blue".
     let colour_of = |word: &str| {
         in_catalog(word).or_else(|| {
@@ -524,6 +528,9 @@ pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> Produc
         Some("2E".to_owned())
     } else if has_word("narrow") {
         Some("B".to_owned())
+    } else if says_standard_width(&lower, &words) && vocabulary.widths.iter().any(|w| w == "D") {
+        // "normal width", or a product title's "10.5 D": the standard fit, D.
+        Some("D".to_owned())
     } else {
         vocabulary
             .widths
@@ -531,12 +538,12 @@ pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> Produc
             .find(|w| w.len() > 1 && has_word(w))
             .cloned()
     };
-    let use_words = USE_WORDS
+    let use_words: Vec<String> = USE_WORDS
         .iter()
         .filter(|w| has_stem(w))
         .map(|w| (*w).to_owned())
         .collect();
-    let sizes = parse_sizes(&lower);
+    let sizes = parse_sizes(&without_versions(&lower, vocabulary));
     // The version named right after a model word ("Kayano 31", "Ghost 15"): one the
     // catalog has, or a number that is not the size asked for ("Clifton 10 in a 10" is
     // too close to call, and left to the size).
@@ -604,19 +611,33 @@ pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> Produc
     // The waterproof version, named ("GTX", "Gore-Tex") and not refused ("not the GTX").
     // Its material is the waterproof one, whatever else the email mentions ("I only see
     // the normal mesh one").
-    let waterproof = names_waterproof_version(&words);
+    // Without a model it is a need ("something waterproof for my commute"), which the
+    // descriptions answer, not a version.
+    let waterproof = names_waterproof_version(&words) && !model_words.is_empty();
     if waterproof && !model_words.iter().any(|m| m == "gtx") {
         model_words.push("gtx".to_owned());
     }
-    let material = if waterproof {
-        vocabulary
+    // A catalog that names its waterproof versions ("Ghost 16 GTX") is asked by that
+    // name; its Gore-Tex materials differ from row to row, so none is required.
+    let named_versions = vocabulary
+        .models
+        .iter()
+        .any(|m| m.to_lowercase().split([' ', '-']).any(|p| p == "gtx"));
+    let material = match (waterproof, named_versions) {
+        (true, false) => vocabulary
             .materials
             .iter()
             .find(|m| m.to_lowercase().starts_with("gore"))
-            .cloned()
-    } else {
-        material
+            .cloned(),
+        (true, true) => None,
+        (false, _) => material,
     };
+    // A need for dry feet in any language ("wasserdicht", "imperméable") is the
+    // catalog's "waterproof", which ranks what a recommendation offers.
+    let mut use_words: Vec<String> = use_words;
+    if names_waterproof_version(&words) && !use_words.iter().any(|w| w == "waterproof") {
+        use_words.push("waterproof".to_owned());
+    }
     ProductQuery {
         brand,
         model_words,
@@ -632,6 +653,122 @@ pub(crate) fn extract_item(text: &str, vocabulary: &CatalogVocabulary) -> Produc
         use_words,
         also: Vec::new(),
     }
+}
+
+/// "Normal width", "regular fit", "standard width", "medium width", "normale Weite", or the
+/// width letter of a product title right after its size ("- 10.5 D").
+fn says_standard_width(lower: &str, words: &[String]) -> bool {
+    const SAID: &[&str] = &[
+        "normal width",
+        "regular width",
+        "standard width",
+        "medium width",
+        "normal fit",
+        "regular fit",
+        "standard fit",
+        "normal-width",
+        "normale weite",
+        "normale breite",
+        "largeur normale",
+        "ancho normal",
+        "horma normal",
+    ];
+    let titled = words.windows(2).any(|pair| {
+        pair[1] == "d"
+            && pair[0]
+                .parse::<f64>()
+                .is_ok_and(|size| (4.0..=16.0).contains(&size) && (size * 2.0).fract() == 0.0)
+    });
+    titled || SAID.iter().any(|s| lower.contains(s))
+}
+
+/// A pasted link or path read as words: "/products/hoka-bondi-8-wide?size=10.5&width=2e"
+/// gives "products hoka-bondi-8-wide size 10.5 width 2e". A slash between digits stays
+/// ("9 1/2"), and so does a stop at a sentence's end.
+fn link_parts_apart(lower: &str) -> String {
+    let chars: Vec<char> = lower.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let before = i.checked_sub(1).map(|b| chars[b]);
+            let after = chars.get(i + 1).copied();
+            let digits = before.is_some_and(|b| b.is_ascii_digit())
+                && after.is_some_and(|a| a.is_ascii_digit());
+            let joins = after.is_some_and(char::is_alphanumeric)
+                && before.is_some_and(|b| b.is_alphanumeric() || b == '/');
+            match c {
+                '/' if !digits => ' ',
+                '=' | '&' | '?' if joins => ' ',
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// The text with the catalog's model versions blanked ("ghost 16" → "ghost ##"), so a
+/// version is never read as a size: "Brooks Ghost 16 Men's - Grey - 10.5 D" is a 10.5.
+fn without_versions(lower: &str, vocabulary: &CatalogVocabulary) -> String {
+    let mut out = lower.to_owned();
+    for model in &vocabulary.models {
+        let name = model.to_lowercase();
+        let parts: Vec<&str> = name.split([' ', '-']).filter(|p| !p.is_empty()).collect();
+        for pair in parts.windows(2) {
+            let (word, number) = (pair[0], pair[1]);
+            let is_number = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+            if !is_number(number) || is_number(word) {
+                continue;
+            }
+            for joint in [" ", "-"] {
+                let said = format!("{word}{joint}{number}");
+                let mut from = 0;
+                while let Some(found) = out[from..].find(&said) {
+                    let at = from + found;
+                    let end = at + said.len();
+                    let starts_a_word = out[..at]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !c.is_alphanumeric());
+                    let rest = &out[end..];
+                    // "ghost 16" but not "ghost 160" nor "ghost 16.5".
+                    let digit = |t: &str| t.starts_with(|c: char| c.is_ascii_digit());
+                    let longer = digit(rest) || (rest.starts_with(['.', ',']) && digit(&rest[1..]));
+                    let ends_the_number = !longer;
+                    if starts_a_word && ends_the_number {
+                        out.replace_range(end - number.len()..end, &"#".repeat(number.len()));
+                    }
+                    from = end;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A two-tone colour of the catalog ("Grey White") however the email joins its parts:
+/// "grey/white" (read apart as "grey white"), "grey-white", "grey and white", "grey &
+/// white".
+fn two_tone_in_catalog<'v>(lower: &str, vocabulary: &'v CatalogVocabulary) -> Option<&'v String> {
+    vocabulary.colors.iter().find(|colour| {
+        let parts: Vec<String> = colour.split_whitespace().map(str::to_lowercase).collect();
+        let [first, second] = parts.as_slice() else {
+            return false;
+        };
+        [" ", "-", " and ", " & ", " / "].iter().any(|joint| {
+            let said = format!("{first}{joint}{second}");
+            lower.match_indices(&said).any(|(at, _)| {
+                let end = at + said.len();
+                lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+                    && lower[end..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphanumeric())
+            })
+        })
+    })
 }
 
 /// Brand names as customers shorten them ("nb" for New Balance), written out.
@@ -667,8 +804,15 @@ fn names_waterproof_version(words: &[String]) -> bool {
     for (i, word) in words.iter().enumerate() {
         let gtx = matches!(
             word.as_str(),
-            "gtx" | "goretex" | "waterproof" | "wasserdicht" | "imperméable" | "impermeable"
-        ) || (word == "gore" && words.get(i + 1).is_some_and(|w| w == "tex"));
+            "gtx"
+                | "goretex"
+                | "waterproof"
+                | "imperméable"
+                | "imperméables"
+                | "impermeable"
+                | "impermeables"
+        ) || word.starts_with("wasserdicht")
+            || (word == "gore" && words.get(i + 1).is_some_and(|w| w == "tex"));
         if !gtx {
             continue;
         }

@@ -34,6 +34,33 @@ pub fn extract_product_query(text: &str, vocabulary: &CatalogVocabulary) -> Prod
 /// Glycerin 21", "Kayano o Nimbus", "Challenger ou X Ultra".
 const WEIGHING: &[&str] = &["or", "vs", "versus", "oder", "ou", "o"];
 
+/// "Between" words: after one, "and" weighs too ("torn between the Kayano and the
+/// Adrenaline", "zwischen dem Nimbus und dem 1080", "entre la Speedcross y la Peregrine").
+const BETWEEN: &[&str] = &["between", "zwischen", "entre", "tra", "fra", "tussen"];
+const AND: &[&str] = &["and", "und", "et", "y", "e", "en"];
+
+/// The sentences of a text: a stop ends one only before a space or the end ("size 9.5."
+/// is one sentence, not "size 9." and "5.").
+fn sentences(text: &str) -> Vec<&str> {
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|(_, n)| *n);
+        let ends =
+            c == '\n' || (matches!(c, '.' | '?' | '!') && next.is_none_or(char::is_whitespace));
+        if ends {
+            let end = at + c.len_utf8();
+            sentences.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        sentences.push(&text[start..]);
+    }
+    sentences
+}
+
 /// Two different models named on either side of "or" / "vs" in one sentence: both are
 /// what the customer asks about, each with the size, width and colour the whole email
 /// gives ("do you have the Kayano or the Nimbus in a 10.5 wide?"). `None` when only one
@@ -43,13 +70,19 @@ fn compared_items(
     vocabulary: &CatalogVocabulary,
     whole: &ProductQuery,
 ) -> Option<ProductQuery> {
-    for sentence in text.split_inclusive(['.', '?', '!', '\n']) {
+    for sentence in sentences(text) {
         let words: Vec<&str> = sentence.split(' ').collect();
+        let bare = |word: &str| {
+            word.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        };
+        let mut after_between = false;
         for (i, word) in words.iter().enumerate() {
-            let bare = word
-                .trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase();
-            if !WEIGHING.contains(&bare.as_str()) || i == 0 {
+            let bare = bare(word);
+            after_between |= BETWEEN.contains(&bare.as_str());
+            let weighs = WEIGHING.contains(&bare.as_str())
+                || (after_between && AND.contains(&bare.as_str()));
+            if !weighs || i == 0 {
                 continue;
             }
             let left = extract_item(&words[..i].join(" "), vocabulary);
@@ -75,7 +108,10 @@ fn compared_items(
                     None => (whole.color.clone(), whole.other_colors.clone()),
                 };
                 ProductQuery {
-                    brand: part.brand.or_else(|| whole.brand.clone()),
+                    // A side that names no brand keeps none: the whole email's brand is
+                    // the first one named, often the other side's ("the Pegasus 41 or
+                    // the Ghost 16" is no Nike Ghost).
+                    brand: part.brand,
                     model_words: part.model_words,
                     model_numbers: part.model_numbers,
                     size,

@@ -48,15 +48,71 @@ const POINTS: &[&str] = &[
     "asuntos",
 ];
 
-/// The topics of an email's requests when it announces several and its parts bear it out;
-/// empty otherwise. Each topic comes with the model's highest confidence in a part of it.
+/// Words that open a further request without counting them first: "Also, do you have the
+/// Bondi in an 11?", "Außerdem: …", "Par ailleurs, …", "Y otra cosa: …".
+const FURTHER_REQUEST: &[&str] = &[
+    "also",
+    "additionally",
+    "and also",
+    "secondly",
+    "second,",
+    "another question",
+    "another thing",
+    "and another thing",
+    "one more thing",
+    "one more question",
+    "on another note",
+    "separately",
+    "while i'm at it",
+    "while i am at it",
+    "p.s",
+    "ps:",
+    "ps ",
+    "btw",
+    "by the way",
+    "außerdem",
+    "ausserdem",
+    "zudem",
+    "des weiteren",
+    "und noch",
+    "noch eine frage",
+    "eine weitere frage",
+    "zweitens",
+    "par ailleurs",
+    "autre chose",
+    "autre question",
+    "de plus",
+    "deuxièmement",
+    "et aussi",
+    "además",
+    "ademas",
+    "otra cosa",
+    "y otra cosa",
+    "otra pregunta",
+    "por otro lado",
+    "aparte",
+];
+
+/// The topics of an email's requests when it announces several (or opens a part with
+/// "also", "außerdem", …) and its parts bear it out; empty otherwise. Each topic comes
+/// with the model's highest confidence in a part of it.
 pub fn several_requests(body: &str, model: &TriageModel) -> BTreeMap<Topic, f32> {
     let lower = body.to_lowercase();
-    if !announces_points(&lower) {
+    let parts = parts(body);
+    let further = parts.iter().skip(1).any(|part| {
+        let part = part.to_lowercase();
+        FURTHER_REQUEST.iter().any(|marker| {
+            part.strip_prefix(marker).is_some_and(|rest| {
+                marker.ends_with([' ', ',', ':'])
+                    || rest.starts_with(|c: char| !c.is_alphanumeric())
+            })
+        })
+    });
+    if !announces_points(&lower) && !further {
         return BTreeMap::new();
     }
     let mut topics = BTreeMap::new();
-    for part in parts(body).iter().take(MAX_PARTS) {
+    for part in parts.iter().take(MAX_PARTS) {
         let (topic, confidence) = model.predict(&extract("", part)).topic.best();
         if topic != Topic::Other && confidence >= PART_CONFIDENCE {
             let best = topics.entry(topic).or_insert(confidence);

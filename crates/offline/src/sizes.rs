@@ -338,9 +338,11 @@ fn with_others(tokens: &[&str], at: usize, value: f64, system: SizeSystem) -> Si
         let quantity =
             unit.is_some_and(is_unit) && !(after_size_word && matches!(unit, Some("x" | "×")));
         let joined = connector.is_some_and(|c| c < i);
-        // "41, 42 und 44", "sizes 8, 9 and 10": a size right after the last one, in a
-        // list (the commas are gone from the tokens).
-        let listed = i == last + 1 && connector.is_some();
+        // "41, 42 und 44", "sizes 8, 9 and 10", "EU 41, EU 42 and EU 44": a size right
+        // after the last one (or its size word), in a list (the commas are gone from the
+        // tokens).
+        let right_after = i == last + 1 || (i == last + 2 && SIZE_WORDS.contains(&tokens[i - 1]));
+        let listed = right_after && connector.is_some();
         // "and the other 8.5", "and one 9": a few small words may sit between.
         let filler_only = connector.is_some_and(|c| {
             c < i

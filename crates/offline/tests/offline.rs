@@ -11,6 +11,8 @@ use time::macros::datetime;
 mod customer_spelling;
 #[path = "offline/see_first.rs"]
 mod see_first;
+#[path = "offline/shopper_questions.rs"]
+mod shopper_questions;
 
 fn email(subject: &str, body: &str) -> InboundEmail {
     InboundEmail {

@@ -92,7 +92,9 @@ impl<C: Cognition, D: ShopData> TriageGraph<C, D> {
                 .get_or_insert("the brand or model, the size and the colour they are looking for");
             return Ok(Ok(()));
         }
-        let identified = query.brand.is_some() || !query.model_words.is_empty();
+        // A brand ("do you carry Hoka?") or a model identifies what to look up; the kind
+        // of item alone ("insoles for flat feet", "anything waterproof") is a need.
+        let identified = query.brand.is_some() || query.names_a_model();
         if !identified && query.size.is_none() {
             // A recommendation without a size cannot say what is in stock for them.
             findings.observations.push(Observation {

@@ -32,11 +32,19 @@ fn offered(draft: &Draft) -> (Vec<i64>, Vec<i64>) {
 
 /// A product question whose extracted query is `query`, against a shop of `products`.
 fn ask(query: ProductQuery, products: Vec<ProductCandidate>, body: &str) -> Draft {
+    let question = classified(Topic::ProductAvailabilityOrRecommendation, Urgency::Low);
+    ask_classified(question, query, products, body)
+}
+
+/// An email classified `as_classified` whose extracted query is `query`.
+fn ask_classified(
+    as_classified: deskhand_core::ports::Classified,
+    query: ProductQuery,
+    products: Vec<ProductCandidate>,
+    body: &str,
+) -> Draft {
     let engine = Scripted {
-        classified: Ok(classified(
-            Topic::ProductAvailabilityOrRecommendation,
-            Urgency::Low,
-        )),
+        classified: Ok(as_classified),
         query,
         reply_body: None,
         reply_subject: None,
@@ -331,4 +339,108 @@ fn a_recommendation_offers_what_is_in_stock_and_not_a_sold_out_shoe_that_fits_th
         "something for walking and standing all day, size 9.5?",
     );
     assert_eq!(offered(&draft), (vec![1], vec![]));
+}
+
+/// Several requests in one email, whose product query is `query`.
+fn several_requests(query: ProductQuery, products: Vec<ProductCandidate>, body: &str) -> Draft {
+    let mut several = classified(Topic::Other, Urgency::Medium);
+    several.multiple_requests = true;
+    ask_classified(several, query, products, body)
+}
+
+#[test]
+fn among_several_requests_a_stock_question_gets_the_stock_and_an_order_naming_its_goods_does_not() {
+    let pegasus = ProductQuery {
+        model_words: vec!["pegasus".into()],
+        size: Some(9.5),
+        ..ProductQuery::default()
+    };
+    let asked = several_requests(
+        pegasus.clone(),
+        vec![product(1, 3, None)],
+        "My order 4471 is late. Also, do you have the Pegasus 41 in a 9.5?",
+    );
+    assert_eq!(asked.route, Route::Escalate);
+    assert_eq!(offered(&asked).0, vec![1], "the reviewer sees the stock");
+    let named_only = several_requests(
+        pegasus,
+        vec![product(1, 3, None)],
+        "My order 4471 (Pegasus 41 + socks) is late, and you charged me twice for it.",
+    );
+    assert_eq!(
+        offered(&named_only),
+        (vec![], vec![]),
+        "what was bought is not offered again"
+    );
+}
+
+#[test]
+fn a_need_is_answered_by_name_and_material_too_and_a_variant_is_no_stranger_to_it() {
+    // "Something waterproof, size 9.5": the GTX row of a model whose plain row is also in
+    // stock is what fits; its name and material say it is waterproof.
+    let mut gtx = named(product(1, 2, None), "Pegasus 41 GTX");
+    gtx.material = "Gore-Tex Mesh".into();
+    let plain = product(2, 4, None);
+    let draft = ask(
+        ProductQuery {
+            size: Some(9.5),
+            use_words: vec!["waterproof".into()],
+            ..ProductQuery::default()
+        },
+        vec![gtx, plain],
+        "Do you have something waterproof in a 9.5?",
+    );
+    assert_eq!(offered(&draft), (vec![1], vec![]));
+}
+
+#[test]
+fn the_kind_of_item_alone_names_no_model_and_a_bare_need_without_a_size_looks_nothing_up() {
+    let kind = ProductQuery {
+        model_words: vec!["insoles".into()],
+        use_words: vec!["flat feet".into()],
+        ..ProductQuery::default()
+    };
+    assert!(!kind.names_a_model());
+    let draft = ask(
+        kind,
+        vec![named(product(1, 3, None), "Run Support Insoles")],
+        "do you sell insoles for flat feet? or just shoes",
+    );
+    assert_eq!(offered(&draft), (vec![], vec![]));
+    assert!(
+        draft
+            .observations
+            .iter()
+            .any(|o| o.text.contains("without a size; nothing looked up")),
+        "{:?}",
+        draft.observations
+    );
+    assert!(ProductQuery {
+        model_words: vec!["bondi".into()],
+        ..ProductQuery::default()
+    }
+    .names_a_model());
+}
+
+#[test]
+fn stock_questions_are_told_from_goods_named_in_passing_in_several_languages() {
+    use deskhand_core::product::asks_about_stock;
+    for asking in [
+        "Do you have the Bondi 8 in an 11?",
+        "is the Ghost 16 still available",
+        "do u have clifton 9 in 10.5",
+        "Haben Sie den Ghost 16 GTX in Größe 44?",
+        "¿Tienen las Speedcross 6 en la 44?",
+        "Avez-vous les Cloudflyer 4 en 41 ?",
+        "Which one would you recommend?",
+    ] {
+        assert!(asks_about_stock(asking), "{asking}");
+    }
+    for passing in [
+        "My order 9921 (Novablast 5 + socks) was due last Tuesday.",
+        "The Clifton 9 I bought split after two weeks.",
+        "We'll be back for more when the new starters come in.",
+    ] {
+        assert!(!asks_about_stock(passing), "{passing}");
+    }
 }
