@@ -199,7 +199,18 @@ impl Application {
                         wakeups.clone(),
                     ),
                 )));
-                router = router.merge(intake_router(&settings, &self.store, &self.publisher)?);
+                let reception = Reception::new(
+                    self.store.clone(),
+                    self.publisher.clone(),
+                    settings.topics.inbound.clone(),
+                );
+                router = router.merge(intake_router(&settings, &self.store, reception.clone())?);
+                // What was posted while the broker was away, and not posted again, goes out.
+                let (token, every) = (shutdown.clone(), settings.intake.sweep);
+                writers.spawn(async move {
+                    reception.run_sweeps(every, token).await;
+                    Ok(())
+                });
             }
             let router = router.layer(axum::middleware::from_fn(security_headers));
             let token = shutdown.clone();
@@ -381,7 +392,7 @@ pub fn triage_graph(
 fn intake_router(
     settings: &Settings,
     store: &Store,
-    publisher: &Publisher,
+    reception: Reception<Publisher>,
 ) -> anyhow::Result<Router> {
     let dry_run: Option<Arc<dyn DryRun>> = if settings.intake.dry_run {
         Some(Arc::new(GraphDryRun::new(settings.clone())?))
@@ -390,11 +401,7 @@ fn intake_router(
     };
     Ok(deskhand_intake::router(Arc::new(IntakeState::new(
         store.clone(),
-        Reception::new(
-            store.clone(),
-            publisher.clone(),
-            settings.topics.inbound.clone(),
-        ),
+        reception,
         dry_run,
         IntakeSettings {
             max_body_bytes: settings.intake.max_body_bytes,

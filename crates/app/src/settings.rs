@@ -131,6 +131,10 @@ pub struct IntakeConfig {
     pub requests_per_minute: u32,
     /// Serve `POST /api/v1/triage:dry-run` (reviewers' tokens only).
     pub dry_run: bool,
+    /// How often, and after how long, a posted email the broker never acknowledged is
+    /// published again.
+    #[serde(rename = "sweep_ms", deserialize_with = "millis")]
+    pub sweep: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -563,10 +567,13 @@ impl Settings {
                 "agent.memory_max_entries and agent.repeat_limit must be at least 1".into(),
             );
         }
-        if self.intake.max_body_bytes < 1024 || self.intake.requests_per_minute == 0 {
+        if self.intake.max_body_bytes < 1024
+            || self.intake.requests_per_minute == 0
+            || self.intake.sweep < Duration::from_millis(100)
+        {
             return invalid(
-                "intake.max_body_bytes must be at least 1024 and intake.requests_per_minute \
-                 at least 1"
+                "intake.max_body_bytes must be at least 1024, intake.requests_per_minute \
+                 at least 1 and intake.sweep_ms at least 100"
                     .into(),
             );
         }

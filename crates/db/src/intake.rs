@@ -34,6 +34,8 @@ pub struct NewSubmission<'a> {
     pub customer_id: i64,
     /// The inbound event exactly as it goes to the inbound topic.
     pub payload: &'a [u8],
+    /// The hash of what was posted, to tell a repeat from another email under the id.
+    pub body_sha256: &'a [u8],
 }
 
 /// The record of a posted event id: the first post's, whoever posts it again.
@@ -48,6 +50,16 @@ pub struct Submission {
     pub published_at: Option<OffsetDateTime>,
     /// `false` when this event id had been posted before.
     pub first: bool,
+    /// Whether this post's body is the first post's.
+    pub same_body: bool,
+}
+
+/// Why a post could not be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionRefused {
+    /// The id is an email's that came in another way (the CRM's Kafka topic): its status
+    /// is not the poster's to see, and the post would be skipped as a redelivery.
+    ReceivedAnotherWay,
 }
 
 /// How far a posted email has come.
@@ -83,6 +95,24 @@ where
     let raw: String = row.try_get(column)?;
     raw.parse()
         .map_err(|e| Error::Corrupt(format!("drafts.{column}: {e}")))
+}
+
+fn submission_of(
+    row: &sqlx::postgres::PgRow,
+    first: bool,
+    body_sha256: &[u8],
+) -> Result<Submission> {
+    let recorded: Vec<u8> = row.try_get("body_sha256")?;
+    Ok(Submission {
+        event_id: row.try_get("event_id")?,
+        integration_id: row.try_get("integration_id")?,
+        case_id: row.try_get("case_id")?,
+        payload: row.try_get("payload")?,
+        received_at: row.try_get("received_at")?,
+        published_at: row.try_get("published_at")?,
+        first,
+        same_body: recorded == body_sha256,
+    })
 }
 
 impl Store {
@@ -171,42 +201,72 @@ impl Store {
 
     /// Records a posted event, or returns the record of its first post when the event id
     /// is known (whichever integration posted it then, and whatever the payload now).
-    pub async fn record_submission(&self, new: NewSubmission<'_>) -> Result<Submission> {
+    pub async fn record_submission(
+        &self,
+        new: NewSubmission<'_>,
+    ) -> Result<Result<Submission, SubmissionRefused>> {
+        // An email the worker recorded that no one posted came from the CRM's topic.
         let inserted = sqlx::query(
-            "INSERT INTO http_submissions (event_id, integration_id, case_id, customer_id, payload)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO http_submissions
+                 (event_id, integration_id, case_id, customer_id, payload, body_sha256)
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE NOT EXISTS (SELECT 1 FROM emails WHERE event_id = $1)
              ON CONFLICT (event_id) DO NOTHING
-             RETURNING event_id, integration_id, case_id, payload, received_at, published_at",
+             RETURNING event_id, integration_id, case_id, payload, body_sha256, received_at,
+                       published_at",
         )
         .bind(new.event_id)
         .bind(new.integration_id)
         .bind(new.case_id)
         .bind(new.customer_id)
         .bind(new.payload)
+        .bind(new.body_sha256)
         .fetch_optional(self.pool())
         .await?;
         let (row, first) = match inserted {
             Some(row) => (row, true),
-            None => (
-                sqlx::query(
-                    "SELECT event_id, integration_id, case_id, payload, received_at, published_at
+            None => {
+                let earlier = sqlx::query(
+                    "SELECT event_id, integration_id, case_id, payload, body_sha256, received_at,
+                            published_at
                      FROM http_submissions WHERE event_id = $1",
                 )
                 .bind(new.event_id)
-                .fetch_one(self.pool())
-                .await?,
-                false,
-            ),
+                .fetch_optional(self.pool())
+                .await?;
+                match earlier {
+                    Some(row) => (row, false),
+                    None => return Ok(Err(SubmissionRefused::ReceivedAnotherWay)),
+                }
+            }
         };
-        Ok(Submission {
-            event_id: row.try_get("event_id")?,
-            integration_id: row.try_get("integration_id")?,
-            case_id: row.try_get("case_id")?,
-            payload: row.try_get("payload")?,
-            received_at: row.try_get("received_at")?,
-            published_at: row.try_get("published_at")?,
-            first,
-        })
+        submission_of(&row, first, new.body_sha256).map(Ok)
+    }
+
+    /// Posted events the broker has not acknowledged `older_than` after they were
+    /// recorded, oldest first: the sweep publishes them.
+    pub async fn unpublished_submissions(
+        &self,
+        older_than: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<Submission>> {
+        let rows = sqlx::query(
+            "SELECT event_id, integration_id, case_id, payload, body_sha256, received_at,
+                    published_at
+             FROM http_submissions
+             WHERE published_at IS NULL AND received_at < now() - make_interval(secs => $1)
+             ORDER BY received_at LIMIT $2",
+        )
+        .bind(older_than.as_secs_f64())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let hash: Vec<u8> = row.try_get("body_sha256")?;
+                submission_of(row, false, &hash)
+            })
+            .collect()
     }
 
     /// Marks a posted event as acknowledged by the broker; returns when that was (the
@@ -238,6 +298,7 @@ impl Store {
              LEFT JOIN LATERAL (
                  SELECT draft_id, topic, urgency, route, created_at FROM drafts
                  WHERE split_part(event_id, '~redraft-', 1) = s.event_id
+                   AND customer_id = s.customer_id AND case_id = s.case_id
                  ORDER BY created_at DESC LIMIT 1) d ON true
              LEFT JOIN reviews r ON r.draft_id = d.draft_id
              LEFT JOIN outgoing_emails o ON o.draft_id = d.draft_id

@@ -26,6 +26,7 @@ mod triage;
 pub use error::{Error, Result};
 pub use intake::{
     DraftProgress, Integration, IntegrationAccount, NewSubmission, Submission, SubmissionProgress,
+    SubmissionRefused,
 };
 pub use knowledge::{FeedbackNote, PassageFeedback, PassageVerdict};
 pub use outbox::{FailedPublish, OutboxBatch, OutboxMessage, ParkedMessage, PendingMessage};

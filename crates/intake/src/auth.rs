@@ -73,7 +73,8 @@ impl<P: Send + Sync> FromRequestParts<Arc<IntakeState<P>>> for IntegrationCaller
             .map_err(|wait| {
                 metrics::counter!("deskhand_http_intake_throttled_total").increment(1);
                 Problem::TooManyRequests {
-                    retry_after_secs: wait.as_secs().max(1),
+                    // Rounded up: a retry a whole second early would be refused again.
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
                 }
             })?;
         Ok(Self(integration))
@@ -95,6 +96,14 @@ impl<P: Send + Sync> FromRequestParts<Arc<IntakeState<P>>> for ReviewerCaller {
         let token = bearer(parts)?;
         let hash = hash_secret(&token);
         if let Some(reviewer) = state.store.reviewer_by_token(&hash).await? {
+            // A dry run may call the model: reviewers share the keys' rate, each their
+            // own bucket (negative ids keep them apart from integrations').
+            state
+                .limiter
+                .admit(-reviewer.id, Instant::now())
+                .map_err(|wait| Problem::TooManyRequests {
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                })?;
             return Ok(Self(reviewer));
         }
         if state.store.integration_by_key(&hash).await?.is_some() {

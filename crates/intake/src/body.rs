@@ -11,6 +11,9 @@ use deskhand_core::email::InboundEmail;
 use serde::Deserialize;
 use sha2::Digest as _;
 
+/// What marks a redraft's event id (`deskhand_service::decide` makes them).
+const REDRAFT_MARK: &str = "~redraft-";
+
 /// What a raw email needs beside itself; an inbound event carries these in its JSON.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct MessageParams {
@@ -30,6 +33,8 @@ pub(crate) struct PostedEmail {
     pub email: InboundEmail,
     /// The inbound event as it goes to the topic.
     pub payload: Vec<u8>,
+    /// The hash of the body as posted: a repeat has the same, another email does not.
+    pub body_sha256: Vec<u8>,
 }
 
 enum Kind {
@@ -87,15 +92,23 @@ pub(crate) async fn read_posted(
         Kind::Event => event_of_json(&body)?,
         Kind::Message => event_of_message(&body, params)?,
     };
-    posted(&event, settings)
+    posted(&event, &body, settings)
 }
 
 /// The event as it goes to the topic, and the email it decodes to; what the worker would
 /// refuse is refused here.
 pub(crate) fn posted(
     event: &InboundEventDto,
+    body: &[u8],
     settings: &IntakeSettings,
 ) -> Result<PostedEmail, Problem> {
+    // A redraft's id is the original's plus this mark: from outside, it would pass an
+    // email off as another email's fresh draft (and into that email's status).
+    if event.event_id.contains(REDRAFT_MARK) {
+        return Err(Problem::Invalid(format!(
+            "an event id may not contain {REDRAFT_MARK:?}: Deskhand uses it for redrafts"
+        )));
+    }
     let payload = serde_json::to_vec(event).map_err(|_| Problem::Internal)?;
     let email = decode_inbound(&payload, &settings.decode).map_err(|error| match error {
         DecodeError::TooLarge { bytes, max } => Problem::TooLarge(format!(
@@ -103,7 +116,11 @@ pub(crate) fn posted(
         )),
         other => Problem::Invalid(other.to_string()),
     })?;
-    Ok(PostedEmail { email, payload })
+    Ok(PostedEmail {
+        email,
+        payload,
+        body_sha256: sha2::Sha256::digest(body).to_vec(),
+    })
 }
 
 fn event_of_json(body: &[u8]) -> Result<InboundEventDto, Problem> {

@@ -41,7 +41,9 @@ where
         .await?;
     let event = runner.dry_run(&posted.email).await.map_err(|error| {
         if error.transient {
-            Problem::Unavailable(format!("the dry run could not finish: {error}"))
+            // The cause (a host, a URL) is the log's, not the caller's.
+            tracing::warn!(%error, "dry run could not finish");
+            Problem::Unavailable("the store or the model is away".to_owned())
         } else {
             tracing::error!(%error, "dry run failed");
             Problem::Internal

@@ -25,7 +25,9 @@ impl From<ReceptionError> for Problem {
                 tracing::warn!(%reason, "an email posted over HTTP could not be published");
                 Problem::Unavailable("the inbound topic did not take the email".to_owned())
             }
-            taken @ ReceptionError::TakenByAnother(_) => Problem::Conflict(taken.to_string()),
+            taken @ (ReceptionError::TakenByAnother(_)
+            | ReceptionError::ReceivedAnotherWay(_)
+            | ReceptionError::DifferentEmail(_)) => Problem::Conflict(taken.to_string()),
         }
     }
 }
@@ -61,7 +63,12 @@ where
     let posted = read_posted(&headers, params, body, &state.settings).await?;
     let receipt = state
         .reception
-        .receive(&integration, &posted.email, &posted.payload)
+        .receive(
+            &integration,
+            &posted.email,
+            &posted.payload,
+            &posted.body_sha256,
+        )
         .await?;
     Ok(accepted(&receipt))
 }

@@ -8,7 +8,7 @@
 //! - `POST /api/v1/webhooks/postmark`: Postmark's inbound-email webhook, mapped to the
 //!   inbound event (the customer is the one with the sender's address on file).
 //! - `POST /api/v1/triage:dry-run`: a reviewer runs an email through the graph against
-//!   the live store; nothing is recorded, published or sent.
+//!   the live store; nothing is recorded (but the audit line), published or sent.
 //!
 //! Integration keys are good for intake only: the review API does not know them, and
 //! they cannot dry-run (a dry run shows a customer's orders; reviewers see those, an

@@ -22,6 +22,9 @@ use std::sync::Arc;
 use time::format_description::well_known::Rfc2822;
 use time::OffsetDateTime;
 
+/// The largest Postmark payload read: its 35 MB message limit, grown by base64.
+const POSTMARK_MAX_BYTES: usize = 48 * 1024 * 1024;
+
 /// The fields of Postmark's inbound payload Deskhand reads (it ignores the rest).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -78,12 +81,18 @@ impl PostmarkInbound {
             .map(|h| h.value.as_str())
     }
 
+    /// `Ann Lee <ann@example.com>`, and `"Lee, Ann" <ann@example.com>`: a name with a
+    /// comma or another special character is quoted, so it is no second mailbox.
     fn from(&self) -> String {
+        let email = one_line(&self.from_full.email);
         match self.from_full.name.as_deref().map(one_line) {
-            Some(name) if !name.is_empty() => {
-                format!("{name} <{}>", one_line(&self.from_full.email))
+            Some(name) if name.is_empty() => email,
+            Some(name) if name.contains([',', ';', '<', '>', '"', '@', ':', '(', ')', '\\']) => {
+                let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+                format!("\"{quoted}\" <{email}>")
             }
-            _ => one_line(&self.from_full.email),
+            Some(name) => format!("{name} <{email}>"),
+            None => email,
         }
     }
 
@@ -166,7 +175,10 @@ where
     P: EventPublisher + Send + Sync + 'static,
 {
     let Query(params) = params.map_err(|e| Problem::Invalid(e.body_text()))?;
-    let body = bytes(&headers, body, state.settings.max_body_bytes).await?;
+    // Postmark posts attachments inline as base64 (up to its 35 MB message limit); they
+    // are dropped here, so a photo does not make the email too large to take.
+    let limit = state.settings.max_body_bytes.max(POSTMARK_MAX_BYTES);
+    let body = bytes(&headers, body, limit).await?;
     let inbound: PostmarkInbound = serde_json::from_slice(&body).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             Problem::Malformed(format!("the body is not JSON: {e}"))
@@ -201,10 +213,15 @@ where
         }
     };
     let event = inbound.into_event(customer_id, params.case_id)?;
-    let posted = posted(&event, &state.settings)?;
+    let posted = posted(&event, &body, &state.settings)?;
     let receipt = state
         .reception
-        .receive(&integration, &posted.email, &posted.payload)
+        .receive(
+            &integration,
+            &posted.email,
+            &posted.payload,
+            &posted.body_sha256,
+        )
         .await?;
     Ok(accepted(&receipt))
 }

@@ -652,3 +652,70 @@ async fn a_postmark_webhook_becomes_an_email_of_the_customer_with_that_address()
     assert_problem(&wrong, StatusCode::UNAUTHORIZED, "unauthenticated");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_recorded_but_never_published_goes_out_with_the_sweep_and_an_id_is_one_emails() {
+    let app = ReviewApp::start(free_port(), &[("DESKHAND__INTAKE__SWEEP_MS", "200")]).await;
+    let key = add_integration(&app.world, "crm").await;
+    let integration = app
+        .world
+        .store
+        .integration_by_key(&deskhand_db::hash_secret(&key))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Recorded, then the process died before the broker took it: nobody posts it again.
+    let stranded = unique("stranded");
+    let event = late_parcel_email(&stranded, &unique("case"));
+    let payload = serde_json::to_vec(&event).unwrap();
+    let recorded = app
+        .world
+        .store
+        .record_submission(deskhand_db::NewSubmission {
+            event_id: &stranded,
+            integration_id: integration.id,
+            case_id: event["case_id"].as_str().unwrap(),
+            customer_id: 1,
+            payload: &payload,
+            body_sha256: &[7; 32],
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(recorded.published_at, None);
+    let drafted = status_until(&app, &key, &format!("/api/v1/emails/{stranded}"), |s| {
+        s["status"] == "drafted"
+    })
+    .await;
+    assert!(drafted["published_at"].is_string(), "{drafted}");
+
+    // One id, one email: the same id with another email is refused, not dropped quietly.
+    let id = unique("once");
+    let first = late_parcel_email(&id, &unique("case"));
+    assert_eq!(
+        post_event(&app, &key, &first).await.status,
+        StatusCode::ACCEPTED
+    );
+    let mut other = first.clone();
+    other["email"]["text"] = json!("A different email under the same id.");
+    let refused = post_event(&app, &key, &other).await;
+    assert_problem(&refused, StatusCode::CONFLICT, "conflict");
+
+    // An email that came in from the CRM's topic is not the poster's to take or to read.
+    let from_kafka = unique("kafka");
+    app.world
+        .publish(&[late_parcel_email(&from_kafka, &unique("case"))])
+        .await;
+    app.queued(&from_kafka).await;
+    let taken = post_event(&app, &key, &late_parcel_email(&from_kafka, "case-x")).await;
+    assert_problem(&taken, StatusCode::CONFLICT, "conflict");
+    let (status, _) = app.get(&key, &format!("/api/v1/emails/{from_kafka}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Nor may a posted id pass for a redraft of another email.
+    let posing = late_parcel_email(&format!("{id}~redraft-0123456789ab"), "case-y");
+    let refused = post_event(&app, &key, &posing).await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid-email");
+    app.stop().await;
+}
