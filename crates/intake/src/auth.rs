@@ -23,7 +23,7 @@ pub fn new_integration_key() -> String {
 /// The secret of `Authorization: Bearer KEY`, or of `Basic` credentials (the password, or
 /// the user when there is none): webhooks that cannot set a header carry the key in their
 /// URL (`https://postmark:KEY@host/…`), which arrives as basic auth.
-fn bearer(parts: &Parts) -> Result<String, Problem> {
+fn presented_secret(parts: &Parts) -> Result<String, Problem> {
     let value = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -61,7 +61,7 @@ impl<P: Send + Sync> FromRequestParts<Arc<IntakeState<P>>> for IntegrationCaller
         parts: &mut Parts,
         state: &Arc<IntakeState<P>>,
     ) -> Result<Self, Self::Rejection> {
-        let key = bearer(parts)?;
+        let key = presented_secret(parts)?;
         let integration = state
             .store
             .integration_by_key(&hash_secret(&key))
@@ -93,7 +93,7 @@ impl<P: Send + Sync> FromRequestParts<Arc<IntakeState<P>>> for ReviewerCaller {
         parts: &mut Parts,
         state: &Arc<IntakeState<P>>,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
+        let token = presented_secret(parts)?;
         let hash = hash_secret(&token);
         if let Some(reviewer) = state.store.reviewer_by_token(&hash).await? {
             // A dry run may call the model: reviewers share the keys' rate, each their

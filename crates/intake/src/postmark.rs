@@ -190,26 +190,16 @@ where
         Some(id) => id,
         None => {
             let address = inbound.from_full.email.trim();
-            match state
-                .store
-                .customers_with_address(address)
+            state
+                .reception
+                .customer_with_address(address)
                 .await?
-                .as_slice()
-            {
-                [one] => *one,
-                [] => {
-                    return Err(Problem::Invalid(format!(
-                        "no customer has the address {address:?} on file; name one with \
-                         `?customer_id=`"
-                    )))
-                }
-                _ => {
-                    return Err(Problem::Invalid(format!(
-                        "several customers have the address {address:?} on file; name one \
+                .ok_or_else(|| {
+                    Problem::Invalid(format!(
+                        "no single customer has the address {address:?} on file; name one \
                          with `?customer_id=`"
-                    )))
-                }
-            }
+                    ))
+                })?
         }
     };
     let event = inbound.into_event(customer_id, params.case_id)?;

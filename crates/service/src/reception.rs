@@ -179,6 +179,20 @@ impl<P: EventPublisher> Reception<P> {
         }
     }
 
+    /// The customer a webhook's sender is: the one with `address` on file; `None` when no
+    /// customer or several have it (a person must say which).
+    pub async fn customer_with_address(
+        &self,
+        address: &str,
+    ) -> Result<Option<i64>, ReceptionError> {
+        Ok(
+            match self.store.customers_with_address(address).await?.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+        )
+    }
+
     /// How far the email `event_id` that `integration` posted has come.
     pub async fn progress(
         &self,
