@@ -123,14 +123,22 @@ pub(crate) fn posted(
     })
 }
 
-fn event_of_json(body: &[u8]) -> Result<InboundEventDto, Problem> {
-    let event: InboundEventDto = serde_json::from_slice(body).map_err(|e| {
+/// A JSON body as `T`: 400 when it is not JSON, 422 when it is JSON but not `what`.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             Problem::Malformed(format!("the body is not JSON: {e}"))
         } else {
-            Problem::Invalid(format!("the body is not an inbound event: {e}"))
+            Problem::Invalid(format!("the body is not {what}: {e}"))
         }
-    })?;
+    })
+}
+
+fn event_of_json(body: &[u8]) -> Result<InboundEventDto, Problem> {
+    let event: InboundEventDto = json_body(body, "an inbound event")?;
     // Only the review service asks for redrafts; from outside, `redraft_of` would let a
     // caller pass an email off as another's fresh draft.
     if event.redraft_of.is_some() {

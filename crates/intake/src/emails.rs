@@ -1,7 +1,7 @@
 //! `POST /api/v1/emails` and `GET /api/v1/emails/{event_id}`.
 
 use crate::auth::IntegrationCaller;
-use crate::body::{read_posted, MessageParams};
+use crate::body::{read_posted, MessageParams, PostedEmail};
 use crate::{IntakeState, Problem};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use deskhand_core::ports::EventPublisher;
 use deskhand_core::review::ReviewStatus;
-use deskhand_db::SubmissionProgress;
+use deskhand_db::{Integration, SubmissionProgress};
 use deskhand_service::reception::{Receipt, ReceptionError};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -61,10 +61,22 @@ where
 {
     let Query(params) = params.map_err(|e| Problem::Invalid(e.body_text()))?;
     let posted = read_posted(&headers, params, body, &state.settings).await?;
+    take(&state, &integration, &posted).await
+}
+
+/// Receives a posted email and answers `202` with its status URL: every way in ends here.
+pub(crate) async fn take<P>(
+    state: &IntakeState<P>,
+    integration: &Integration,
+    posted: &PostedEmail,
+) -> Result<Response, Problem>
+where
+    P: EventPublisher + Send + Sync + 'static,
+{
     let receipt = state
         .reception
         .receive(
-            &integration,
+            integration,
             &posted.email,
             &posted.payload,
             &posted.body_sha256,
@@ -75,7 +87,7 @@ where
 
 /// `202 Accepted` with the status URL (also in `Location`): the answer to every post of
 /// one event id.
-pub(crate) fn accepted(receipt: &Receipt) -> Response {
+fn accepted(receipt: &Receipt) -> Response {
     metrics::counter!("deskhand_http_emails_received_total", "repeat" => (!receipt.first).to_string())
         .increment(1);
     let status_url = format!("/api/v1/emails/{}", path_segment(&receipt.event_id));

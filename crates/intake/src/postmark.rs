@@ -7,8 +7,8 @@
 //! credentials (`https://postmark:KEY@deskhand.example/api/v1/webhooks/postmark`).
 
 use crate::auth::IntegrationCaller;
-use crate::body::{bytes, posted, MessageParams};
-use crate::emails::accepted;
+use crate::body::{bytes, json_body, posted, MessageParams};
+use crate::emails::take;
 use crate::{IntakeState, Problem};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -179,13 +179,7 @@ where
     // are dropped here, so a photo does not make the email too large to take.
     let limit = state.settings.max_body_bytes.max(POSTMARK_MAX_BYTES);
     let body = bytes(&headers, body, limit).await?;
-    let inbound: PostmarkInbound = serde_json::from_slice(&body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            Problem::Malformed(format!("the body is not JSON: {e}"))
-        } else {
-            Problem::Invalid(format!("the body is not Postmark's inbound payload: {e}"))
-        }
-    })?;
+    let inbound: PostmarkInbound = json_body(&body, "Postmark's inbound payload")?;
     let customer_id = match params.customer_id {
         Some(id) => id,
         None => {
@@ -204,14 +198,5 @@ where
     };
     let event = inbound.into_event(customer_id, params.case_id)?;
     let posted = posted(&event, &body, &state.settings)?;
-    let receipt = state
-        .reception
-        .receive(
-            &integration,
-            &posted.email,
-            &posted.payload,
-            &posted.body_sha256,
-        )
-        .await?;
-    Ok(accepted(&receipt))
+    take(&state, &integration, &posted).await
 }

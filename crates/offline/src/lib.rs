@@ -25,6 +25,7 @@ mod requests;
 mod sizes;
 mod spelling;
 pub mod train;
+mod written;
 
 pub use classify::{classify, classify_text, safety_floor, see_first_floor};
 pub use compose::compose;
